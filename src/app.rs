@@ -1,0 +1,107 @@
+//! Builds the HTTP application, the same way for `shopgap serve` and for the tests.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Compat, DefaultHeaders, NormalizePath, TrailingSlash};
+use actix_web::{web, App, HttpServer};
+use actix_web_prom::PrometheusMetricsBuilder;
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::http::{fallback, json_config, path_config, query_config, RouteTable};
+use crate::ops::Metrics;
+use crate::state::AppState;
+
+/// Every documented route. Each domain registers its own.
+pub fn configure_api(cfg: &mut ServiceConfig) {
+    crate::ops::routes(cfg);
+    crate::auth::routes(cfg);
+    crate::organizations::routes(cfg);
+    crate::users::routes(cfg);
+    crate::api_keys::routes(cfg);
+}
+
+pub struct ServerOptions {
+    pub workers: Option<usize>,
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            workers: None,
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Starts serving on `listener`. The returned server runs until stopped (or SIGTERM/SIGINT,
+/// after which in-flight requests get `shutdown_timeout` to finish).
+pub fn serve(
+    listener: TcpListener,
+    state: AppState,
+    options: ServerOptions,
+) -> std::io::Result<Server> {
+    let metrics = Metrics::new();
+    let prometheus = PrometheusMetricsBuilder::new("shopgap")
+        .registry(metrics.registry.clone())
+        .mask_unmatched_patterns("UNMATCHED")
+        .exclude("/metrics")
+        .build()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let api = crate::openapi::openapi();
+    let routes = RouteTable::from_openapi(&api);
+    let max_json = state.config.max_json_bytes;
+    let state = web::Data::new(state);
+    let metrics = web::Data::new(metrics);
+    let routes = web::Data::new(routes);
+
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(metrics.clone())
+            .app_data(routes.clone())
+            .app_data(json_config(max_json))
+            .app_data(query_config())
+            .app_data(path_config())
+            .configure(|cfg| {
+                let mut cfg = ServiceConfig::new(cfg);
+                configure_api(&mut cfg);
+            })
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
+            .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(fallback))
+            .wrap(Compat::new(NormalizePath::new(TrailingSlash::MergeOnly)))
+            .wrap(prometheus.clone())
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Cache-Control", "no-store")),
+            )
+            .wrap_fn(|req, srv| {
+                use actix_web::dev::Service;
+                use actix_web::HttpMessage;
+                let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                let fut = srv.call(req);
+                async move {
+                    let mut res = fut.await?;
+                    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+                        res.headers_mut()
+                            .insert(HeaderName::from_static("x-request-id"), id);
+                    }
+                    Ok(res)
+                }
+            })
+            .wrap(TracingLogger::default())
+    })
+    .listen(listener)?
+    .shutdown_timeout(options.shutdown_timeout.as_secs());
+    if let Some(workers) = options.workers {
+        server = server.workers(workers.max(1));
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,62 @@
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::api_keys::dto::ApiKey;
+use crate::users::dto::User;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 254, message = "must be 1 to 254 characters"))]
+    pub email: String,
+    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 512, message = "must be 1 to 512 characters"))]
+    pub refresh_token: String,
+}
+
+/// Tokens for a signed-in user.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenPair {
+    /// Short-lived JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Opaque token for `POST /v1/auth/refresh`; each use returns a new one.
+    pub refresh_token: String,
+    /// Seconds until the refresh token expires if unused.
+    pub refresh_expires_in: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrganizationRef {
+    pub id: uuid::Uuid,
+    pub name: String,
+}
+
+/// Who the caller is: a user, or an integrator's API key.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub organization: OrganizationRef,
+    /// Present when signed in as a user.
+    pub user: Option<User>,
+    /// Present when calling with an API key.
+    pub api_key: Option<ApiKey>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    pub current_password: String,
+    /// 10 to 128 characters.
+    pub new_password: String,
+}

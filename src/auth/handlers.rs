@@ -1,0 +1,371 @@
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{NaiveDateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+
+use super::caller::{Caller, Principal};
+use super::dto::{ChangePassword, LoginRequest, Me, OrganizationRef, RefreshRequest, TokenPair};
+use super::model::RefreshTokenRow;
+use super::repo;
+use super::rules::{
+    decide_refresh, login_delay, password_problem, retry_after_secs, RefreshDecision,
+    RefreshTokenState, Role, LOGIN_FAILURE_WINDOW,
+};
+use super::tokens::{random_token, sha256_hex, REFRESH_TOKEN_PREFIX};
+use crate::api_keys::dto::ApiKey;
+use crate::api_keys::model::ApiKeyRow;
+use crate::db::schema::api_keys;
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::organizations::repo as organizations;
+use crate::state::AppState;
+use crate::users::dto::User;
+use crate::users::model::{UserChanges, UserRow};
+use crate::users::repo as users;
+use crate::users::rules::normalize_email;
+use crate::validation::validate_all;
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthenticated("the email or password is not correct".into())
+}
+
+/// Signs in with email and password.
+///
+/// An unknown email and a wrong password get the same answer in the same time. After a few
+/// failures for one email, further attempts are refused for a growing delay (429 with
+/// `Retry-After`), whether or not the account exists.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this email", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Too many logins at once", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<web::Json<TokenPair>> {
+    let body = body.into_inner();
+    validate_all(&body, Vec::new())?;
+    let email = normalize_email(&body.email);
+
+    let lookup = email.clone();
+    let (blocked, user) = state
+        .db
+        .run(move |conn| {
+            Ok((
+                repo::blocked_until(conn, &lookup)?,
+                users::find_by_email(conn, &lookup)?,
+            ))
+        })
+        .await?;
+    if let Some(wait) = blocked.and_then(|until| retry_after_secs(Utc::now().naive_utc(), until)) {
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: wait,
+        });
+    }
+
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let password_ok = state.passwords.verify(body.password, hash).await?;
+    let user = user.filter(|u| password_ok && u.active);
+
+    let Some(user) = user else {
+        state
+            .db
+            .transaction(move |conn| {
+                let now = Utc::now().naive_utc();
+                let window_start =
+                    now - TimeDelta::from_std(LOGIN_FAILURE_WINDOW).unwrap_or_default();
+                let failures = repo::record_login_failure(conn, &email, now, window_start)?;
+                if let Some(delay) = login_delay(failures) {
+                    let until = now + TimeDelta::from_std(delay).unwrap_or_default();
+                    repo::block_login(conn, &email, until)?;
+                }
+                Ok(())
+            })
+            .await?;
+        return Err(invalid_credentials());
+    };
+
+    let refresh_ttl = state.config.refresh_token_ttl;
+    let (user_id, org_id) = (user.id.clone(), user.organization_id.clone());
+    let refresh_token = state
+        .db
+        .transaction(move |conn| {
+            let now = Utc::now().naive_utc();
+            repo::clear_login_failures(conn, &email)?;
+            users::record_login(conn, &user_id, now)?;
+            let family = uuid::Uuid::now_v7().to_string();
+            let (token, _) = new_refresh_token(conn, &family, &user_id, now, refresh_ttl)?;
+            Ok(token)
+        })
+        .await?;
+    token_pair(&state, &user.id, &org_id, &user.role, refresh_token).map(web::Json)
+}
+
+/// Issues a refresh token in `family` and stores its digest.
+fn new_refresh_token(
+    conn: &mut DbConn,
+    family: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+    ttl: std::time::Duration,
+) -> ApiResult<(String, String)> {
+    let token = random_token(REFRESH_TOKEN_PREFIX);
+    let row = RefreshTokenRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        family_id: family.to_string(),
+        user_id: user_id.to_string(),
+        token_hash: sha256_hex(&token),
+        created_at: now,
+        expires_at: now + TimeDelta::from_std(ttl).unwrap_or_default(),
+        used_at: None,
+        replaced_by: None,
+        revoked_at: None,
+    };
+    repo::insert_refresh_token(conn, &row)?;
+    Ok((token, row.id))
+}
+
+fn token_pair(
+    state: &AppState,
+    user_id: &str,
+    org_id: &str,
+    role: &str,
+    refresh_token: String,
+) -> ApiResult<TokenPair> {
+    let role: Role = role.parse().map_err(ApiError::internal)?;
+    let access_token = state
+        .jwt
+        .issue(user_id, org_id, role)
+        .map_err(ApiError::internal)?;
+    Ok(TokenPair {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: state.jwt.ttl_secs(),
+        refresh_token,
+        refresh_expires_in: state.config.refresh_token_ttl.as_secs() as i64,
+    })
+}
+
+/// Outcome of a refresh inside its transaction: tokens, or a refusal to commit as such.
+enum RefreshOutcome {
+    Issued { token: String, user: UserRow },
+    Refused,
+}
+
+/// Exchanges a refresh token for new tokens; the presented one is spent.
+///
+/// Presenting a spent token again revokes every token descended from the same login (it may have
+/// been stolen), except within a short grace window while its successor is still unused: a phone
+/// retrying a refresh whose answer it never received gets a fresh pair instead.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenPair),
+        (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<web::Json<TokenPair>> {
+    let body = body.into_inner();
+    validate_all(&body, Vec::new())?;
+    let hash = sha256_hex(&body.refresh_token);
+    let (ttl, grace) = (state.config.refresh_token_ttl, state.config.refresh_grace);
+    let outcome = state
+        .db
+        .transaction(move |conn| {
+            let now = Utc::now().naive_utc();
+            let Some(current) = repo::find_refresh_token(conn, &hash)? else {
+                return Ok(RefreshOutcome::Refused);
+            };
+            let successor = match &current.replaced_by {
+                Some(id) => repo::find_refresh_token_by_id(conn, id)?,
+                None => None,
+            };
+            let state = RefreshTokenState {
+                expires_at: current.expires_at,
+                used_at: current.used_at,
+                revoked_at: current.revoked_at,
+                successor_spent: successor
+                    .as_ref()
+                    .is_some_and(|s| s.used_at.is_some() || s.revoked_at.is_some()),
+            };
+            let user = crate::db::schema::users::table
+                .find(&current.user_id)
+                .select(UserRow::as_select())
+                .first(conn)
+                .optional()?
+                .filter(|u| u.active);
+            let Some(user) = user else {
+                repo::revoke_family(conn, &current.family_id, now)?;
+                return Ok(RefreshOutcome::Refused);
+            };
+            match decide_refresh(&state, now, grace) {
+                RefreshDecision::Rotate => {
+                    let (token, id) =
+                        new_refresh_token(conn, &current.family_id, &user.id, now, ttl)?;
+                    if !repo::spend_refresh_token(conn, &current.id, &id, now)? {
+                        // A concurrent refresh spent it first: the retry case.
+                        return Err(ApiError::conflict(
+                            "this refresh token is being used by another request; retry",
+                        ));
+                    }
+                    Ok(RefreshOutcome::Issued { token, user })
+                }
+                RefreshDecision::RetryWithinGrace => {
+                    if let Some(previous) = &successor {
+                        repo::revoke_refresh_token(conn, &previous.id, now)?;
+                    }
+                    let (token, id) =
+                        new_refresh_token(conn, &current.family_id, &user.id, now, ttl)?;
+                    repo::set_successor(conn, &current.id, &id)?;
+                    Ok(RefreshOutcome::Issued { token, user })
+                }
+                RefreshDecision::ReuseDetected => {
+                    tracing::warn!(family = %current.family_id, user = %user.id,
+                        "spent refresh token presented again: revoking its family");
+                    repo::revoke_family(conn, &current.family_id, now)?;
+                    Ok(RefreshOutcome::Refused)
+                }
+                RefreshDecision::Refuse => Ok(RefreshOutcome::Refused),
+            }
+        })
+        .await?;
+    match outcome {
+        RefreshOutcome::Issued { token, user } => {
+            token_pair(&state, &user.id, &user.organization_id, &user.role, token).map(web::Json)
+        }
+        RefreshOutcome::Refused => Err(ApiError::Unauthenticated(
+            "the refresh token is not valid; sign in again".into(),
+        )),
+    }
+}
+
+/// Ends the session the refresh token belongs to (its whole family). Always 204, so the
+/// answer says nothing about the token.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "Signed out"))
+)]
+#[post("/v1/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    validate_all(&body, Vec::new())?;
+    let hash = sha256_hex(&body.refresh_token);
+    state
+        .db
+        .transaction(move |conn| {
+            if let Some(token) = repo::find_refresh_token(conn, &hash)? {
+                repo::revoke_family(conn, &token.family_id, Utc::now().naive_utc())?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller: their user (or API key) and organization.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = []), ("api_key" = [])),
+    responses((status = 200, description = "The caller", body = Me))
+)]
+#[get("/v1/me")]
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<web::Json<Me>> {
+    let me = state
+        .db
+        .run(move |conn| {
+            let org = organizations::find(conn, &caller.organization_id)?;
+            let organization = OrganizationRef {
+                id: org.id.parse().unwrap_or_default(),
+                name: org.name,
+            };
+            Ok(match &caller.principal {
+                Principal::User { id, .. } => Me {
+                    organization,
+                    user: Some(User::from(users::find_in_org(
+                        conn,
+                        &caller.organization_id,
+                        id,
+                    )?)),
+                    api_key: None,
+                },
+                Principal::ApiKey { id, .. } => Me {
+                    organization,
+                    user: None,
+                    api_key: Some(ApiKey::from(
+                        api_keys::table
+                            .find(id)
+                            .select(ApiKeyRow::as_select())
+                            .first(conn)?,
+                    )),
+                },
+            })
+        })
+        .await?;
+    Ok(web::Json(me))
+}
+
+/// Changes the caller's own password. Every session of the user ends; sign in again.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = ChangePassword,
+    responses((status = 204, description = "Changed; all sessions ended"))
+)]
+#[post("/v1/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<ChangePassword>,
+) -> ApiResult<HttpResponse> {
+    let (user_id, _) = caller.require_user()?;
+    let body = body.into_inner();
+    let mut problems = Vec::new();
+    if let Some(p) = password_problem(&body.new_password) {
+        problems.push(FieldError::new("new_password", p));
+    }
+    validate_all(&body, problems)?;
+    let (org_id, id) = (caller.organization_id.clone(), user_id.to_string());
+    let current = state
+        .db
+        .run(move |conn| users::find_in_org(conn, &org_id, &id))
+        .await?;
+    let ok = state
+        .passwords
+        .verify(body.current_password, Some(current.password_hash.clone()))
+        .await?;
+    if !ok {
+        return Err(ApiError::unprocessable(
+            "current_password",
+            "is not the current password",
+        ));
+    }
+    let hash = state.passwords.hash(body.new_password).await?;
+    state
+        .db
+        .transaction(move |conn| {
+            let now = Utc::now().naive_utc();
+            let changes = UserChanges {
+                password_hash: Some(hash),
+                ..Default::default()
+            };
+            users::update(conn, &current, None, &changes, now)?;
+            users::revoke_sessions(conn, &current.id, now)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,18 @@
+//! Authentication (passwords, tokens, sessions) and the caller every handler is authorized as.
+
+pub mod caller;
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod password;
+pub mod repo;
+pub mod rules;
+pub mod tokens;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::login)
+        .service(handlers::refresh)
+        .service(handlers::logout)
+        .service(handlers::me)
+        .service(handlers::change_password);
+}

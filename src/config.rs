@@ -1,0 +1,220 @@
+//! Typed configuration, read from CLI flags or `SHOPGAP_*` environment variables and handed to the
+//! app as data (never a global, so tests can run many differently configured apps at once).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use clap::Args;
+use rand::RngCore;
+
+/// Settings shared by every command that opens the database.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Directory for the embedded SQLite database, the generated JWT secret and local files.
+    #[arg(long, env = "SHOPGAP_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// `postgres://…` for PostgreSQL; a file path or `sqlite://…` for SQLite.
+    /// Default: `<data-dir>/shopgap.db`.
+    #[arg(long, env = "SHOPGAP_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Maximum pooled database connections.
+    #[arg(long, env = "SHOPGAP_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: u32,
+}
+
+impl DatabaseArgs {
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            self.data_dir
+                .join("shopgap.db")
+                .to_string_lossy()
+                .into_owned()
+        })
+    }
+}
+
+/// Settings of `shopgap serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "SHOPGAP_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// HS256 secret for access tokens, at least 32 bytes. When absent, a random one is generated
+    /// once and kept in `<data-dir>/jwt-secret` (set it explicitly when several processes share a
+    /// database, so they accept each other's tokens).
+    #[arg(long, env = "SHOPGAP_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "SHOPGAP_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub access_token_ttl: u64,
+
+    /// Lifetime of a refresh token, in seconds (30 days by default).
+    #[arg(long, env = "SHOPGAP_REFRESH_TOKEN_TTL", default_value_t = 2_592_000)]
+    pub refresh_token_ttl: u64,
+
+    /// How long a spent refresh token may be presented again (a retried request from a phone
+    /// that never received the answer) before it counts as stolen, in seconds.
+    #[arg(long, env = "SHOPGAP_REFRESH_GRACE", default_value_t = 30)]
+    pub refresh_grace: u64,
+
+    /// Password hashes computed at once. Default: one fewer than the CPU count (at least one),
+    /// so a login storm leaves a core for every other request.
+    #[arg(long, env = "SHOPGAP_HASH_CONCURRENCY")]
+    pub hash_concurrency: Option<usize>,
+
+    /// Largest JSON request body, in bytes.
+    #[arg(long, env = "SHOPGAP_MAX_JSON_BYTES", default_value_t = 1_048_576)]
+    pub max_json_bytes: usize,
+
+    /// HTTP worker threads (default: one per CPU).
+    #[arg(long, env = "SHOPGAP_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
+    #[arg(long, env = "SHOPGAP_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
+
+    /// Create (or refresh) the demo organization and print its credentials.
+    #[arg(long, env = "SHOPGAP_DEMO")]
+    pub demo: bool,
+}
+
+/// What the running app needs, resolved from [`ServeArgs`].
+#[derive(Clone)]
+pub struct Config {
+    pub jwt_secret: Vec<u8>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub refresh_grace: Duration,
+    pub hash_concurrency: usize,
+    pub max_json_bytes: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("jwt_secret", &"<redacted>")
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("refresh_grace", &self.refresh_grace)
+            .field("hash_concurrency", &self.hash_concurrency)
+            .field("max_json_bytes", &self.max_json_bytes)
+            .finish()
+    }
+}
+
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    pub fn from_args(args: &ServeArgs) -> Result<Self, String> {
+        let jwt_secret = match &args.jwt_secret {
+            Some(s) => {
+                if s.len() < MIN_JWT_SECRET_BYTES {
+                    return Err(format!(
+                        "SHOPGAP_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (256 bits)"
+                    ));
+                }
+                s.as_bytes().to_vec()
+            }
+            None => load_or_create_secret(&args.db.data_dir)?,
+        };
+        if args.access_token_ttl == 0 || args.refresh_token_ttl == 0 {
+            return Err("token lifetimes must be positive".into());
+        }
+        Ok(Config {
+            jwt_secret,
+            access_token_ttl: Duration::from_secs(args.access_token_ttl),
+            refresh_token_ttl: Duration::from_secs(args.refresh_token_ttl),
+            refresh_grace: Duration::from_secs(args.refresh_grace),
+            hash_concurrency: args
+                .hash_concurrency
+                .unwrap_or_else(default_hash_concurrency)
+                .max(1),
+            max_json_bytes: args.max_json_bytes.max(1024),
+        })
+    }
+
+    /// A configuration for tests and tools: the given secret, default lifetimes.
+    pub fn with_secret(secret: &[u8]) -> Self {
+        Config {
+            jwt_secret: secret.to_vec(),
+            access_token_ttl: Duration::from_secs(900),
+            refresh_token_ttl: Duration::from_secs(2_592_000),
+            refresh_grace: Duration::from_secs(30),
+            hash_concurrency: default_hash_concurrency(),
+            max_json_bytes: 1_048_576,
+        }
+    }
+}
+
+fn default_hash_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1))
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Reads `<data_dir>/jwt-secret`, or creates it (owner-only permissions) with 48 random bytes.
+fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, String> {
+    let path = data_dir.join("jwt-secret");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .ok()
+            .filter(|s| s.len() >= MIN_JWT_SECRET_BYTES)
+            .ok_or_else(|| format!("{} does not hold a valid secret", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir)
+                .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+            let mut secret = vec![0u8; 48];
+            rand::rngs::OsRng.fill_bytes(&mut secret);
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&secret);
+            write_private(&path, &encoded)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            tracing::warn!(
+                path = %path.display(),
+                "no SHOPGAP_JWT_SECRET given: generated one and stored it in the data directory; \
+                 set SHOPGAP_JWT_SECRET explicitly when several processes share a database"
+            );
+            Ok(secret)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_secret_is_kept_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_or_create_secret(dir.path()).unwrap();
+        let second = load_or_create_secret(dir.path()).unwrap();
+        assert_eq!(first, second);
+        assert!(first.len() >= MIN_JWT_SECRET_BYTES);
+    }
+}

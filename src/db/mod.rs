@@ -1,0 +1,261 @@
+//! The database layer: one connection type over SQLite and PostgreSQL, its pool and migrations.
+//!
+//! Domain code is written once against [`DbConn`]. Diesel's `MultiConnection` only supports what
+//! both backends share, so ids and JSON are stored as text and times as UTC timestamps. Where the
+//! SQL has to differ, [`DbConn`] is matched on in this module only.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTarget {
+    Postgres(String),
+    /// A file path (an `sqlite://` or `sqlite:` prefix already removed).
+    Sqlite(String),
+}
+
+impl DbTarget {
+    /// `postgres://` and `postgresql://` URLs select PostgreSQL; anything else is a SQLite file,
+    /// given as a plain path or with an `sqlite://` / `sqlite:` prefix. An in-memory SQLite
+    /// database is refused: every pooled connection would see a different empty database.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbTarget::Postgres(url.to_string()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            return Err("the database URL is empty".into());
+        }
+        if path == ":memory:" || path.contains("mode=memory") {
+            return Err(
+                "an in-memory SQLite database cannot be shared by a pool; give a file".into(),
+            );
+        }
+        if path.contains("://") {
+            return Err(format!(
+                "unsupported database URL scheme in {path:?}; use postgres:// or a SQLite file path"
+            ));
+        }
+        Ok(DbTarget::Sqlite(path.to_string()))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DbTarget::Postgres(_) => "postgres",
+            DbTarget::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+/// SQLite connection settings applied to every pooled connection.
+///
+/// WAL lets readers and the writer proceed together; `synchronous=FULL` syncs the WAL on every
+/// commit, so an acknowledged write survives a power cut (NORMAL would only survive a process
+/// crash); the busy timeout makes concurrent writers wait for the lock instead of failing.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
+/// An r2d2 connection manager that picks the backend by URL scheme.
+///
+/// Diesel's own `MultiConnection::establish` tries each backend in turn and hides why the
+/// right one failed; this one connects to exactly the backend the URL names and keeps its error.
+#[derive(Debug, Clone)]
+pub struct DbManager {
+    target: DbTarget,
+}
+
+impl DbManager {
+    pub fn new(target: DbTarget) -> Self {
+        Self { target }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConn;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConn, DbError> {
+        match &self.target {
+            DbTarget::Postgres(url) => Ok(DbConn::Postgres(PgConnection::establish(url)?)),
+            DbTarget::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<DbManager>;
+
+/// Opens a pool of `size` connections; with `test_on_check_out` a connection that died (a
+/// restarted PostgreSQL) is replaced instead of failing a request.
+pub fn connect_pool(target: &DbTarget, size: u32) -> Result<Pool, DbError> {
+    if let DbTarget::Sqlite(path) = target {
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    DbError::Config(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+    }
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .test_on_check_out(true)
+        .build(DbManager::new(target.clone()))
+        .map_err(DbError::from)
+}
+
+/// Applies the embedded migrations of the connection's backend. Returns the versions applied.
+pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
+    let applied = match conn {
+        DbConn::Postgres(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect()),
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect()),
+    };
+    applied.map_err(|e| DbError::Migration(e.to_string()))
+}
+
+/// The pool as the handlers use it: every diesel call runs on the blocking thread pool, and the
+/// connection is taken there too, so a slow checkout never blocks the async executor.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+}
+
+impl Db {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(|e| {
+                tracing::error!(error = %e, "no database connection");
+                ApiError::Unavailable("the database is not reachable; retry shortly".into())
+            })?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Like [`Db::run`], inside one transaction.
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(|conn| f(conn))).await
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_select_the_backend() {
+        assert_eq!(
+            DbTarget::parse("postgres://u@h/db").unwrap(),
+            DbTarget::Postgres("postgres://u@h/db".into())
+        );
+        assert_eq!(
+            DbTarget::parse("postgresql://h/db").unwrap().backend_name(),
+            "postgres"
+        );
+        assert_eq!(
+            DbTarget::parse("sqlite://data/x.db").unwrap(),
+            DbTarget::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DbTarget::parse("sqlite:x.db").unwrap(),
+            DbTarget::Sqlite("x.db".into())
+        );
+        assert_eq!(
+            DbTarget::parse("/var/lib/shopgap/shopgap.db").unwrap(),
+            DbTarget::Sqlite("/var/lib/shopgap/shopgap.db".into())
+        );
+        assert!(DbTarget::parse(":memory:").is_err());
+        assert!(DbTarget::parse("mysql://h/db").is_err());
+        assert!(DbTarget::parse("").is_err());
+    }
+}
+
+/// Runs the same diesel query on whichever backend `conn` is, for the statements
+/// `MultiConnection` cannot run through [`DbConn`] itself (`ON CONFLICT` upserts, batch inserts).
+/// The query is written once; only its execution is monomorphized per backend.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}

@@ -1,0 +1,83 @@
+// Diesel table definitions, written by hand to match both migration folders.
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        cooldown_days -> Integer,
+        max_active_assignments -> Integer,
+        min_sample_size -> Integer,
+        geofence_radius_m -> Integer,
+        shoppers_see_scores -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        organization_id -> Text,
+        email -> Text,
+        display_name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        active -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        family_id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        replaced_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttle (email) {
+        email -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+        blocked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(api_keys -> organizations (organization_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    refresh_tokens,
+    login_throttle,
+    api_keys
+);

@@ -1,0 +1,165 @@
+//! Creating organizations from the command line, and the demo organization of `serve --demo`.
+
+use chrono::Utc;
+
+use crate::auth::password::{generate_password, hash_password_blocking};
+use crate::auth::rules::Role;
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult};
+use crate::organizations::model::OrganizationRow;
+use crate::organizations::repo as organizations;
+use crate::users::model::{UserChanges, UserRow};
+use crate::users::repo as users;
+use crate::users::rules::normalize_email;
+use diesel::Connection;
+
+/// An account and the password to print for it, once.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub role: Role,
+    pub email: String,
+    pub password: String,
+}
+
+pub fn new_organization_row(name: &str) -> OrganizationRow {
+    let now = Utc::now().naive_utc();
+    OrganizationRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: name.trim().to_string(),
+        cooldown_days: 30,
+        max_active_assignments: 5,
+        min_sample_size: 5,
+        geofence_radius_m: 150,
+        shoppers_see_scores: false,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub fn new_user_row(
+    org_id: &str,
+    email: &str,
+    name: &str,
+    role: Role,
+    password_hash: String,
+) -> UserRow {
+    let now = Utc::now().naive_utc();
+    UserRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        organization_id: org_id.to_string(),
+        email: normalize_email(email),
+        display_name: name.to_string(),
+        role: role.as_str().to_string(),
+        password_hash,
+        active: true,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
+    }
+}
+
+/// Creates an organization with its first admin and a generated password.
+pub fn create_organization(
+    conn: &mut DbConn,
+    name: &str,
+    admin_email: &str,
+) -> ApiResult<(OrganizationRow, Credential)> {
+    if name.trim().is_empty() {
+        return Err(ApiError::unprocessable("name", "must not be empty"));
+    }
+    if !admin_email.contains('@') {
+        return Err(ApiError::unprocessable(
+            "admin_email",
+            "must be an email address",
+        ));
+    }
+    let password = generate_password();
+    let hash = hash_password_blocking(&password)?;
+    conn.transaction(|conn| {
+        let org = new_organization_row(name);
+        organizations::insert(conn, &org)?;
+        let admin = new_user_row(&org.id, admin_email, "Administrator", Role::Admin, hash);
+        users::insert(conn, &admin)?;
+        Ok((
+            org,
+            Credential {
+                role: Role::Admin,
+                email: admin.email,
+                password,
+            },
+        ))
+    })
+}
+
+pub const DEMO_ORGANIZATION: &str = "Demo Motors";
+
+const DEMO_USERS: &[(&str, &str, Role)] = &[
+    ("admin@demo-motors.example.com", "Ada Admin", Role::Admin),
+    (
+        "manager@demo-motors.example.com",
+        "Mina Manager",
+        Role::Manager,
+    ),
+    (
+        "shopper1@demo-motors.example.com",
+        "Sam Shopper",
+        Role::Shopper,
+    ),
+    (
+        "shopper2@demo-motors.example.com",
+        "Sasha Shopper",
+        Role::Shopper,
+    ),
+];
+
+/// Creates the demo organization, or when it exists gives its demo accounts new passwords (so
+/// every `--demo` start prints credentials that work). Returns the credentials to print.
+pub fn ensure_demo(conn: &mut DbConn) -> ApiResult<Vec<Credential>> {
+    let accounts: Vec<(&str, &str, Role, String, String)> = DEMO_USERS
+        .iter()
+        .map(|(email, name, role)| {
+            let password = generate_password();
+            let hash = hash_password_blocking(&password)?;
+            Ok((*email, *name, *role, password, hash))
+        })
+        .collect::<ApiResult<_>>()?;
+    conn.transaction(|conn| {
+        let org = match organizations::find_by_name(conn, DEMO_ORGANIZATION)? {
+            Some(org) => org,
+            None => {
+                let org = new_organization_row(DEMO_ORGANIZATION);
+                organizations::insert(conn, &org)?;
+                org
+            }
+        };
+        let now = Utc::now().naive_utc();
+        let mut credentials = Vec::new();
+        for (email, name, role, password, hash) in accounts {
+            match users::find_by_email(conn, email)? {
+                Some(existing) if existing.organization_id == org.id => {
+                    let changes = UserChanges {
+                        password_hash: Some(hash),
+                        active: Some(true),
+                        role: Some(role.as_str().to_string()),
+                        ..Default::default()
+                    };
+                    users::update(conn, &existing, None, &changes, now)?;
+                }
+                Some(_) => {
+                    return Err(ApiError::conflict(format!(
+                        "{email} belongs to another organization"
+                    )))
+                }
+                None => users::insert(conn, &new_user_row(&org.id, email, name, role, hash))?,
+            }
+            credentials.push(Credential {
+                role,
+                email: email.to_string(),
+                password,
+            });
+        }
+        Ok(credentials)
+    })
+}

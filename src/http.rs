@@ -1,0 +1,231 @@
+//! HTTP plumbing shared by every domain: extractor error handlers (so malformed input becomes
+//! problem+json), the 404/405 fallback, ETags and cursor pagination.
+
+use actix_web::dev::ResourceDef;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+
+use crate::error::{ApiError, ApiResult, FieldError};
+
+/// JSON bodies: wrong or missing content type is 415, too large 413, unparseable 400, and well
+/// formed JSON of the wrong shape 422 naming the field serde stopped at.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| json_error(err).into())
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType("send the body as application/json".into())
+        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::PayloadTooLarge(format!("the body is larger than {limit} bytes"))
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::Unprocessable(vec![FieldError::new("body", e.to_string())])
+        }
+        JsonPayloadError::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON: {e}")),
+        other => ApiError::BadRequest(format!("cannot read the body: {other}")),
+    }
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let message = match err {
+            QueryPayloadError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::InvalidInput(vec![FieldError::new("query", message)]).into()
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| {
+        let message = match err {
+            PathError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::InvalidInput(vec![FieldError::new("path", message)]).into()
+    })
+}
+
+/// The routes of the API as (pattern, methods), taken from the generated OpenAPI document, so the
+/// fallback can tell "no such resource" (404) from "not with this method" (405 with `Allow`).
+#[derive(Clone)]
+pub struct RouteTable(std::sync::Arc<Vec<(ResourceDef, Vec<String>)>>);
+
+impl RouteTable {
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes = Vec::new();
+        for (path, item) in api.paths.paths.iter() {
+            let mut methods: Vec<String> = [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("PATCH", &item.patch),
+            ]
+            .into_iter()
+            .filter(|(_, op)| op.is_some())
+            .map(|(m, _)| m.to_string())
+            .collect();
+            if methods.iter().any(|m| m == "GET") {
+                methods.push("HEAD".into());
+            }
+            methods.sort();
+            routes.push((ResourceDef::new(path.as_str()), methods));
+        }
+        RouteTable(std::sync::Arc::new(routes))
+    }
+
+    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        self.0
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, methods)| methods.clone())
+    }
+}
+
+/// The app's default service: every request no route took ends here.
+pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> ApiResult<HttpResponse> {
+    Err(match routes.allowed(req.path()) {
+        Some(allow) if !allow.iter().any(|m| m == req.method().as_str()) => {
+            ApiError::MethodNotAllowed { allow }
+        }
+        _ => ApiError::NotFound(format!("no resource at {}", req.path())),
+    })
+}
+
+/// The `ETag` of a resource at `version`.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version an `If-Match` header asks for: `None` when absent or `*`.
+pub fn if_match(req: &HttpRequest) -> ApiResult<Option<i32>> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::BadRequest("If-Match is not readable text".into()))?
+        .trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let tag = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    tag.parse::<i32>().map(Some).map_err(|_| {
+        ApiError::PreconditionFailed(format!("If-Match {text} names no version of this resource"))
+    })
+}
+
+/// A JSON response carrying the resource's `ETag`.
+pub fn json_with_etag<T: Serialize>(status: StatusCode, body: &T, version: i32) -> HttpResponse {
+    let mut response = HttpResponse::build(status).json(body);
+    if let Ok(value) = HeaderValue::from_str(&etag(version)) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+pub const MAX_PAGE_SIZE: i64 = 200;
+
+/// Cursor pagination: `limit` items after `cursor` (the `next_cursor` of the previous page).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// Opaque cursor from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn limit(&self) -> ApiResult<i64> {
+        match self.limit {
+            None => Ok(DEFAULT_PAGE_SIZE),
+            Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::InvalidInput(vec![FieldError::new(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            )])),
+        }
+    }
+
+    /// The id the previous page ended at.
+    pub fn after(&self) -> ApiResult<Option<String>> {
+        let Some(cursor) = &self.cursor else {
+            return Ok(None);
+        };
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .filter(|id| uuid::Uuid::parse_str(id).is_ok())
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::InvalidInput(vec![FieldError::new(
+                    "cursor",
+                    "not a cursor from this API",
+                )])
+            })
+    }
+}
+
+/// The `next_cursor` for a page fetched with one extra row: `Some` when more rows follow.
+pub fn next_cursor<T>(
+    items: &mut Vec<T>,
+    limit: i64,
+    id_of: impl Fn(&T) -> &str,
+) -> Option<String> {
+    if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|last| URL_SAFE_NO_PAD.encode(id_of(last)))
+    } else {
+        None
+    }
+}
+
+/// A path id: a UUID, or 404 (a malformed id names no resource).
+pub fn parse_id(raw: &str) -> ApiResult<String> {
+    uuid::Uuid::parse_str(raw)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ApiError::NotFound(format!("no resource with id {raw:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let ids: Vec<String> = (0..3).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+        let mut page = ids.clone();
+        let cursor = next_cursor(&mut page, 2, |s| s.as_str()).unwrap();
+        assert_eq!(page.len(), 2);
+        let query = PageQuery {
+            limit: Some(2),
+            cursor: Some(cursor),
+        };
+        assert_eq!(query.after().unwrap().as_deref(), Some(ids[1].as_str()));
+        let mut last = ids[..2].to_vec();
+        assert_eq!(next_cursor(&mut last, 2, |s| s.as_str()), None);
+        let bad = PageQuery {
+            limit: Some(0),
+            cursor: Some("!!".into()),
+        };
+        assert!(bad.limit().is_err());
+        assert!(bad.after().is_err());
+    }
+}

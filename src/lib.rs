@@ -1,0 +1,21 @@
+//! shopgap: a REST API that runs a company's mystery-shopping program and measures the service
+//! delivery gap between its written standards and what staff actually do.
+//!
+//! `app` builds the HTTP application for `main` and for the tests alike; each domain module
+//! (`auth`, `organizations`, `users`, `api_keys`, …) owns its routes, DTOs, rows and queries,
+//! with its pure rules in `rules.rs`.
+
+pub mod api_keys;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod ops;
+pub mod organizations;
+pub mod state;
+pub mod users;
+pub mod validation;

@@ -1,0 +1,162 @@
+//! The `shopgap` command: parse the CLI → config → tracing → pool → migrate → serve.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use shopgap::app::{serve, ServerOptions};
+use shopgap::config::{Config, DatabaseArgs, ServeArgs};
+use shopgap::db::{connect_pool, run_migrations, Db, DbTarget, Pool};
+use shopgap::demo::{create_organization, ensure_demo, Credential};
+use shopgap::state::AppState;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "shopgap",
+    version,
+    about = "Mystery-shopping programs and the service delivery gap"
+)]
+struct Cli {
+    /// Log output: `text` for people, `json` for log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "SHOPGAP_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve the API.
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Print the OpenAPI document (YAML) that `openapi.yaml` holds.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an organization and its first admin; prints the admin's generated password once.
+    CreateOrg {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The organization's name.
+        #[arg(long)]
+        name: String,
+        /// Email of its first admin.
+        #[arg(long)]
+        admin_email: String,
+    },
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("SHOPGAP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn open_database(args: &DatabaseArgs) -> Result<Pool, String> {
+    let target = DbTarget::parse(&args.database_url())?;
+    let pool = connect_pool(&target, args.db_pool_size.max(1)).map_err(|e| e.to_string())?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let applied = run_migrations(&mut conn).map_err(|e| e.to_string())?;
+    for version in &applied {
+        tracing::info!(%version, "applied migration");
+    }
+    tracing::info!(backend = target.backend_name(), "database ready");
+    Ok(pool)
+}
+
+fn print_credentials(title: &str, credentials: &[Credential]) {
+    println!("\n{title} (shown once; keep them safe):");
+    for c in credentials {
+        println!("  {:<8} {:<36} {}", c.role.as_str(), c.email, c.password);
+    }
+    println!();
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Openapi => {
+            print!("{}", shopgap::openapi::openapi_yaml());
+            Ok(())
+        }
+        Command::Migrate(db) => open_database(&db).map(|_| ()),
+        Command::Admin(AdminCommand::CreateOrg {
+            db,
+            name,
+            admin_email,
+        }) => {
+            let pool = open_database(&db)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let (org, admin) = create_organization(&mut conn, &name, &admin_email)
+                .map_err(|e| e.to_problem().detail)?;
+            println!("organization {} ({})", org.name, org.id);
+            print_credentials("Admin credentials", &[admin]);
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let config = Config::from_args(&args)?;
+            let pool = open_database(&args.db)?;
+            if args.demo {
+                let mut conn = pool.get().map_err(|e| e.to_string())?;
+                let credentials = ensure_demo(&mut conn).map_err(|e| e.to_problem().detail)?;
+                print_credentials(
+                    &format!(
+                        "Demo organization \"{}\" credentials",
+                        shopgap::demo::DEMO_ORGANIZATION
+                    ),
+                    &credentials,
+                );
+            }
+            shopgap::auth::password::Passwords::warm_up();
+            let listener = TcpListener::bind(args.bind)
+                .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+            tracing::info!(address = %args.bind, "shopgap listening; API docs at /docs/");
+            let state = AppState::new(Db::new(pool), config);
+            let options = ServerOptions {
+                workers: args.workers,
+                shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+            };
+            actix_web::rt::System::new()
+                .block_on(async move { serve(listener, state, options)?.await })
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("shopgap: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

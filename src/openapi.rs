@@ -1,0 +1,191 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+//!
+//! Handlers document their success responses and the errors particular to them. The errors every
+//! endpoint of a kind can give (401/403 when authenticated, 400/413/415/422 when it takes a body,
+//! 404 when the path names a resource, 503 when the database is away) are added here, from the
+//! same facts the server acts on, so the contract cannot forget one.
+
+use actix_web::App;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Components, Content, OpenApi as OpenApiDoc, Ref, RefOr};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "shopgap",
+        description = "Mystery-shopping programs and the service delivery gap: standards, \
+            checklists, assignments, submissions and gap reports.\n\n\
+            Errors are RFC 9457 `application/problem+json`. Ids are UUIDs; times are RFC 3339 UTC. \
+            Lists use cursor pagination (`limit`, `cursor` → `items`, `next_cursor`). \
+            Mutable resources carry an `ETag`; send it back as `If-Match` to avoid overwriting \
+            someone else's change (412)."
+    ),
+    modifiers(&SecuritySchemes),
+    components(schemas(Problem, FieldError)),
+    tags(
+        (name = "auth", description = "Sign-in, sessions and the caller"),
+        (name = "organization", description = "The tenant and its settings"),
+        (name = "users", description = "Admins, managers and shoppers"),
+        (name = "api-keys", description = "Keys for integrators"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Components::new);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from `POST /v1/auth/login`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "An integrator's API key (`sgk_…`); `Authorization: Bearer sgk_…` works too",
+            ))),
+        );
+    }
+}
+
+/// The generated document, exactly as served at `/openapi.json` and committed as `openapi.yaml`.
+pub fn openapi() -> OpenApiDoc {
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::app::configure_api)
+        .split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_string();
+    add_common_responses(&mut api);
+    api
+}
+
+/// YAML of [`openapi`], as `shopgap openapi` prints it.
+pub fn openapi_yaml() -> String {
+    openapi()
+        .to_yaml()
+        .expect("the OpenAPI document serializes")
+}
+
+const COMMON: &[(&str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "Malformed request: unparseable JSON or an invalid query parameter",
+    ),
+    ("401", "Unauthenticated", "No valid credentials"),
+    (
+        "403",
+        "Forbidden",
+        "The caller's role or the key's scopes do not allow this",
+    ),
+    (
+        "404",
+        "NotFound",
+        "No such resource in the caller's organization",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The body is larger than the server accepts",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not `application/json`",
+    ),
+    (
+        "422",
+        "ValidationFailed",
+        "The input is well formed but not valid; `errors` lists every field",
+    ),
+    (
+        "503",
+        "Unavailable",
+        "The database is not reachable; retry later",
+    ),
+];
+
+fn add_common_responses(api: &mut OpenApiDoc) {
+    let components = api.components.get_or_insert_with(Components::new);
+    for (_, name, description) in COMMON {
+        components.responses.insert(
+            name.to_string(),
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(*description)
+                    .content(
+                        "application/problem+json",
+                        Content::new(Some(Ref::from_schema_name("Problem"))),
+                    )
+                    .build(),
+            ),
+        );
+    }
+    for (path, item) in api.paths.paths.iter_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let codes = common_codes(path, operation);
+            for code in codes {
+                let name = COMMON
+                    .iter()
+                    .find(|(c, _, _)| *c == code)
+                    .map(|(_, n, _)| *n);
+                if let Some(name) = name {
+                    operation
+                        .responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
+}
+
+/// Which shared error statuses an operation can answer, from what it takes.
+fn common_codes(path: &str, operation: &Operation) -> Vec<&'static str> {
+    let mut codes = Vec::new();
+    let authenticated = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let has_query = operation.parameters.iter().flatten().any(|p| match p {
+        RefOr::T(p) => p.parameter_in == ParameterIn::Query,
+        RefOr::Ref(_) => false,
+    });
+    if operation.request_body.is_some() || has_query {
+        codes.push("400");
+    }
+    if authenticated {
+        codes.extend(["401", "403"]);
+    }
+    if path.contains('{') {
+        codes.push("404");
+    }
+    if operation.request_body.is_some() {
+        codes.extend(["413", "415", "422"]);
+    }
+    if path.starts_with("/v1/") || path == "/readyz" {
+        codes.push("503");
+    }
+    codes
+}

@@ -1,0 +1,72 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::model::OrganizationRow;
+
+/// An organization (tenant) and the settings its program runs by.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Organization {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub settings: OrganizationSettings,
+    /// Increases with every change; the `ETag` carries it.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrganizationSettings {
+    /// Days after a shop during which the same shopper may not shop the same location again.
+    pub cooldown_days: i32,
+    /// Assignments a shopper may hold at once (assigned or accepted).
+    pub max_active_assignments: i32,
+    /// Visits a gap needs before reports call it reliable.
+    pub min_sample_size: i32,
+    /// Default geofence radius of new locations, in metres.
+    pub geofence_radius_m: i32,
+    /// Whether shoppers see the scores of their own approved shops.
+    pub shoppers_see_scores: bool,
+}
+
+impl From<OrganizationRow> for Organization {
+    fn from(row: OrganizationRow) -> Self {
+        Organization {
+            id: row.id.parse().unwrap_or_default(),
+            name: row.name,
+            settings: OrganizationSettings {
+                cooldown_days: row.cooldown_days,
+                max_active_assignments: row.max_active_assignments,
+                min_sample_size: row.min_sample_size,
+                geofence_radius_m: row.geofence_radius_m,
+                shoppers_see_scores: row.shoppers_see_scores,
+            },
+            version: row.version,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        }
+    }
+}
+
+/// A partial update: only the fields present change.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganization {
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    pub name: Option<String>,
+    #[validate(range(min = 0, max = 3650, message = "must be between 0 and 3650"))]
+    pub cooldown_days: Option<i32>,
+    #[validate(range(min = 1, max = 1000, message = "must be between 1 and 1000"))]
+    pub max_active_assignments: Option<i32>,
+    #[validate(range(min = 1, max = 100000, message = "must be between 1 and 100000"))]
+    pub min_sample_size: Option<i32>,
+    #[validate(range(
+        min = 10,
+        max = 100000,
+        message = "must be between 10 and 100000 metres"
+    ))]
+    pub geofence_radius_m: Option<i32>,
+    pub shoppers_see_scores: Option<bool>,
+}

@@ -1,0 +1,11 @@
+//! Organizations (tenants) and their settings.
+
+pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod repo;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::get_organization)
+        .service(handlers::update_organization);
+}

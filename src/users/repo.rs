@@ -1,0 +1,128 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{UserChanges, UserRow};
+use crate::auth::rules::Role;
+use crate::db::schema::{refresh_tokens, users};
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult};
+
+pub fn insert(conn: &mut DbConn, row: &UserRow) -> ApiResult<()> {
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => {
+                ApiError::conflict("a user with this email already exists")
+            }
+            other => other,
+        })?;
+    Ok(())
+}
+
+/// A user of `org_id`; another organization's user is 404 like a missing one.
+pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<UserRow> {
+    users::table
+        .filter(users::organization_id.eq(org_id))
+        .filter(users::id.eq(id))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("no such user".into()))
+}
+
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> ApiResult<Option<UserRow>> {
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// One page (plus one row, to tell whether more follow) in id order, i.e. creation order.
+pub fn list(
+    conn: &mut DbConn,
+    org_id: &str,
+    role: Option<Role>,
+    active: Option<bool>,
+    after: Option<&str>,
+    limit: i64,
+) -> ApiResult<Vec<UserRow>> {
+    let mut query = users::table
+        .filter(users::organization_id.eq(org_id))
+        .select(UserRow::as_select())
+        .order(users::id.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(role) = role {
+        query = query.filter(users::role.eq(role.as_str()));
+    }
+    if let Some(active) = active {
+        query = query.filter(users::active.eq(active));
+    }
+    if let Some(after) = after {
+        query = query.filter(users::id.gt(after.to_string()));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn count_active_admins(conn: &mut DbConn, org_id: &str) -> ApiResult<i64> {
+    Ok(users::table
+        .filter(users::organization_id.eq(org_id))
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::active.eq(true))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Applies `changes` when the version still matches (if one is expected), bumping it.
+pub fn update(
+    conn: &mut DbConn,
+    current: &UserRow,
+    expected: Option<i32>,
+    changes: &UserChanges,
+    now: NaiveDateTime,
+) -> ApiResult<UserRow> {
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(ApiError::PreconditionFailed(format!(
+            "the user changed; their version is now {}",
+            current.version
+        )));
+    }
+    let updated = diesel::update(
+        users::table
+            .filter(users::id.eq(&current.id))
+            .filter(users::version.eq(current.version)),
+    )
+    .set((
+        changes,
+        users::version.eq(current.version + 1),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(ApiError::PreconditionFailed(
+            "the user changed while this update ran".into(),
+        ));
+    }
+    find_in_org(conn, &current.organization_id, &current.id)
+}
+
+pub fn record_login(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> ApiResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::last_login_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of a user (deactivation, password reset).
+pub fn revoke_sessions(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> ApiResult<()> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
