@@ -32,7 +32,8 @@ pub async fn create_user(
     body: web::Json<CreateUser>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::UsersWrite)?;
-    let body = body.into_inner();
+    let mut body = body.into_inner();
+    body.email = normalize_email(&body.email);
     let mut problems = Vec::new();
     if let Some(p) = body.password.as_deref().and_then(password_problem) {
         problems.push(FieldError::new("password", p));
@@ -50,7 +51,7 @@ pub async fn create_user(
     let row = UserRow {
         id: uuid::Uuid::now_v7().to_string(),
         organization_id: caller.organization_id.clone(),
-        email: normalize_email(&body.email),
+        email: body.email.clone(),
         display_name: body.display_name.trim().to_string(),
         role: body.role.as_str().to_string(),
         password_hash,

@@ -1,0 +1,359 @@
+//! The authorization matrix: every endpoint, called as every kind of caller, including another
+//! organization's admin using this organization's ids. Later features add their rows here; the
+//! last test fails when an endpoint of the OpenAPI document has no row.
+
+mod common;
+
+use common::{Org, TestApp};
+use reqwest::Method;
+use serde_json::{json, Value};
+use shopgap::auth::rules::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Who {
+    Admin,
+    Manager,
+    Shopper,
+    /// An API key holding every scope.
+    Key,
+    /// An API key holding a scope unrelated to the endpoint.
+    NarrowKey,
+    Anonymous,
+    /// The admin of another organization, calling with this organization's ids.
+    Foreign,
+}
+
+const EVERYONE: [Who; 7] = [
+    Who::Admin,
+    Who::Manager,
+    Who::Shopper,
+    Who::Key,
+    Who::NarrowKey,
+    Who::Anonymous,
+    Who::Foreign,
+];
+
+/// Fresh objects of the first organization for one call, so mutating calls do not interfere.
+struct Targets {
+    user_id: String,
+    key_id: String,
+    n: usize,
+}
+
+struct Row {
+    method: Method,
+    /// The path with `{id}` placeholders as the OpenAPI document names it.
+    pattern: &'static str,
+    path: fn(&Targets) -> String,
+    body: fn(&Targets) -> Option<Value>,
+    /// Expected status for Admin, Manager, Shopper, Key, NarrowKey, Anonymous, Foreign.
+    expect: [u16; 7],
+}
+
+fn no_body(_: &Targets) -> Option<Value> {
+    None
+}
+
+fn rows() -> Vec<Row> {
+    vec![
+        Row {
+            method: Method::GET,
+            pattern: "/healthz",
+            path: |_| "/healthz".into(),
+            body: no_body,
+            expect: [200; 7],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/readyz",
+            path: |_| "/readyz".into(),
+            body: no_body,
+            expect: [200; 7],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/metrics",
+            path: |_| "/metrics".into(),
+            body: no_body,
+            expect: [200; 7],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/auth/login",
+            path: |_| "/v1/auth/login".into(),
+            body: |t| {
+                Some(
+                    json!({"email": format!("nobody{}@example.com", t.n), "password": "wrong password"}),
+                )
+            },
+            expect: [401; 7],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/auth/refresh",
+            path: |_| "/v1/auth/refresh".into(),
+            body: |_| Some(json!({"refresh_token": "sgr_unknown"})),
+            expect: [401; 7],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/auth/logout",
+            path: |_| "/v1/auth/logout".into(),
+            body: |_| Some(json!({"refresh_token": "sgr_unknown"})),
+            expect: [204; 7],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/me",
+            path: |_| "/v1/me".into(),
+            body: no_body,
+            expect: [200, 200, 200, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/me/password",
+            path: |_| "/v1/me/password".into(),
+            body: |_| {
+                Some(json!({"current_password": "not it", "new_password": "a new long password"}))
+            },
+            expect: [422, 422, 422, 403, 403, 401, 422],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/organization",
+            path: |_| "/v1/organization".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::PATCH,
+            pattern: "/v1/organization",
+            path: |_| "/v1/organization".into(),
+            body: |_| Some(json!({"cooldown_days": 30})),
+            expect: [200, 403, 403, 403, 403, 401, 200],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/users",
+            path: |_| "/v1/users".into(),
+            body: |t| {
+                Some(
+                    json!({"email": format!("authz{}@example.com", t.n), "display_name": "X", "role": "shopper"}),
+                )
+            },
+            expect: [201, 403, 403, 403, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/users",
+            path: |_| "/v1/users".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/users/{id}",
+            path: |t| format!("/v1/users/{}", t.user_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::PATCH,
+            pattern: "/v1/users/{id}",
+            path: |t| format!("/v1/users/{}", t.user_id),
+            body: |_| Some(json!({"display_name": "Renamed"})),
+            expect: [200, 403, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::DELETE,
+            pattern: "/v1/users/{id}",
+            path: |t| format!("/v1/users/{}", t.user_id),
+            body: no_body,
+            expect: [204, 403, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/users/{id}/password-reset",
+            path: |t| format!("/v1/users/{}/password-reset", t.user_id),
+            body: no_body,
+            expect: [200, 403, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/api-keys",
+            path: |_| "/v1/api-keys".into(),
+            body: |_| Some(json!({"name": "k", "scopes": ["users:read"]})),
+            expect: [201, 403, 403, 403, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/api-keys",
+            path: |_| "/v1/api-keys".into(),
+            body: no_body,
+            expect: [200, 403, 403, 403, 403, 401, 200],
+        },
+        Row {
+            method: Method::DELETE,
+            pattern: "/v1/api-keys/{id}",
+            path: |t| format!("/v1/api-keys/{}", t.key_id),
+            body: no_body,
+            expect: [204, 403, 403, 403, 403, 401, 404],
+        },
+    ]
+}
+
+async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
+    let mut conn = app.pool.get().unwrap();
+    let user = shopgap::demo::new_user_row(
+        &org.id,
+        &format!("target{n}@example.com"),
+        "Target",
+        Role::Shopper,
+        "x".into(),
+    );
+    shopgap::users::repo::insert(&mut conn, &user).unwrap();
+    drop(conn);
+    let key = app
+        .post(
+            "/v1/api-keys",
+            Some(&org.admin.access_token),
+            json!({"name": "target", "scopes": ["users:read"]}),
+        )
+        .await
+        .expect(201);
+    Targets {
+        user_id: user.id,
+        key_id: key.body["api_key"]["id"].as_str().unwrap().to_string(),
+        n,
+    }
+}
+
+#[actix_web::test]
+async fn every_endpoint_checks_role_scope_and_tenant() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let other = app.seed_org("Rival").await;
+    let key = app
+        .api_key(
+            &org,
+            &[
+                "organization:read",
+                "users:read",
+                "standards:read",
+                "standards:write",
+                "locations:read",
+                "locations:write",
+                "assignments:read",
+                "assignments:write",
+                "submissions:read",
+                "reports:read",
+            ],
+        )
+        .await;
+    let narrow = app.api_key(&org, &["reports:read"]).await;
+
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for row in rows() {
+        for (i, who) in EVERYONE.iter().enumerate() {
+            n += 1;
+            let t = targets(&app, &org, n).await;
+            let auth = match who {
+                Who::Admin => Some(org.admin.access_token.as_str()),
+                Who::Manager => Some(org.manager.access_token.as_str()),
+                Who::Shopper => Some(org.shopper.access_token.as_str()),
+                Who::Key => Some(key.as_str()),
+                Who::NarrowKey => Some(narrow.as_str()),
+                Who::Anonymous => None,
+                Who::Foreign => Some(other.admin.access_token.as_str()),
+            };
+            let path = (row.path)(&t);
+            let response = app
+                .call(row.method.clone(), &path, auth, (row.body)(&t))
+                .await;
+            if response.status != row.expect[i] {
+                failures.push(format!(
+                    "{} {path} as {who:?}: expected {}, got {} {}",
+                    row.method, row.expect[i], response.status, response.body
+                ));
+            }
+            if response.status >= 400 && path.starts_with("/v1/") {
+                assert_eq!(
+                    response.header("content-type").as_deref(),
+                    Some("application/problem+json"),
+                    "{} {path} as {who:?}",
+                    row.method
+                );
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix mismatches:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[actix_web::test]
+async fn lists_never_show_another_organization() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let other = app.seed_org("Rival").await;
+    app.api_key(&org, &["users:read"]).await;
+    let users = app
+        .get("/v1/users", Some(&other.admin.access_token))
+        .await
+        .expect(200)
+        .body;
+    let text = users.to_string();
+    assert!(!text.contains(&org.id) && !text.contains("acme"), "{text}");
+    assert_eq!(users["items"].as_array().unwrap().len(), 3);
+    let keys = app
+        .get("/v1/api-keys", Some(&other.admin.access_token))
+        .await
+        .expect(200)
+        .body;
+    assert!(keys["items"].as_array().unwrap().is_empty());
+    // Foreign writes by id changed nothing.
+    app.delete(
+        &format!("/v1/users/{}", org.shopper.id),
+        Some(&other.admin.access_token),
+    )
+    .await
+    .expect_problem(404);
+    let still = app
+        .get(
+            &format!("/v1/users/{}", org.shopper.id),
+            Some(&org.admin.access_token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(still.body["active"], true);
+}
+
+#[test]
+fn the_matrix_covers_every_documented_operation() {
+    let api = shopgap::openapi::openapi();
+    let covered: Vec<(String, String)> = rows()
+        .iter()
+        .map(|r| (r.method.to_string(), r.pattern.to_string()))
+        .collect();
+    let mut missing = Vec::new();
+    for (path, item) in api.paths.paths.iter() {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ] {
+            if op.is_some() && !covered.contains(&(method.to_string(), path.clone())) {
+                missing.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "add these operations to the authorization matrix: {missing:?}"
+    );
+}

@@ -1,0 +1,187 @@
+//! The contract and the HTTP edges: the committed OpenAPI document matches the code, the two
+//! migration folders stay in step, and malformed requests get problem+json, never a 500.
+
+mod common;
+
+use common::TestApp;
+use serde_json::json;
+
+#[test]
+fn openapi_yaml_is_up_to_date() {
+    let generated = shopgap::openapi::openapi_yaml();
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
+        .unwrap_or_default();
+    assert!(
+        generated == committed,
+        "openapi.yaml is stale: regenerate it with `cargo run -q -- openapi > openapi.yaml`"
+    );
+}
+
+#[test]
+fn migration_folders_stay_in_step() {
+    let names = |backend: &str| {
+        let dir = format!("{}/migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().is_dir())
+            .map(|e| {
+                for file in ["up.sql", "down.sql"] {
+                    assert!(
+                        e.path().join(file).is_file(),
+                        "{} lacks {file}",
+                        e.path().display()
+                    );
+                }
+                e.file_name().to_string_lossy().into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let sqlite = names("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(
+        sqlite,
+        names("postgres"),
+        "migrations/sqlite and migrations/postgres differ"
+    );
+}
+
+#[actix_web::test]
+async fn the_served_document_is_the_committed_one() {
+    let app = TestApp::spawn().await;
+    let served = app.get("/openapi.json", None).await.expect(200).body;
+    let generated: serde_json::Value =
+        serde_json::from_str(&shopgap::openapi::openapi().to_json().unwrap()).unwrap();
+    assert_eq!(served, generated);
+    assert!(served["openapi"].as_str().unwrap().starts_with("3.1"));
+    let schemes = &served["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["api_key"]["name"], "X-API-Key");
+
+    let docs = app.get("/docs", None).await;
+    assert!(
+        matches!(docs.status, 301 | 302 | 307 | 308),
+        "{}",
+        docs.status
+    );
+    let ui = app
+        .send(app.client.get(format!("{}/docs/", app.base)))
+        .await
+        .expect(200);
+    assert!(ui.body.as_str().unwrap().contains("swagger"));
+}
+
+#[actix_web::test]
+async fn health_readiness_and_metrics() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.get("/healthz", None).await.expect(200).body["status"],
+        "ok"
+    );
+    let ready = app.get("/readyz", None).await.expect(200).body;
+    assert_eq!(ready["database"], common::backend());
+    app.get("/v1/me", None).await.expect_problem(401);
+    let metrics = app.get("/metrics", None).await.expect(200);
+    let text = metrics.body.as_str().unwrap();
+    assert!(
+        text.contains(
+            "shopgap_http_requests_total{endpoint=\"/v1/me\",method=\"GET\",status=\"401\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("shopgap_http_requests_duration_seconds_bucket"));
+    assert!(text.contains("shopgap_db_pool_max_connections 8"));
+    assert!(metrics.header("x-request-id").is_some());
+}
+
+#[actix_web::test]
+async fn malformed_requests_get_problems() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let admin = org.admin.access_token.as_str();
+    let url = |p: &str| format!("{}{p}", app.base);
+
+    app.get("/v1/nothing-here", None).await.expect_problem(404);
+    let wrong_method = app
+        .call(reqwest::Method::PUT, "/v1/users", Some(admin), None)
+        .await
+        .expect_problem(405);
+    assert_eq!(
+        wrong_method.header("allow").as_deref(),
+        Some("GET, HEAD, POST")
+    );
+    app.call(
+        reqwest::Method::DELETE,
+        "/v1/organization",
+        Some(admin),
+        None,
+    )
+    .await
+    .expect_problem(405);
+
+    // Not JSON at all, JSON under the wrong content type, broken JSON, JSON of the wrong shape.
+    app.send(
+        app.client
+            .post(url("/v1/users"))
+            .bearer_auth(admin)
+            .body("email=x"),
+    )
+    .await
+    .expect_problem(415);
+    app.send(
+        app.client
+            .post(url("/v1/users"))
+            .bearer_auth(admin)
+            .header("content-type", "text/plain")
+            .body("{}"),
+    )
+    .await
+    .expect_problem(415);
+    app.send(
+        app.client
+            .post(url("/v1/users"))
+            .bearer_auth(admin)
+            .header("content-type", "application/json")
+            .body("{\"email\":"),
+    )
+    .await
+    .expect_problem(400);
+    app.post("/v1/users", Some(admin), json!([1, 2]))
+        .await
+        .expect_problem(422);
+    app.post("/v1/users", Some(admin), json!({"email": 5}))
+        .await
+        .expect_problem(422);
+
+    // Too large a body.
+    let huge = "x".repeat(2 * 1024 * 1024);
+    app.post(
+        "/v1/users",
+        Some(admin),
+        json!({"email": huge, "display_name": "x", "role": "shopper"}),
+    )
+    .await
+    .expect_problem(413);
+
+    // Ids that are not ids name nothing.
+    app.get("/v1/users/not-a-uuid", Some(admin))
+        .await
+        .expect_problem(404);
+    app.get(&format!("/v1/users/{}", uuid::Uuid::now_v7()), Some(admin))
+        .await
+        .expect_problem(404);
+
+    // A trailing slash or doubled slashes reach the same resource.
+    app.get("/v1//me", Some(admin)).await.expect(200);
+
+    // Unreadable header values.
+    app.send(
+        app.client
+            .get(url("/v1/me"))
+            .header("Authorization", "Bearer \u{1F600}".as_bytes()),
+    )
+    .await
+    .expect_problem(401);
+}
