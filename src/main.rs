@@ -48,6 +48,12 @@ enum Command {
     Admin(AdminCommand),
     /// Print the OpenAPI document (YAML) that `openapi.yaml` holds.
     Openapi,
+    /// Probe `/healthz` of a running server (for container health checks; needs no curl).
+    Healthcheck {
+        /// The server's listen address; 0.0.0.0 and [::] are probed on loopback.
+        #[arg(long, env = "SHOPGAP_BIND", default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+    },
 }
 
 #[derive(Subcommand)]
@@ -104,6 +110,7 @@ fn run(cli: Cli) -> Result<(), String> {
             print!("{}", shopgap::openapi::openapi_yaml());
             Ok(())
         }
+        Command::Healthcheck { bind } => healthcheck(bind),
         Command::Migrate(db) => open_database(&db).map(|_| ()),
         Command::Admin(AdminCommand::CreateOrg {
             db,
@@ -148,13 +155,39 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// A minimal HTTP/1.0 GET of `/healthz`: success when the status line says 200.
+fn healthcheck(mut addr: std::net::SocketAddr) -> Result<(), String> {
+    use std::io::{Read, Write};
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let timeout = Duration::from_secs(3);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| format!("cannot reach {addr}: {e}"))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).map_err(|e| e.to_string())?;
+    if head.ends_with(b" 200") {
+        Ok(())
+    } else {
+        Err(format!("unhealthy: {}", String::from_utf8_lossy(&head)))
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_format);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            tracing::error!("{message}");
             eprintln!("shopgap: {message}");
             ExitCode::FAILURE
         }

@@ -154,7 +154,7 @@ fn token_pair(
 
 /// Outcome of a refresh inside its transaction: tokens, or a refusal to commit as such.
 enum RefreshOutcome {
-    Issued { token: String, user: UserRow },
+    Issued { token: String, user: Box<UserRow> },
     Refused,
 }
 
@@ -219,7 +219,10 @@ pub async fn refresh(
                             "this refresh token is being used by another request; retry",
                         ));
                     }
-                    Ok(RefreshOutcome::Issued { token, user })
+                    Ok(RefreshOutcome::Issued {
+                        token,
+                        user: Box::new(user),
+                    })
                 }
                 RefreshDecision::RetryWithinGrace => {
                     if let Some(previous) = &successor {
@@ -228,7 +231,10 @@ pub async fn refresh(
                     let (token, id) =
                         new_refresh_token(conn, &current.family_id, &user.id, now, ttl)?;
                     repo::set_successor(conn, &current.id, &id)?;
-                    Ok(RefreshOutcome::Issued { token, user })
+                    Ok(RefreshOutcome::Issued {
+                        token,
+                        user: Box::new(user),
+                    })
                 }
                 RefreshDecision::ReuseDetected => {
                     tracing::warn!(family = %current.family_id, user = %user.id,

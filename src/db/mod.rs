@@ -215,6 +215,19 @@ impl From<DbError> for ApiError {
     }
 }
 
+/// Runs the same diesel query on whichever backend `conn` is, for the statements
+/// `MultiConnection` cannot run through [`DbConn`] itself (`ON CONFLICT` upserts, batch inserts).
+/// The query is written once; only its execution is monomorphized per backend.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,17 +258,4 @@ mod tests {
         assert!(DbTarget::parse("mysql://h/db").is_err());
         assert!(DbTarget::parse("").is_err());
     }
-}
-
-/// Runs the same diesel query on whichever backend `conn` is, for the statements
-/// `MultiConnection` cannot run through [`DbConn`] itself (`ON CONFLICT` upserts, batch inserts).
-/// The query is written once; only its execution is monomorphized per backend.
-#[macro_export]
-macro_rules! per_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::db::DbConn::Postgres($c) => $body,
-            $crate::db::DbConn::Sqlite($c) => $body,
-        }
-    };
 }
