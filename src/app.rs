@@ -12,7 +12,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::http::{fallback, json_config, path_config, query_config, RouteTable};
+use crate::http::{fallback, path_config, payload_config, query_config, RouteTable};
 use crate::ops::Metrics;
 use crate::state::AppState;
 
@@ -65,7 +65,7 @@ pub fn serve(
             .app_data(state.clone())
             .app_data(metrics.clone())
             .app_data(routes.clone())
-            .app_data(json_config(max_json))
+            .app_data(payload_config(max_json))
             .app_data(query_config())
             .app_data(path_config())
             .configure(|cfg| {

@@ -1,41 +1,87 @@
 //! HTTP plumbing shared by every domain: extractor error handlers (so malformed input becomes
 //! problem+json), the 404/405 fallback, ETags and cursor pagination.
 
-use actix_web::dev::ResourceDef;
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::dev::{Payload, ResourceDef};
+use actix_web::error::{PathError, PayloadError, QueryPayloadError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ApiResult, FieldError};
 
-/// JSON bodies: wrong or missing content type is 415, too large 413, unparseable 400, and well
-/// formed JSON of the wrong shape 422 naming the field serde stopped at.
-pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|err, _req| json_error(err).into())
+/// Bodies up to `limit` bytes are read; beyond, 413.
+pub fn payload_config(limit: usize) -> web::PayloadConfig {
+    web::PayloadConfig::new(limit)
 }
 
-fn json_error(err: JsonPayloadError) -> ApiError {
-    match err {
-        JsonPayloadError::ContentType => {
-            ApiError::UnsupportedMediaType("send the body as application/json".into())
-        }
-        JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            ApiError::PayloadTooLarge(format!("the body is larger than {limit} bytes"))
-        }
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            ApiError::Unprocessable(vec![FieldError::new("body", e.to_string())])
-        }
-        JsonPayloadError::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON: {e}")),
-        other => ApiError::BadRequest(format!("cannot read the body: {other}")),
+/// A JSON request body. Unlike `web::Json` it names the field a type error is at
+/// (`scopes[1]`, `settings.cooldown_days`): a body that is not JSON by its content type is 415,
+/// too large 413, unparseable 400, and well-formed JSON of the wrong shape 422.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T> ApiJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
     }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = matches!(
+            req.mime_type(),
+            Ok(Some(m)) if m.subtype() == actix_web::mime::JSON || m.suffix() == Some(actix_web::mime::JSON)
+        );
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the body as application/json".into(),
+                ));
+            }
+            let bytes = body.await.map_err(body_error)?;
+            parse_json(&bytes).map(ApiJson)
+        })
+    }
+}
+
+fn body_error(err: actix_web::Error) -> ApiError {
+    match err.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => {
+            ApiError::PayloadTooLarge("the body is larger than the server accepts".into())
+        }
+        _ => ApiError::BadRequest(format!("cannot read the body: {err}")),
+    }
+}
+
+/// Parses a JSON document, keeping the path of the value a type error is at.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let field = match e.path().to_string() {
+            p if p == "." || p.is_empty() => "body".to_string(),
+            p => p,
+        };
+        let inner = e.into_inner();
+        if inner.is_data() {
+            ApiError::Unprocessable(vec![FieldError::new(field, inner.to_string())])
+        } else {
+            ApiError::BadRequest(format!("malformed JSON: {inner}"))
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    Ok(value)
 }
 
 pub fn query_config() -> web::QueryConfig {

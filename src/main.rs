@@ -63,10 +63,10 @@ enum AdminCommand {
         #[command(flatten)]
         db: DatabaseArgs,
         /// The organization's name.
-        #[arg(long)]
+        #[arg(long, env = "SHOPGAP_ORG_NAME")]
         name: String,
         /// Email of its first admin.
-        #[arg(long)]
+        #[arg(long, env = "SHOPGAP_ADMIN_EMAIL")]
         admin_email: String,
     },
 }

@@ -185,3 +185,22 @@ async fn malformed_requests_get_problems() {
     .await
     .expect_problem(401);
 }
+
+#[actix_web::test]
+async fn migrations_run_down_and_up_again() {
+    use diesel_migrations::MigrationHarness;
+    use shopgap::db::{DbConn, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+    let app = TestApp::spawn().await;
+    let mut conn = app.pool.get().unwrap();
+    let conn: &mut DbConn = &mut conn;
+    match conn {
+        DbConn::Postgres(c) => {
+            c.revert_all_migrations(POSTGRES_MIGRATIONS).unwrap();
+            c.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+        }
+        DbConn::Sqlite(c) => {
+            c.revert_all_migrations(SQLITE_MIGRATIONS).unwrap();
+            c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+        }
+    }
+}

@@ -8,7 +8,7 @@ use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::auth::tokens::{new_api_key, sha256_hex};
 use crate::error::{ApiResult, FieldError};
-use crate::http::{next_cursor, parse_id, PageQuery};
+use crate::http::{next_cursor, parse_id, ApiJson, PageQuery};
 use crate::state::AppState;
 use crate::validation::validate_all;
 
@@ -23,7 +23,7 @@ use crate::validation::validate_all;
 pub async fn create_api_key(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<CreateApiKey>,
+    body: ApiJson<CreateApiKey>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::ApiKeysManage)?;
     let body = body.into_inner();

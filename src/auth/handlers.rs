@@ -16,6 +16,7 @@ use crate::api_keys::model::ApiKeyRow;
 use crate::db::schema::api_keys;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::http::ApiJson;
 use crate::organizations::repo as organizations;
 use crate::state::AppState;
 use crate::users::dto::User;
@@ -47,7 +48,7 @@ fn invalid_credentials() -> ApiError {
 #[post("/v1/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: ApiJson<LoginRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
     let body = body.into_inner();
     validate_all(&body, Vec::new())?;
@@ -174,7 +175,7 @@ enum RefreshOutcome {
 #[post("/v1/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: ApiJson<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
     let body = body.into_inner();
     validate_all(&body, Vec::new())?;
@@ -266,7 +267,7 @@ pub async fn refresh(
 #[post("/v1/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: ApiJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     validate_all(&body, Vec::new())?;
@@ -336,7 +337,7 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<web::Js
 pub async fn change_password(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<ChangePassword>,
+    body: ApiJson<ChangePassword>,
 ) -> ApiResult<HttpResponse> {
     let (user_id, _) = caller.require_user()?;
     let body = body.into_inner();

@@ -9,7 +9,7 @@ use super::repo;
 use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::error::{ApiResult, Problem};
-use crate::http::{if_match, json_with_etag};
+use crate::http::{if_match, json_with_etag, ApiJson};
 use crate::state::AppState;
 
 /// The caller's organization and its settings.
@@ -54,7 +54,7 @@ pub async fn update_organization(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    body: web::Json<UpdateOrganization>,
+    body: ApiJson<UpdateOrganization>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::OrganizationWrite)?;
     let body = body.into_inner();

@@ -10,7 +10,7 @@ use crate::auth::caller::Caller;
 use crate::auth::password::generate_password;
 use crate::auth::rules::{password_problem, Permission, Role};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::http::{if_match, json_with_etag, next_cursor, parse_id, PageQuery};
+use crate::http::{if_match, json_with_etag, next_cursor, parse_id, ApiJson, PageQuery};
 use crate::state::AppState;
 use crate::validation::validate_all;
 
@@ -29,7 +29,7 @@ use crate::validation::validate_all;
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<CreateUser>,
+    body: ApiJson<CreateUser>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::UsersWrite)?;
     let mut body = body.into_inner();
@@ -158,7 +158,7 @@ pub async fn update_user(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<UpdateUser>,
+    body: ApiJson<UpdateUser>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::UsersWrite)?;
     let body = body.into_inner();

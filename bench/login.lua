@@ -1,0 +1,4 @@
+-- wrk script: POST /v1/auth/login with the credential in the EMAIL and PASSWORD variables.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = string.format('{"email":"%s","password":"%s"}', os.getenv("EMAIL"), os.getenv("PASSWORD"))

@@ -1,0 +1,138 @@
+//! The `shopgap` binary's administrative commands, run for real against the test database.
+
+mod common;
+
+use std::process::Command;
+
+use common::TestApp;
+
+fn shopgap(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let data = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_shopgap"))
+        .args(args)
+        .env("SHOPGAP_DATABASE_URL", &app.database_url)
+        .env("SHOPGAP_DATA_DIR", data.path())
+        .env("SHOPGAP_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+/// The password column of the credential lines the CLI prints.
+fn printed_password(stdout: &str, email: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.contains(email))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no credential for {email} in:\n{stdout}"))
+        .to_string()
+}
+
+#[actix_web::test]
+async fn create_org_prints_an_admin_password_that_signs_in() {
+    let app = TestApp::spawn().await;
+    let out = shopgap(
+        &app,
+        &[
+            "admin",
+            "create-org",
+            "--name",
+            "Northwind",
+            "--admin-email",
+            "Boss@Northwind.example.com",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let password = printed_password(&stdout, "boss@northwind.example.com");
+    let tokens = app
+        .login("boss@northwind.example.com", &password)
+        .await
+        .expect(200)
+        .body;
+    let me = app
+        .get("/v1/me", tokens["access_token"].as_str())
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(me["organization"]["name"], "Northwind");
+    assert_eq!(me["user"]["role"], "admin");
+
+    // The same admin email again is refused, and nothing half-made is left behind.
+    let again = shopgap(
+        &app,
+        &[
+            "admin",
+            "create-org",
+            "--name",
+            "Other",
+            "--admin-email",
+            "boss@northwind.example.com",
+        ],
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
+
+#[actix_web::test]
+async fn the_demo_organization_is_created_and_refreshed() {
+    let app = TestApp::spawn().await;
+    let mut passwords = Vec::new();
+    for _ in 0..2 {
+        let mut conn = app.pool.get().unwrap();
+        let credentials = shopgap::demo::ensure_demo(&mut conn).unwrap();
+        assert_eq!(credentials.len(), 4);
+        passwords.push(credentials);
+    }
+    // The second run issued new passwords; those work, the first ones no longer do.
+    for (old, new) in passwords[0].iter().zip(&passwords[1]) {
+        assert_eq!(old.email, new.email);
+        app.login(&new.email, &new.password).await.expect(200);
+        app.login(&old.email, &old.password)
+            .await
+            .expect_problem(401);
+    }
+    let admin = app
+        .login("admin@demo-motors.example.com", &passwords[1][0].password)
+        .await
+        .body;
+    let users = app
+        .get("/v1/users", admin["access_token"].as_str())
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(users["items"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn openapi_command_prints_the_document() {
+    let out = Command::new(env!("CARGO_BIN_EXE_shopgap"))
+        .arg("openapi")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        shopgap::openapi::openapi_yaml()
+    );
+}
+
+#[test]
+fn bad_configuration_is_refused_with_a_reason() {
+    let out = Command::new(env!("CARGO_BIN_EXE_shopgap"))
+        .args(["serve", "--jwt-secret", "too-short", "--data-dir"])
+        .arg(tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 bytes"));
+    let out = Command::new(env!("CARGO_BIN_EXE_shopgap"))
+        .args(["migrate", "--database-url", "mysql://localhost/x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+}
