@@ -4,14 +4,13 @@ use chrono::Utc;
 
 use crate::auth::password::{generate_password, hash_password_blocking};
 use crate::auth::rules::Role;
-use crate::db::DbConn;
+use crate::db::{write_transaction, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::organizations::model::OrganizationRow;
 use crate::organizations::repo as organizations;
 use crate::users::model::{UserChanges, UserRow};
 use crate::users::repo as users;
 use crate::users::rules::normalize_email;
-use diesel::Connection;
 
 /// An account and the password to print for it, once.
 #[derive(Debug, Clone)]
@@ -77,7 +76,7 @@ pub fn create_organization(
     }
     let password = generate_password();
     let hash = hash_password_blocking(&password)?;
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         let org = new_organization_row(name);
         organizations::insert(conn, &org)?;
         let admin = new_user_row(&org.id, admin_email, "Administrator", Role::Admin, hash);
@@ -125,7 +124,7 @@ pub fn ensure_demo(conn: &mut DbConn) -> ApiResult<Vec<Credential>> {
             Ok((*email, *name, *role, password, hash))
         })
         .collect::<ApiResult<_>>()?;
-    conn.transaction(|conn| {
+    write_transaction(conn, |conn| {
         let org = match organizations::find_by_name(conn, DEMO_ORGANIZATION)? {
             Some(org) => org,
             None => {

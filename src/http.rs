@@ -124,9 +124,6 @@ impl RouteTable {
             .filter(|(_, op)| op.is_some())
             .map(|(m, _)| m.to_string())
             .collect();
-            if methods.iter().any(|m| m == "GET") {
-                methods.push("HEAD".into());
-            }
             methods.sort();
             routes.push((ResourceDef::new(path.as_str()), methods));
         }

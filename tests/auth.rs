@@ -538,3 +538,39 @@ async fn the_role_comes_from_the_database_not_the_token() {
     let token = sign(Algorithm::HS256, "at+jwt", &forged, JWT_SECRET);
     app.get("/v1/users", Some(&token)).await.expect_problem(403);
 }
+
+#[actix_web::test]
+async fn a_refresh_sent_twice_at_once_leaves_one_working_token() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let body = json!({"refresh_token": org.shopper.refresh_token});
+    let both = futures_util::future::join_all([
+        app.post("/v1/auth/refresh", None, body.clone()),
+        app.post("/v1/auth/refresh", None, body.clone()),
+    ])
+    .await;
+    for r in &both {
+        // The loser of a race is told to retry; never a server error.
+        assert!(
+            r.status == 200 || r.status == 409,
+            "{} {}",
+            r.status,
+            r.body
+        );
+    }
+    let ok: Vec<_> = both.into_iter().filter(|r| r.status == 200).collect();
+    assert!(!ok.is_empty(), "at least one of the two succeeds");
+    // Exactly the newest successor works afterwards.
+    let working: Vec<_> = futures_util::future::join_all(ok.iter().map(|r| {
+        app.post(
+            "/v1/auth/refresh",
+            None,
+            json!({"refresh_token": r.body["refresh_token"]}),
+        )
+    }))
+    .await
+    .into_iter()
+    .filter(|r| r.status == 200)
+    .collect();
+    assert_eq!(working.len(), 1);
+}

@@ -459,3 +459,27 @@ async fn expired_api_keys_stop_working() {
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     app.get("/v1/users", Some(secret)).await.expect_problem(401);
 }
+
+#[actix_web::test]
+async fn concurrent_writes_all_land() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let admin = org.admin.access_token.as_str();
+    let requests = (0..24).map(|i| {
+        app.post(
+            "/v1/users",
+            Some(admin),
+            json!({"email": format!("c{i}@acme.example.com"), "display_name": "C", "role": "shopper", "password": "a long enough password"}),
+        )
+    });
+    let responses = futures_util::future::join_all(requests).await;
+    for r in responses {
+        r.expect(201);
+    }
+    let users = app
+        .get("/v1/users?limit=200", Some(admin))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(users["items"].as_array().unwrap().len(), 27);
+}

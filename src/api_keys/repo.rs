@@ -13,6 +13,31 @@ pub fn insert(conn: &mut DbConn, row: &ApiKeyRow) -> ApiResult<()> {
     Ok(())
 }
 
+pub fn find_by_prefix(conn: &mut DbConn, prefix: &str) -> ApiResult<Option<ApiKeyRow>> {
+    Ok(api_keys::table
+        .filter(api_keys::prefix.eq(prefix))
+        .select(ApiKeyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<ApiKeyRow> {
+    api_keys::table
+        .filter(api_keys::organization_id.eq(org_id))
+        .filter(api_keys::id.eq(id))
+        .select(ApiKeyRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("no such API key".into()))
+}
+
+pub fn touch_last_used(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> ApiResult<()> {
+    diesel::update(api_keys::table.find(id))
+        .set(api_keys::last_used_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn list(
     conn: &mut DbConn,
     org_id: &str,
@@ -33,15 +58,7 @@ pub fn list(
 
 /// Revokes a key of `org_id`. Revoking a revoked key again is a no-op (idempotent DELETE).
 pub fn revoke(conn: &mut DbConn, org_id: &str, id: &str, now: NaiveDateTime) -> ApiResult<()> {
-    let exists = api_keys::table
-        .filter(api_keys::organization_id.eq(org_id))
-        .filter(api_keys::id.eq(id))
-        .select(api_keys::id)
-        .first::<String>(conn)
-        .optional()?;
-    if exists.is_none() {
-        return Err(ApiError::NotFound("no such API key".into()));
-    }
+    find_in_org(conn, org_id, id)?;
     diesel::update(
         api_keys::table
             .filter(api_keys::id.eq(id))

@@ -6,13 +6,13 @@ use std::pin::Pin;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use chrono::{TimeDelta, Utc};
-use diesel::prelude::*;
 
 use super::rules::{Permission, Role, Scope};
 use super::tokens::{api_key_lookup, constant_time_eq, sha256_hex, API_KEY_PREFIX};
-use crate::db::schema::{api_keys, users};
+use crate::api_keys::repo as api_keys;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::users::repo as users;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Principal {
@@ -121,24 +121,16 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
             // The user is looked up on every request so deactivation and role changes apply at
             // once rather than when the token expires.
             let (sub, org) = (claims.sub, claims.org);
-            let row = state
+            let (id, org_id) = (sub.clone(), org.clone());
+            let role = state
                 .db
-                .run(move |conn| {
-                    users::table
-                        .filter(users::id.eq(&sub))
-                        .filter(users::organization_id.eq(&org))
-                        .filter(users::active.eq(true))
-                        .select((users::id, users::organization_id, users::role))
-                        .first::<(String, String, String)>(conn)
-                        .optional()
-                        .map_err(ApiError::from)
-                })
+                .run(move |conn| users::active_role(conn, &org, &sub))
                 .await?
                 .ok_or_else(|| ApiError::Unauthenticated("the account is not active".into()))?;
-            let role = row.2.parse::<Role>().map_err(ApiError::internal)?;
+            let role = role.parse::<Role>().map_err(ApiError::internal)?;
             Ok(Caller {
-                organization_id: row.1,
-                principal: Principal::User { id: row.0, role },
+                organization_id: org_id,
+                principal: Principal::User { id, role },
             })
         }
         Credential::ApiKey(key) => {
@@ -149,46 +141,25 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
                 .db
                 .run(move |conn| {
                     let now = Utc::now().naive_utc();
-                    let row = api_keys::table
-                        .filter(api_keys::prefix.eq(&lookup))
-                        .select((
-                            api_keys::id,
-                            api_keys::organization_id,
-                            api_keys::secret_hash,
-                            api_keys::scopes,
-                            api_keys::expires_at,
-                            api_keys::revoked_at,
-                            api_keys::last_used_at,
-                        ))
-                        .first::<(
-                            String,
-                            String,
-                            String,
-                            String,
-                            Option<chrono::NaiveDateTime>,
-                            Option<chrono::NaiveDateTime>,
-                            Option<chrono::NaiveDateTime>,
-                        )>(conn)
-                        .optional()?;
                     let invalid = || ApiError::Unauthenticated("the API key is invalid".into());
-                    let (id, org, hash, scopes, expires, revoked, last_used) =
-                        row.ok_or_else(invalid)?;
-                    if !constant_time_eq(&hash, &sha256_hex(&key))
-                        || revoked.is_some()
-                        || expires.is_some_and(|e| e <= now)
+                    let row = api_keys::find_by_prefix(conn, &lookup)?.ok_or_else(invalid)?;
+                    if !constant_time_eq(&row.secret_hash, &sha256_hex(&key))
+                        || row.revoked_at.is_some()
+                        || row.expires_at.is_some_and(|e| e <= now)
                     {
                         return Err(invalid());
                     }
-                    if last_used.is_none_or(|t| now - t >= LAST_USED_RESOLUTION) {
-                        diesel::update(api_keys::table.find(&id))
-                            .set(api_keys::last_used_at.eq(now))
-                            .execute(conn)?;
+                    if row
+                        .last_used_at
+                        .is_none_or(|t| now - t >= LAST_USED_RESOLUTION)
+                    {
+                        api_keys::touch_last_used(conn, &row.id, now)?;
                     }
                     let scopes: Vec<Scope> =
-                        serde_json::from_str(&scopes).map_err(ApiError::internal)?;
+                        serde_json::from_str(&row.scopes).map_err(ApiError::internal)?;
                     Ok(Caller {
-                        organization_id: org,
-                        principal: Principal::ApiKey { id, scopes },
+                        organization_id: row.organization_id,
+                        principal: Principal::ApiKey { id: row.id, scopes },
                     })
                 })
                 .await

@@ -1,6 +1,5 @@
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{NaiveDateTime, TimeDelta, Utc};
-use diesel::prelude::*;
 
 use super::caller::{Caller, Principal};
 use super::dto::{ChangePassword, LoginRequest, Me, OrganizationRef, RefreshRequest, TokenPair};
@@ -12,8 +11,7 @@ use super::rules::{
 };
 use super::tokens::{random_token, sha256_hex, REFRESH_TOKEN_PREFIX};
 use crate::api_keys::dto::ApiKey;
-use crate::api_keys::model::ApiKeyRow;
-use crate::db::schema::api_keys;
+use crate::api_keys::repo as api_keys;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::ApiJson;
@@ -200,12 +198,7 @@ pub async fn refresh(
                     .as_ref()
                     .is_some_and(|s| s.used_at.is_some() || s.revoked_at.is_some()),
             };
-            let user = crate::db::schema::users::table
-                .find(&current.user_id)
-                .select(UserRow::as_select())
-                .first(conn)
-                .optional()?
-                .filter(|u| u.active);
+            let user = users::find_active(conn, &current.user_id)?;
             let Some(user) = user else {
                 repo::revoke_family(conn, &current.family_id, now)?;
                 return Ok(RefreshOutcome::Refused);
@@ -313,12 +306,11 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<web::Js
                 Principal::ApiKey { id, .. } => Me {
                     organization,
                     user: None,
-                    api_key: Some(ApiKey::from(
-                        api_keys::table
-                            .find(id)
-                            .select(ApiKeyRow::as_select())
-                            .first(conn)?,
-                    )),
+                    api_key: Some(ApiKey::from(api_keys::find_in_org(
+                        conn,
+                        &caller.organization_id,
+                        id,
+                    )?)),
                 },
             })
         })

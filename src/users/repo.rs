@@ -31,6 +31,27 @@ pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<UserR
         .ok_or_else(|| ApiError::NotFound("no such user".into()))
 }
 
+/// An active user by id alone (sessions and tokens know the id, not the organization).
+pub fn find_active(conn: &mut DbConn, id: &str) -> ApiResult<Option<UserRow>> {
+    Ok(users::table
+        .find(id)
+        .filter(users::active.eq(true))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The role of an active user of `org_id`: what every authenticated request checks.
+pub fn active_role(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<Option<String>> {
+    Ok(users::table
+        .filter(users::id.eq(id))
+        .filter(users::organization_id.eq(org_id))
+        .filter(users::active.eq(true))
+        .select(users::role)
+        .first(conn)
+        .optional()?)
+}
+
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> ApiResult<Option<UserRow>> {
     Ok(users::table
         .filter(users::email.eq(email))
