@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod app;
 pub mod auth;
+pub mod checklists;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -16,6 +17,8 @@ pub mod http;
 pub mod openapi;
 pub mod ops;
 pub mod organizations;
+pub mod scoring;
+pub mod standards;
 pub mod state;
 pub mod users;
 pub mod validation;

@@ -1,0 +1,231 @@
+//! The content of a checklist (the questionnaire a shopper fills), as clients write and read it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::FieldError;
+use crate::standards::dto::{BookDocument, Channel, VersionStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemType {
+    /// Scored: the compliant answer scores 1, the other 0.
+    YesNo,
+    /// Scored: `(value - min) / (max - min)`.
+    Scale,
+    /// Scored: 1 when the value meets the target by the comparator, else 0.
+    Number,
+    /// Scored: the chosen option's points over the highest option's points.
+    Choice,
+    /// Unscored free text.
+    Text,
+    /// Unscored date and time (RFC 3339).
+    Datetime,
+    /// Unscored: attached photos, receipts, audio or PDFs.
+    Evidence,
+}
+
+impl ItemType {
+    pub fn is_scored(self) -> bool {
+        matches!(
+            self,
+            ItemType::YesNo | ItemType::Scale | ItemType::Number | ItemType::Choice
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparator {
+    /// Complies when the value is at most the target (e.g. seconds to greet).
+    Lte,
+    /// Complies when the value is at least the target.
+    Gte,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    Photo,
+    Receipt,
+    Audio,
+    Pdf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    /// What the app sends as the answer.
+    pub value: String,
+    pub label: String,
+    /// Points for this option, ≥ 0.
+    pub points: f64,
+}
+
+/// Settings that depend on the item's type; a setting that does not apply to the type is an error.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemOptions {
+    /// `yes_no`: the answer that complies (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliant_answer: Option<bool>,
+    /// `scale`: lowest value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// `scale`: highest value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// `number`: how the value is compared with the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparator: Option<Comparator>,
+    /// `number`: the target value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+    /// `number`: the unit, e.g. `seconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// `choice`: the options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<Vec<ChoiceOption>>,
+    /// `evidence`: kinds accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_kinds: Option<Vec<EvidenceKind>>,
+    /// `evidence`: how many attachments are needed (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_count: Option<u32>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One question of a checklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    /// Stable across versions, unique within the checklist (`a-z`, `0-9`, `_`, `-`, `.`).
+    pub key: String,
+    pub prompt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    #[serde(rename = "type")]
+    pub item_type: ItemType,
+    /// Relative weight, > 0 (default 1).
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// The standard the item measures (scored types need one; unscored types have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standard: Option<String>,
+    /// Must be answered (or marked N/A where allowed) to submit (default true).
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// The shopper may answer N/A (not observed).
+    #[serde(default)]
+    pub allow_na: bool,
+    /// A failure here makes the visit score 0.
+    #[serde(default)]
+    pub critical: bool,
+    #[serde(default)]
+    pub options: ItemOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub title: String,
+    /// Multiplies the weights of the section's items (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChecklistContent {
+    pub sections: Vec<Section>,
+}
+
+impl ChecklistContent {
+    pub fn items(&self) -> impl Iterator<Item = (&Section, &Item)> {
+        self.sections
+            .iter()
+            .flat_map(|s| s.items.iter().map(move |i| (s, i)))
+    }
+}
+
+/// A checklist's name, pin and content: what creating one, editing its draft and importing take.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistInput {
+    pub name: String,
+    /// The published standards-book version the checklist scores against.
+    pub standards_book_version_id: uuid::Uuid,
+    /// The channel the checklist observes.
+    pub channel: Channel,
+    #[serde(default)]
+    pub sections: Vec<Section>,
+}
+
+/// One version of a checklist, whole.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChecklistVersion {
+    /// The version's own id: what assignments pin.
+    pub id: uuid::Uuid,
+    pub checklist_id: uuid::Uuid,
+    pub name: String,
+    pub version: i32,
+    pub status: VersionStatus,
+    pub revision: i32,
+    pub standards_book_version_id: uuid::Uuid,
+    pub channel: Channel,
+    pub sections: Vec<Section>,
+    /// For a draft: what publishing it would refuse now (empty when it can be published).
+    pub problems: Vec<FieldError>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChecklistVersionSummary {
+    pub id: uuid::Uuid,
+    pub version: i32,
+    pub status: VersionStatus,
+    pub channel: Channel,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Checklist {
+    pub id: uuid::Uuid,
+    pub name: String,
+    /// Newest first.
+    pub versions: Vec<ChecklistVersionSummary>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChecklistList {
+    pub items: Vec<Checklist>,
+    pub next_cursor: Option<String>,
+}
+
+pub const CHECKLIST_FORMAT: &str = "shopgap.checklist/v1";
+
+/// A checklist version with the standards book it is pinned to, as one portable document.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistDocument {
+    /// Always `shopgap.checklist/v1`.
+    pub format: String,
+    pub name: String,
+    pub channel: Channel,
+    pub sections: Vec<Section>,
+    /// The pinned book; on import, an identical published version is reused, otherwise it is
+    /// published as a new book.
+    pub standards_book: BookDocument,
+}
