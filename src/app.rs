@@ -23,6 +23,8 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     crate::organizations::routes(cfg);
     crate::users::routes(cfg);
     crate::api_keys::routes(cfg);
+    crate::standards::routes(cfg);
+    crate::checklists::routes(cfg);
 }
 
 pub struct ServerOptions {

@@ -4,10 +4,15 @@ use chrono::Utc;
 
 use crate::auth::password::{generate_password, hash_password_blocking};
 use crate::auth::rules::Role;
+use crate::checklists::dto::{ChecklistInput, Section};
+use crate::checklists::service as checklists;
 use crate::db::{write_transaction, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::organizations::model::OrganizationRow;
 use crate::organizations::repo as organizations;
+use crate::standards::dto::{BookDocument, Channel};
+use crate::standards::repo as standards_repo;
+use crate::standards::service::{self as standards, Actor};
 use crate::users::model::{UserChanges, UserRow};
 use crate::users::repo as users;
 use crate::users::rules::normalize_email;
@@ -159,6 +164,49 @@ pub fn ensure_demo(conn: &mut DbConn) -> ApiResult<Vec<Credential>> {
                 password,
             });
         }
+        load_demo_standards(conn, &org.id, now)?;
         Ok(credentials)
     })
+}
+
+const DEMO_BOOK: &str = include_str!("../demo/standards-book.yaml");
+const DEMO_CHECKLISTS: [&str; 2] = [
+    include_str!("../demo/showroom-checklist.yaml"),
+    include_str!("../demo/phone-checklist.yaml"),
+];
+
+/// A checklist file of `demo/`: the checklist document without its book.
+#[derive(serde::Deserialize)]
+struct DemoChecklist {
+    name: String,
+    channel: Channel,
+    sections: Vec<Section>,
+}
+
+/// Publishes the demo standards book and its two checklists, once.
+fn load_demo_standards(
+    conn: &mut DbConn,
+    org_id: &str,
+    now: chrono::NaiveDateTime,
+) -> ApiResult<()> {
+    if !standards_repo::list_books(conn, org_id, None, 1)?.is_empty() {
+        return Ok(());
+    }
+    let actor = Actor {
+        organization_id: org_id,
+        user_id: None,
+    };
+    let book: BookDocument = yaml_serde::from_str(DEMO_BOOK).map_err(ApiError::internal)?;
+    let book = standards::import(conn, actor, book, true, now)?;
+    for text in DEMO_CHECKLISTS {
+        let demo: DemoChecklist = yaml_serde::from_str(text).map_err(ApiError::internal)?;
+        let input = ChecklistInput {
+            name: demo.name,
+            standards_book_version_id: book.id.parse().map_err(ApiError::internal)?,
+            channel: demo.channel,
+            sections: demo.sections,
+        };
+        checklists::create(conn, actor, input, true, now)?;
+    }
+    Ok(())
 }

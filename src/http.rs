@@ -272,3 +272,51 @@ mod tests {
         assert!(bad.after().is_err());
     }
 }
+
+/// A document body in JSON or YAML, by its content type (`application/json`, `application/yaml`,
+/// `application/x-yaml`, `text/yaml`): what import endpoints take.
+#[derive(Debug)]
+pub struct Document<T>(pub T);
+
+fn is_yaml(req: &HttpRequest) -> bool {
+    matches!(
+        req.mime_type(),
+        Ok(Some(m)) if m.subtype().as_str().ends_with("yaml") || m.suffix().is_some_and(|s| s.as_str() == "yaml")
+    )
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Document<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !is_yaml(req) {
+            let json = ApiJson::<T>::from_request(req, payload);
+            return Box::pin(async move { json.await.map(|j| Document(j.0)) });
+        }
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(body_error)?;
+            yaml_serde::from_slice(&bytes).map(Document).map_err(|e| {
+                ApiError::Unprocessable(vec![FieldError::new(
+                    "body",
+                    format!("not a valid document: {e}"),
+                )])
+            })
+        })
+    }
+}
+
+/// A document as JSON or YAML.
+pub fn document_response<T: Serialize>(
+    value: &T,
+    format: crate::versioning::DocumentFormat,
+) -> ApiResult<HttpResponse> {
+    use crate::versioning::DocumentFormat;
+    Ok(match format {
+        DocumentFormat::Json => HttpResponse::Ok().json(value),
+        DocumentFormat::Yaml => HttpResponse::Ok()
+            .content_type("application/yaml")
+            .body(yaml_serde::to_string(value).map_err(ApiError::internal)?),
+    })
+}

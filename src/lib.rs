@@ -22,3 +22,4 @@ pub mod standards;
 pub mod state;
 pub mod users;
 pub mod validation;
+pub mod versioning;

@@ -33,6 +33,8 @@ use crate::error::{FieldError, Problem};
         (name = "organization", description = "The tenant and its settings"),
         (name = "users", description = "Admins, managers and shoppers"),
         (name = "api-keys", description = "Keys for integrators"),
+        (name = "standards", description = "Standards books: principles, standards and protocols, versioned"),
+        (name = "checklists", description = "Checklists pinned to a standards book version and a channel"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -8,6 +8,10 @@ use common::{Org, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use shopgap::auth::rules::Role;
+use shopgap::checklists::dto::ChecklistInput;
+use shopgap::checklists::service as checklists;
+use shopgap::standards::dto::BookInput;
+use shopgap::standards::service::{self as standards, Actor};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Who {
@@ -37,7 +41,32 @@ const EVERYONE: [Who; 7] = [
 struct Targets {
     user_id: String,
     key_id: String,
+    /// A standards book whose version 1 is a publishable draft.
+    book_id: String,
+    /// A published standards-book version.
+    published_book_version_id: String,
+    /// A checklist whose version 1 is a publishable draft.
+    checklist_id: String,
     n: usize,
+}
+
+fn book_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "standards": [{"code": "S1", "text": "Greet", "dimension": "empathy", "channels": ["in_person"], "target": 0.9}],
+    })
+}
+
+fn checklist_sections() -> Value {
+    json!([{"title": "A", "items": [{"key": "a", "prompt": "Greeted?", "type": "yes_no", "standard": "S1"}]}])
+}
+
+fn book_document() -> Value {
+    let mut doc = book_body("Imported");
+    doc["format"] = json!("shopgap.standards_book/v1");
+    doc["principles"] = json!([]);
+    doc["protocols"] = json!([]);
+    doc
 }
 
 struct Row {
@@ -199,6 +228,131 @@ fn rows() -> Vec<Row> {
             body: no_body,
             expect: [204, 403, 403, 403, 403, 401, 404],
         },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/standards-books",
+            path: |_| "/v1/standards-books".into(),
+            body: |_| Some(book_body("New book")),
+            expect: [201, 201, 403, 201, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/standards-books",
+            path: |_| "/v1/standards-books".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/standards-books/import",
+            path: |_| "/v1/standards-books/import".into(),
+            body: |_| Some(book_document()),
+            expect: [201, 201, 403, 201, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/standards-books/{id}",
+            path: |t| format!("/v1/standards-books/{}", t.book_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/standards-books/{id}/versions/{version}",
+            path: |t| format!("/v1/standards-books/{}/versions/1", t.book_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/standards-books/{id}/versions/{version}/export",
+            path: |t| format!("/v1/standards-books/{}/versions/1/export", t.book_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::PUT,
+            pattern: "/v1/standards-books/{id}/draft",
+            path: |t| format!("/v1/standards-books/{}/draft", t.book_id),
+            body: |_| Some(book_body("Edited")),
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/standards-books/{id}/draft/publish",
+            path: |t| format!("/v1/standards-books/{}/draft/publish", t.book_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/checklists",
+            path: |_| "/v1/checklists".into(),
+            body: |t| {
+                Some(
+                    json!({"name": "New", "channel": "in_person", "standards_book_version_id": t.published_book_version_id, "sections": checklist_sections()}),
+                )
+            },
+            // Another organization cannot pin this organization's book: the id names nothing it owns.
+            expect: [201, 201, 403, 201, 403, 401, 422],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/checklists",
+            path: |_| "/v1/checklists".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/checklists/import",
+            path: |_| "/v1/checklists/import".into(),
+            body: |_| {
+                Some(
+                    json!({"format": "shopgap.checklist/v1", "name": "Imported", "channel": "in_person", "sections": checklist_sections(), "standards_book": book_document()}),
+                )
+            },
+            expect: [201, 201, 403, 201, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/checklists/{id}",
+            path: |t| format!("/v1/checklists/{}", t.checklist_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/checklists/{id}/versions/{version}",
+            path: |t| format!("/v1/checklists/{}/versions/1", t.checklist_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/checklists/{id}/versions/{version}/export",
+            path: |t| format!("/v1/checklists/{}/versions/1/export", t.checklist_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::PUT,
+            pattern: "/v1/checklists/{id}/draft",
+            path: |t| format!("/v1/checklists/{}/draft", t.checklist_id),
+            body: |t| {
+                Some(
+                    json!({"name": "Edited", "channel": "in_person", "standards_book_version_id": t.published_book_version_id, "sections": checklist_sections()}),
+                )
+            },
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/checklists/{id}/draft/publish",
+            path: |t| format!("/v1/checklists/{}/draft/publish", t.checklist_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
     ]
 }
 
@@ -221,9 +375,34 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         )
         .await
         .expect(201);
+    let mut conn = app.pool.get().unwrap();
+    let actor = Actor {
+        organization_id: &org.id,
+        user_id: None,
+    };
+    let now = chrono::Utc::now().naive_utc();
+    let input = |name: &str| serde_json::from_value::<BookInput>(book_body(name)).unwrap();
+    let draft_book = standards::create(&mut conn, actor, input("Draft book"), false, now).unwrap();
+    let published =
+        standards::create(&mut conn, actor, input("Published book"), true, now).unwrap();
+    let checklist = checklists::create(
+        &mut conn,
+        actor,
+        serde_json::from_value::<ChecklistInput>(json!({
+            "name": "Checklist", "channel": "in_person",
+            "standards_book_version_id": published.id, "sections": checklist_sections(),
+        }))
+        .unwrap(),
+        false,
+        now,
+    )
+    .unwrap();
     Targets {
         user_id: user.id,
         key_id: key.body["api_key"]["id"].as_str().unwrap().to_string(),
+        book_id: draft_book.book_id,
+        published_book_version_id: published.id,
+        checklist_id: checklist.checklist_id,
         n,
     }
 }

@@ -85,6 +85,9 @@ pub enum Permission {
     UsersRead,
     UsersWrite,
     ApiKeysManage,
+    /// Standards books and checklists.
+    StandardsRead,
+    StandardsWrite,
 }
 
 impl Permission {
@@ -92,7 +95,9 @@ impl Permission {
     pub fn allows_role(self, role: Role) -> bool {
         use Permission::*;
         match self {
-            OrganizationRead | UsersRead => matches!(role, Role::Admin | Role::Manager),
+            OrganizationRead | UsersRead | StandardsRead | StandardsWrite => {
+                matches!(role, Role::Admin | Role::Manager)
+            }
             OrganizationWrite | UsersWrite | ApiKeysManage => role == Role::Admin,
         }
     }
@@ -103,6 +108,8 @@ impl Permission {
         match self {
             OrganizationRead => Some(Scope::OrganizationRead),
             UsersRead => Some(Scope::UsersRead),
+            StandardsRead => Some(Scope::StandardsRead),
+            StandardsWrite => Some(Scope::StandardsWrite),
             OrganizationWrite | UsersWrite | ApiKeysManage => None,
         }
     }

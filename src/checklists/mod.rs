@@ -1,2 +1,20 @@
+//! Checklists: the questionnaires shoppers fill, versioned and pinned to a published standards
+//! book version and a channel.
+
 pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod repo;
 pub mod rules;
+pub mod service;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::create_checklist)
+        .service(handlers::import)
+        .service(handlers::list_checklists)
+        .service(handlers::get_checklist)
+        .service(handlers::get_version)
+        .service(handlers::save_draft)
+        .service(handlers::publish)
+        .service(handlers::export);
+}

@@ -70,7 +70,68 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    standards_books (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    standards_book_versions (id) {
+        id -> Text,
+        book_id -> Text,
+        organization_id -> Text,
+        version -> Integer,
+        status -> Text,
+        revision -> Integer,
+        name -> Text,
+        content -> Text,
+        content_hash -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        published_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    checklists (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checklist_versions (id) {
+        id -> Text,
+        checklist_id -> Text,
+        organization_id -> Text,
+        version -> Integer,
+        status -> Text,
+        revision -> Integer,
+        name -> Text,
+        book_version_id -> Text,
+        channel -> Text,
+        content -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        published_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(standards_book_versions -> standards_books (book_id));
+diesel::joinable!(checklist_versions -> checklists (checklist_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 

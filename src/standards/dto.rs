@@ -120,7 +120,6 @@ pub struct Protocol {
 
 /// Everything a standards book version says.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct BookContent {
     /// How the company treats customers, in 8 to 12 short statements.
     #[serde(default)]

@@ -1,2 +1,19 @@
+//! Standards books: the company's written principles, standards and protocols, versioned.
+
 pub mod dto;
+pub mod handlers;
+pub mod model;
+pub mod repo;
 pub mod rules;
+pub mod service;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::create_book)
+        .service(handlers::import)
+        .service(handlers::list_books)
+        .service(handlers::get_book)
+        .service(handlers::get_version)
+        .service(handlers::save_draft)
+        .service(handlers::publish)
+        .service(handlers::export);
+}
