@@ -210,3 +210,57 @@ fn load_demo_standards(
     }
     Ok(())
 }
+
+/// Imports a standards-book or checklist document (JSON or YAML; the `format` field tells which)
+/// into an organization, as `shopgap import` does. Returns a line describing what was created.
+pub fn import_document(
+    conn: &mut DbConn,
+    org_id: &str,
+    text: &str,
+    publish: bool,
+) -> ApiResult<String> {
+    #[derive(serde::Deserialize)]
+    struct Format {
+        format: String,
+    }
+    let bad = |e: yaml_serde::Error| ApiError::unprocessable("document", e.to_string());
+    let format: Format = yaml_serde::from_str(text).map_err(bad)?;
+    organizations::find(conn, org_id)?;
+    let actor = Actor {
+        organization_id: org_id,
+        user_id: None,
+    };
+    let now = Utc::now().naive_utc();
+    write_transaction(conn, |conn| match format.format.as_str() {
+        crate::standards::dto::BOOK_FORMAT => {
+            let row = standards::import(
+                conn,
+                actor,
+                yaml_serde::from_str(text).map_err(bad)?,
+                publish,
+                now,
+            )?;
+            Ok(format!(
+                "standards book {} version {} ({}) {}",
+                row.book_id, row.version, row.status, row.name
+            ))
+        }
+        crate::checklists::dto::CHECKLIST_FORMAT => {
+            let row = checklists::import(
+                conn,
+                actor,
+                yaml_serde::from_str(text).map_err(bad)?,
+                publish,
+                now,
+            )?;
+            Ok(format!(
+                "checklist {} version {} ({}) {}",
+                row.checklist_id, row.version, row.status, row.name
+            ))
+        }
+        other => Err(ApiError::unprocessable(
+            "format",
+            format!("unknown document format {other:?}"),
+        )),
+    })
+}

@@ -46,6 +46,20 @@ enum Command {
     /// Administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Import a standards book or checklist document (JSON or YAML, as exported by the API)
+    /// into an organization.
+    Import {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The organization's id.
+        #[arg(long, env = "SHOPGAP_ORG_ID")]
+        org_id: String,
+        /// Publish the imported version at once.
+        #[arg(long)]
+        publish: bool,
+        /// The document file (`-` for standard input).
+        file: std::path::PathBuf,
+    },
     /// Print the OpenAPI document (YAML) that `openapi.yaml` holds.
     Openapi,
     /// Probe `/healthz` of a running server (for container health checks; needs no curl).
@@ -111,6 +125,33 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Healthcheck { bind } => healthcheck(bind),
+        Command::Import {
+            db,
+            org_id,
+            publish,
+            file,
+        } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())?
+            } else {
+                std::fs::read_to_string(&file)
+                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?
+            };
+            let pool = open_database(&db)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let imported = shopgap::demo::import_document(&mut conn, &org_id, &text, publish)
+                .map_err(|e| {
+                    let problem = e.to_problem();
+                    let fields: Vec<String> = problem
+                        .errors
+                        .iter()
+                        .map(|f| format!("\n  {}: {}", f.field, f.message))
+                        .collect();
+                    format!("{}{}", problem.detail, fields.concat())
+                })?;
+            println!("{imported}");
+            Ok(())
+        }
         Command::Migrate(db) => open_database(&db).map(|_| ()),
         Command::Admin(AdminCommand::CreateOrg {
             db,

@@ -136,3 +136,81 @@ fn bad_configuration_is_refused_with_a_reason() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
 }
+
+#[actix_web::test]
+async fn import_reads_exported_documents() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let token = org.manager.access_token.as_str();
+    let created = app
+        .post(
+            "/v1/standards-books",
+            Some(token),
+            serde_json::json!({"name": "Book", "standards": [{"code": "S1", "text": "Greet", "dimension": "empathy", "channels": ["in_person"], "target": 0.9}]}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let book_id = created["book_id"].as_str().unwrap();
+    let yaml = app
+        .send(
+            app.client
+                .get(format!(
+                    "{}/v1/standards-books/{book_id}/versions/1/export?format=yaml",
+                    app.base
+                ))
+                .bearer_auth(token),
+        )
+        .await
+        .expect(200);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), yaml.body.as_str().unwrap()).unwrap();
+
+    let out = shopgap(
+        &app,
+        &[
+            "import",
+            "--org-id",
+            &org.id,
+            "--publish",
+            file.path().to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(published) Book"));
+    let books = app
+        .get("/v1/standards-books", Some(token))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(books["items"].as_array().unwrap().len(), 2);
+
+    // A document with problems is refused with every field named, and nothing is created.
+    std::fs::write(file.path(), "format: shopgap.standards_book/v1\nname: ''\nprinciples: []\nstandards: []\nprotocols: []\n").unwrap();
+    let out = shopgap(
+        &app,
+        &[
+            "import",
+            "--org-id",
+            &org.id,
+            "--publish",
+            file.path().to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("name: must not be empty") && stderr.contains("standards:"),
+        "{stderr}"
+    );
+    let books = app
+        .get("/v1/standards-books", Some(token))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(books["items"].as_array().unwrap().len(), 2);
+}
