@@ -48,20 +48,14 @@ pub fn new_user_row(
     role: Role,
     password_hash: String,
 ) -> UserRow {
-    let now = Utc::now().naive_utc();
-    UserRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        organization_id: org_id.to_string(),
-        email: normalize_email(email),
-        display_name: name.to_string(),
-        role: role.as_str().to_string(),
+    UserRow::new(
+        org_id,
+        &normalize_email(email),
+        name,
+        role,
         password_hash,
-        active: true,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        last_login_at: None,
-    }
+        Utc::now().naive_utc(),
+    )
 }
 
 /// Creates an organization with its first admin and a generated password.

@@ -53,3 +53,12 @@ pub fn validate_all<T: Validate>(value: &T, mut extra: Vec<FieldError>) -> Resul
         Err(ApiError::Unprocessable(extra))
     }
 }
+
+/// 422 with `errors` when there are any.
+pub fn reject_if_any(errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Unprocessable(errors))
+    }
+}

@@ -93,6 +93,34 @@ pub struct ImportQuery {
     pub publish: Option<bool>,
 }
 
+/// A version's JSON with its revision as `ETag`, its address as `Content-Location`, and as
+/// `Location` too when it was just created.
+pub fn version_response<T: Serialize>(
+    status: actix_web::http::StatusCode,
+    body: &T,
+    location: String,
+    revision: i32,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    use actix_web::http::{header, StatusCode};
+    let mut response = crate::http::json_with_etag(status, body, revision);
+    let value = header::HeaderValue::from_str(&location).map_err(ApiError::internal)?;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LOCATION, value.clone());
+    if status == StatusCode::CREATED {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// A version number from a path: a positive integer, or 404.
+pub fn parse_version(raw: &str) -> Result<i32, ApiError> {
+    raw.parse::<i32>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| ApiError::NotFound(format!("no version {raw:?}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,6 +43,14 @@ impl Caller {
         }
     }
 
+    /// The organization and (for people) user id, owned, to move into a database closure.
+    pub fn owned_ids(&self) -> (String, Option<String>) {
+        (
+            self.organization_id.clone(),
+            self.user_id().map(str::to_string),
+        )
+    }
+
     pub fn user_id(&self) -> Option<&str> {
         match &self.principal {
             Principal::User { id, .. } => Some(id),

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
@@ -15,13 +15,12 @@ use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{
-    document_response, if_match, json_with_etag, next_cursor, parse_id, ApiJson, Document,
-    PageQuery,
+    document_response, if_match, next_cursor, parse_id, ApiJson, Document, PageQuery,
 };
 use crate::standards::dto::Channel;
 use crate::standards::service::Actor;
 use crate::state::AppState;
-use crate::versioning::{ExportQuery, ImportQuery};
+use crate::versioning::{self, parse_version, ExportQuery, ImportQuery};
 
 fn version_response(status: StatusCode, version: ChecklistVersion) -> ApiResult<HttpResponse> {
     let location = format!(
@@ -29,22 +28,7 @@ fn version_response(status: StatusCode, version: ChecklistVersion) -> ApiResult<
         version.checklist_id, version.version
     );
     let revision = version.revision;
-    let mut response = json_with_etag(status, &version, revision);
-    let value = header::HeaderValue::from_str(&location).map_err(ApiError::internal)?;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_LOCATION, value.clone());
-    if status == StatusCode::CREATED {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
-}
-
-fn parse_version(raw: &str) -> ApiResult<i32> {
-    raw.parse::<i32>()
-        .ok()
-        .filter(|v| *v > 0)
-        .ok_or_else(|| ApiError::NotFound(format!("no version {raw:?}")))
+    versioning::version_response(status, &version, location, revision)
 }
 
 fn summary(row: VersionSummaryRow) -> ApiResult<(String, ChecklistVersionSummary)> {
@@ -87,10 +71,7 @@ pub async fn create_checklist(
     body: ApiJson<ChecklistInput>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::StandardsWrite)?;
-    let (org, user) = (
-        caller.organization_id.clone(),
-        caller.user_id().map(str::to_string),
-    );
+    let (org, user) = caller.owned_ids();
     let version = state
         .db
         .transaction(move |conn| {
@@ -238,10 +219,7 @@ pub async fn save_draft(
     caller.require(Permission::StandardsWrite)?;
     let id = parse_id(&id)?;
     let expected = if_match(&req)?;
-    let (org, user) = (
-        caller.organization_id.clone(),
-        caller.user_id().map(str::to_string),
-    );
+    let (org, user) = caller.owned_ids();
     let (version, created) = state
         .db
         .transaction(move |conn| {
@@ -296,10 +274,7 @@ pub async fn publish(
     caller.require(Permission::StandardsWrite)?;
     let id = parse_id(&id)?;
     let expected = if_match(&req)?;
-    let (org, user) = (
-        caller.organization_id.clone(),
-        caller.user_id().map(str::to_string),
-    );
+    let (org, user) = caller.owned_ids();
     let version = state
         .db
         .transaction(move |conn| {
@@ -367,10 +342,7 @@ pub async fn import(
     body: Document<ChecklistDocument>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::StandardsWrite)?;
-    let (org, user) = (
-        caller.organization_id.clone(),
-        caller.user_id().map(str::to_string),
-    );
+    let (org, user) = caller.owned_ids();
     let publish_now = query.publish.unwrap_or(false);
     let version = state
         .db

@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::standards::dto::{BookContent, BookDocument, Channel, VersionStatus};
 use crate::standards::repo as books;
 use crate::standards::service::{self as standards, Actor};
+use crate::validation::reject_if_any;
 use crate::versioning::{check_publishable, check_revision, draft_save, DraftSave};
 
 pub fn content_of(row: &ChecklistVersionRow) -> ApiResult<ChecklistContent> {
@@ -38,14 +39,6 @@ fn pinned_book(
     Ok((row.id.clone(), standards::content_of(&row)?))
 }
 
-fn refuse(errors: Vec<FieldError>) -> ApiResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Unprocessable(errors))
-    }
-}
-
 pub fn create(
     conn: &mut DbConn,
     actor: Actor,
@@ -54,14 +47,14 @@ pub fn create(
     now: NaiveDateTime,
 ) -> ApiResult<ChecklistVersionRow> {
     let name = input.name.trim().to_string();
-    refuse(rules::validate_draft(&name, &input.sections))?;
+    reject_if_any(rules::validate_draft(&name, &input.sections))?;
     let (book_version_id, book) = pinned_book(
         conn,
         actor.organization_id,
         &input.standards_book_version_id,
     )?;
     if publish {
-        refuse(rules::validate_for_publish(
+        reject_if_any(rules::validate_for_publish(
             &name,
             input.channel,
             &input.sections,
@@ -121,7 +114,7 @@ pub fn save_draft(
 ) -> ApiResult<(ChecklistVersionRow, bool)> {
     let checklist = repo::find_checklist(conn, actor.organization_id, checklist_id)?;
     let name = input.name.trim().to_string();
-    refuse(rules::validate_draft(&name, &input.sections))?;
+    reject_if_any(rules::validate_draft(&name, &input.sections))?;
     let (book_version_id, _) = pinned_book(
         conn,
         actor.organization_id,
@@ -208,7 +201,7 @@ pub fn publish(
     let latest = repo::latest_version(conn, &checklist.id)?;
     check_publishable(latest.status.parse().map_err(ApiError::internal)?)?;
     check_revision(expected, latest.revision)?;
-    refuse(problems(conn, &latest)?)?;
+    reject_if_any(problems(conn, &latest)?)?;
     if !repo::publish(conn, &latest, actor.user_id, now)? {
         return Err(ApiError::PreconditionFailed(
             "the draft changed while publishing".into(),

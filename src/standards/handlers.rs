@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
@@ -11,18 +11,10 @@ use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{
-    document_response, if_match, json_with_etag, next_cursor, parse_id, ApiJson, Document,
-    PageQuery,
+    document_response, if_match, next_cursor, parse_id, ApiJson, Document, PageQuery,
 };
 use crate::state::AppState;
-use crate::versioning::{ExportQuery, ImportQuery};
-
-fn actor(caller: &Caller) -> (String, Option<String>) {
-    (
-        caller.organization_id.clone(),
-        caller.user_id().map(str::to_string),
-    )
-}
+use crate::versioning::{self, parse_version, ExportQuery, ImportQuery};
 
 fn version_response(status: StatusCode, version: BookVersion) -> ApiResult<HttpResponse> {
     let location = format!(
@@ -30,25 +22,7 @@ fn version_response(status: StatusCode, version: BookVersion) -> ApiResult<HttpR
         version.book_id, version.version
     );
     let revision = version.revision;
-    let mut response = json_with_etag(status, &version, revision);
-    response.headers_mut().insert(
-        header::CONTENT_LOCATION,
-        header::HeaderValue::from_str(&location).map_err(ApiError::internal)?,
-    );
-    if status == StatusCode::CREATED {
-        response.headers_mut().insert(
-            header::LOCATION,
-            header::HeaderValue::from_str(&location).map_err(ApiError::internal)?,
-        );
-    }
-    Ok(response)
-}
-
-fn parse_version(raw: &str) -> ApiResult<i32> {
-    raw.parse::<i32>()
-        .ok()
-        .filter(|v| *v > 0)
-        .ok_or_else(|| ApiError::NotFound(format!("no version {raw:?}")))
+    versioning::version_response(status, &version, location, revision)
 }
 
 /// Creates a standards book; its version 1 is a draft (managers, admins, keys with
@@ -67,7 +41,7 @@ pub async fn create_book(
     body: ApiJson<BookInput>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::StandardsWrite)?;
-    let (org, user) = actor(&caller);
+    let (org, user) = caller.owned_ids();
     let row = state
         .db
         .transaction(move |conn| {
@@ -231,7 +205,7 @@ pub async fn save_draft(
     caller.require(Permission::StandardsWrite)?;
     let id = parse_id(&id)?;
     let expected = if_match(&req)?;
-    let (org, user) = actor(&caller);
+    let (org, user) = caller.owned_ids();
     let (row, created) = state
         .db
         .transaction(move |conn| {
@@ -283,7 +257,7 @@ pub async fn publish(
     caller.require(Permission::StandardsWrite)?;
     let id = parse_id(&id)?;
     let expected = if_match(&req)?;
-    let (org, user) = actor(&caller);
+    let (org, user) = caller.owned_ids();
     let row = state
         .db
         .transaction(move |conn| {
@@ -349,7 +323,7 @@ pub async fn import(
     body: Document<BookDocument>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::StandardsWrite)?;
-    let (org, user) = actor(&caller);
+    let (org, user) = caller.owned_ids();
     let publish_now = query.publish.unwrap_or(false);
     let row = state
         .db

@@ -8,7 +8,8 @@ use super::model::{BookRow, BookVersionRow};
 use super::{repo, rules};
 use crate::auth::tokens::sha256_hex;
 use crate::db::DbConn;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult};
+use crate::validation::reject_if_any;
 use crate::versioning::{check_publishable, check_revision, draft_save, DraftSave};
 
 /// Who acts, for the audit columns.
@@ -33,14 +34,6 @@ pub fn status_of(row: &BookVersionRow) -> ApiResult<VersionStatus> {
     row.status.parse().map_err(ApiError::internal)
 }
 
-fn refuse(errors: Vec<FieldError>) -> ApiResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Unprocessable(errors))
-    }
-}
-
 /// A new book whose first version holds `input`, as a draft or published at once.
 pub fn create(
     conn: &mut DbConn,
@@ -51,7 +44,7 @@ pub fn create(
 ) -> ApiResult<BookVersionRow> {
     let (name, content) = input.into_parts();
     let name = name.trim().to_string();
-    refuse(if publish {
+    reject_if_any(if publish {
         rules::validate_for_publish(&name, &content)
     } else {
         rules::validate_book(&name, &content)
@@ -109,7 +102,7 @@ pub fn save_draft(
     let book = repo::find_book(conn, actor.organization_id, book_id)?;
     let (name, content) = input.into_parts();
     let name = name.trim().to_string();
-    refuse(rules::validate_book(&name, &content))?;
+    reject_if_any(rules::validate_book(&name, &content))?;
     let (json, hash) = encode(&name, &content)?;
     let latest = repo::latest_version(conn, &book.id)?;
     let created = match draft_save(latest.version, status_of(&latest)?) {
@@ -168,7 +161,7 @@ pub fn publish(
     let latest = repo::latest_version(conn, &book.id)?;
     check_publishable(status_of(&latest)?)?;
     check_revision(expected, latest.revision)?;
-    refuse(rules::validate_for_publish(
+    reject_if_any(rules::validate_for_publish(
         &latest.name,
         &content_of(&latest)?,
     ))?;

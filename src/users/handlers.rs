@@ -47,20 +47,14 @@ pub async fn create_user(
         .or_else(|| generated.clone())
         .unwrap_or_default();
     let password_hash = state.passwords.hash(password).await?;
-    let now = Utc::now().naive_utc();
-    let row = UserRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        organization_id: caller.organization_id.clone(),
-        email: body.email.clone(),
-        display_name: body.display_name.trim().to_string(),
-        role: body.role.as_str().to_string(),
+    let row = UserRow::new(
+        &caller.organization_id,
+        &body.email,
+        &body.display_name,
+        body.role,
         password_hash,
-        active: true,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        last_login_at: None,
-    };
+        Utc::now().naive_utc(),
+    );
     let stored = row.clone();
     state
         .db
