@@ -320,3 +320,18 @@ pub fn document_response<T: Serialize>(
             .body(yaml_serde::to_string(value).map_err(ApiError::internal)?),
     })
 }
+
+/// The raw request body (for CSV and other non-JSON uploads), with size and read errors as
+/// problem+json.
+#[derive(Debug)]
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move { body.await.map(RawBody).map_err(body_error) })
+    }
+}

@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod locations;
 pub mod openapi;
 pub mod ops;
 pub mod organizations;

@@ -35,6 +35,7 @@ use crate::error::{FieldError, Problem};
         (name = "api-keys", description = "Keys for integrators"),
         (name = "standards", description = "Standards books: principles, standards and protocols, versioned"),
         (name = "checklists", description = "Checklists pinned to a standards book version and a channel"),
+        (name = "locations", description = "Branches, stores and lines whose service is shopped"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

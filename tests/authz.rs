@@ -47,6 +47,7 @@ struct Targets {
     published_book_version_id: String,
     /// A checklist whose version 1 is a publishable draft.
     checklist_id: String,
+    location_id: String,
     n: usize,
 }
 
@@ -55,6 +56,16 @@ fn book_body(name: &str) -> Value {
         "name": name,
         "standards": [{"code": "S1", "text": "Greet", "dimension": "empathy", "channels": ["in_person"], "target": 0.9}],
     })
+}
+
+fn location_body(n: usize) -> Value {
+    json!({"code": format!("LOC-{n}"), "name": "Branch", "region": "North", "segment": "b2c",
+           "latitude": 52.5, "longitude": 13.4, "time_zone": "Europe/Berlin", "channels": ["in_person"]})
+}
+
+/// A body sent as `text/csv` instead of JSON.
+fn csv(text: String) -> Option<Value> {
+    Some(json!({ "csv": text }))
 }
 
 fn checklist_sections() -> Value {
@@ -353,6 +364,43 @@ fn rows() -> Vec<Row> {
             body: no_body,
             expect: [200, 200, 403, 200, 403, 401, 404],
         },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/locations",
+            path: |_| "/v1/locations".into(),
+            body: |t| Some(location_body(t.n + 100_000)),
+            expect: [201, 201, 403, 201, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/locations",
+            path: |_| "/v1/locations".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/locations/{id}",
+            path: |t| format!("/v1/locations/{}", t.location_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::PATCH,
+            pattern: "/v1/locations/{id}",
+            path: |t| format!("/v1/locations/{}", t.location_id),
+            body: |_| Some(json!({"name": "Renamed"})),
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/locations/import",
+            path: |_| "/v1/locations/import".into(),
+            body: |t| {
+                csv(format!("code,name,region,segment,latitude,longitude,time_zone,channels\nCSV-{},Branch,North,b2c,52.5,13.4,Europe/Berlin,in_person\n", t.n))
+            },
+            expect: [201, 201, 403, 201, 403, 401, 201],
+        },
     ]
 }
 
@@ -397,7 +445,15 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         now,
     )
     .unwrap();
+    let location = shopgap::locations::service::create(
+        &mut conn,
+        &org.id,
+        serde_json::from_value(location_body(n)).unwrap(),
+        now,
+    )
+    .unwrap();
     Targets {
+        location_id: location.id,
         user_id: user.id,
         key_id: key.body["api_key"]["id"].as_str().unwrap().to_string(),
         book_id: draft_book.book_id,
@@ -447,9 +503,29 @@ async fn every_endpoint_checks_role_scope_and_tenant() {
                 Who::Foreign => Some(other.admin.access_token.as_str()),
             };
             let path = (row.path)(&t);
-            let response = app
-                .call(row.method.clone(), &path, auth, (row.body)(&t))
-                .await;
+            let body = (row.body)(&t);
+            let response = match body
+                .as_ref()
+                .and_then(|b| b.get("csv"))
+                .and_then(Value::as_str)
+            {
+                Some(text) => {
+                    let mut request = app
+                        .client
+                        .request(row.method.clone(), format!("{}{path}", app.base))
+                        .header("content-type", "text/csv")
+                        .body(text.to_string());
+                    if let Some(auth) = auth {
+                        request = if auth.starts_with("sgk_") {
+                            request.header("X-API-Key", auth)
+                        } else {
+                            request.bearer_auth(auth)
+                        };
+                    }
+                    app.send(request).await
+                }
+                None => app.call(row.method.clone(), &path, auth, body).await,
+            };
             if response.status != row.expect[i] {
                 failures.push(format!(
                     "{} {path} as {who:?}: expected {}, got {} {}",

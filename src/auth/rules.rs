@@ -88,6 +88,8 @@ pub enum Permission {
     /// Standards books and checklists.
     StandardsRead,
     StandardsWrite,
+    LocationsRead,
+    LocationsWrite,
 }
 
 impl Permission {
@@ -95,7 +97,8 @@ impl Permission {
     pub fn allows_role(self, role: Role) -> bool {
         use Permission::*;
         match self {
-            OrganizationRead | UsersRead | StandardsRead | StandardsWrite => {
+            OrganizationRead | UsersRead | StandardsRead | StandardsWrite | LocationsRead
+            | LocationsWrite => {
                 matches!(role, Role::Admin | Role::Manager)
             }
             OrganizationWrite | UsersWrite | ApiKeysManage => role == Role::Admin,
@@ -110,6 +113,8 @@ impl Permission {
             UsersRead => Some(Scope::UsersRead),
             StandardsRead => Some(Scope::StandardsRead),
             StandardsWrite => Some(Scope::StandardsWrite),
+            LocationsRead => Some(Scope::LocationsRead),
+            LocationsWrite => Some(Scope::LocationsWrite),
             OrganizationWrite | UsersWrite | ApiKeysManage => None,
         }
     }

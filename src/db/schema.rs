@@ -129,7 +129,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    locations (id) {
+        id -> Text,
+        organization_id -> Text,
+        code -> Text,
+        name -> Text,
+        region -> Text,
+        segment -> Text,
+        address -> Text,
+        latitude -> Double,
+        longitude -> Double,
+        geofence_radius_m -> Integer,
+        time_zone -> Text,
+        channels -> Text,
+        active -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shopper_profiles (user_id) {
+        user_id -> Text,
+        organization_id -> Text,
+        home_region -> Nullable<Text>,
+        languages -> Text,
+        segments -> Text,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shopper_exclusions (shopper_id, location_id) {
+        shopper_id -> Text,
+        location_id -> Text,
+        organization_id -> Text,
+        reason -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(shopper_exclusions -> locations (location_id));
 diesel::joinable!(standards_book_versions -> standards_books (book_id));
 diesel::joinable!(checklist_versions -> checklists (checklist_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
