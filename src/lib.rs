@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod ops;
 pub mod organizations;
 pub mod scoring;
+pub mod shoppers;
 pub mod standards;
 pub mod state;
 pub mod users;

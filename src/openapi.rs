@@ -36,6 +36,7 @@ use crate::error::{FieldError, Problem};
         (name = "standards", description = "Standards books: principles, standards and protocols, versioned"),
         (name = "checklists", description = "Checklists pinned to a standards book version and a channel"),
         (name = "locations", description = "Branches, stores and lines whose service is shopped"),
+        (name = "shoppers", description = "Shopper profiles and the locations where they are known"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -401,6 +401,57 @@ fn rows() -> Vec<Row> {
             },
             expect: [201, 201, 403, 201, 403, 401, 201],
         },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/shoppers/{id}/profile",
+            path: |t| format!("/v1/shoppers/{}/profile", t.user_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::PUT,
+            pattern: "/v1/shoppers/{id}/profile",
+            path: |t| format!("/v1/shoppers/{}/profile", t.user_id),
+            body: |_| {
+                Some(json!({"home_region": "North", "languages": ["de"], "segments": ["b2c"]}))
+            },
+            expect: [200, 200, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/shoppers/{id}/exclusions",
+            path: |t| format!("/v1/shoppers/{}/exclusions", t.user_id),
+            body: |t| Some(json!({"location_id": t.location_id})),
+            expect: [201, 201, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::DELETE,
+            pattern: "/v1/shoppers/{id}/exclusions/{location_id}",
+            path: |t| format!("/v1/shoppers/{}/exclusions/{}", t.user_id, t.location_id),
+            body: no_body,
+            expect: [204, 204, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/me/profile",
+            path: |_| "/v1/me/profile".into(),
+            body: no_body,
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::PUT,
+            pattern: "/v1/me/profile",
+            path: |_| "/v1/me/profile".into(),
+            body: |_| Some(json!({"languages": ["en"]})),
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/me/exclusions",
+            path: |_| "/v1/me/exclusions".into(),
+            body: |t| Some(json!({"location_id": t.location_id})),
+            expect: [403, 403, 201, 403, 403, 401, 403],
+        },
     ]
 }
 

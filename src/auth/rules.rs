@@ -90,6 +90,8 @@ pub enum Permission {
     StandardsWrite,
     LocationsRead,
     LocationsWrite,
+    /// Shopper profiles and exclusions.
+    ShoppersManage,
 }
 
 impl Permission {
@@ -98,7 +100,7 @@ impl Permission {
         use Permission::*;
         match self {
             OrganizationRead | UsersRead | StandardsRead | StandardsWrite | LocationsRead
-            | LocationsWrite => {
+            | LocationsWrite | ShoppersManage => {
                 matches!(role, Role::Admin | Role::Manager)
             }
             OrganizationWrite | UsersWrite | ApiKeysManage => role == Role::Admin,
@@ -115,7 +117,7 @@ impl Permission {
             StandardsWrite => Some(Scope::StandardsWrite),
             LocationsRead => Some(Scope::LocationsRead),
             LocationsWrite => Some(Scope::LocationsWrite),
-            OrganizationWrite | UsersWrite | ApiKeysManage => None,
+            OrganizationWrite | UsersWrite | ApiKeysManage | ShoppersManage => None,
         }
     }
 

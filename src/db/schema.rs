@@ -185,5 +185,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
     login_throttle,
-    api_keys
+    api_keys,
+    standards_books,
+    standards_book_versions,
+    checklists,
+    checklist_versions,
+    locations,
+    shopper_profiles,
+    shopper_exclusions,
 );
