@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod app;
+pub mod assignments;
 pub mod auth;
 pub mod checklists;
 pub mod config;
