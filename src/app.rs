@@ -27,6 +27,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     crate::checklists::routes(cfg);
     crate::locations::routes(cfg);
     crate::shoppers::routes(cfg);
+    crate::assignments::routes(cfg);
 }
 
 pub struct ServerOptions {
@@ -60,6 +61,7 @@ pub fn serve(
     let api = crate::openapi::openapi();
     let routes = RouteTable::from_openapi(&api);
     let max_json = state.config.max_json_bytes;
+    spawn_expiry_sweeper(state.clone());
     let state = web::Data::new(state);
     let metrics = web::Data::new(metrics);
     let routes = web::Data::new(routes);
@@ -108,4 +110,27 @@ pub fn serve(
         server = server.workers(workers.max(1));
     }
     Ok(server.run())
+}
+
+/// Marks assignments whose window ended as expired, every `expiry_interval`, for as long as the
+/// server's runtime lives. Readers already see such assignments as expired; this makes it stick
+/// and records it in their history.
+fn spawn_expiry_sweeper(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let mut ticks = tokio::time::interval(state.config.expiry_interval);
+        loop {
+            ticks.tick().await;
+            let result = state
+                .db
+                .transaction(|conn| {
+                    crate::assignments::service::expire_due(conn, chrono::Utc::now().naive_utc())
+                })
+                .await;
+            match result {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "assignments expired"),
+                Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+            }
+        }
+    });
 }

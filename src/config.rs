@@ -75,6 +75,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SHOPGAP_MAX_JSON_BYTES", default_value_t = 1_048_576)]
     pub max_json_bytes: usize,
 
+    /// Seconds between sweeps that mark assignments whose window ended as expired (readers see
+    /// them as expired at once either way).
+    #[arg(long, env = "SHOPGAP_EXPIRY_INTERVAL", default_value_t = 60)]
+    pub expiry_interval: u64,
+
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, env = "SHOPGAP_WORKERS")]
     pub workers: Option<usize>,
@@ -97,6 +102,8 @@ pub struct Config {
     pub refresh_grace: Duration,
     pub hash_concurrency: usize,
     pub max_json_bytes: usize,
+    /// How often assignments whose window ended are marked expired.
+    pub expiry_interval: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -108,6 +115,7 @@ impl std::fmt::Debug for Config {
             .field("refresh_grace", &self.refresh_grace)
             .field("hash_concurrency", &self.hash_concurrency)
             .field("max_json_bytes", &self.max_json_bytes)
+            .field("expiry_interval", &self.expiry_interval)
             .finish()
     }
 }
@@ -140,6 +148,7 @@ impl Config {
                 .unwrap_or_else(default_hash_concurrency)
                 .max(1),
             max_json_bytes: args.max_json_bytes.max(1024),
+            expiry_interval: Duration::from_secs(args.expiry_interval.max(1)),
         })
     }
 
@@ -152,6 +161,7 @@ impl Config {
             refresh_grace: Duration::from_secs(30),
             hash_concurrency: default_hash_concurrency(),
             max_json_bytes: 1_048_576,
+            expiry_interval: Duration::from_secs(60),
         }
     }
 }

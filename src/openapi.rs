@@ -37,6 +37,7 @@ use crate::error::{FieldError, Problem};
         (name = "checklists", description = "Checklists pinned to a standards book version and a channel"),
         (name = "locations", description = "Branches, stores and lines whose service is shopped"),
         (name = "shoppers", description = "Shopper profiles and the locations where they are known"),
+        (name = "assignments", description = "Mystery shops: planning, the job board, the lifecycle"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -48,6 +48,14 @@ struct Targets {
     /// A checklist whose version 1 is a publishable draft.
     checklist_id: String,
     location_id: String,
+    /// A published in-person checklist version.
+    checklist_version_id: String,
+    /// An open assignment (not the seeded shopper's).
+    open_id: String,
+    /// An assignment the seeded shopper has accepted.
+    mine_id: String,
+    /// An assignment whose window ended.
+    expired_id: String,
     n: usize,
 }
 
@@ -452,6 +460,113 @@ fn rows() -> Vec<Row> {
             body: |t| Some(json!({"location_id": t.location_id})),
             expect: [403, 403, 201, 403, 403, 401, 403],
         },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/assignments",
+            path: |_| "/v1/assignments".into(),
+            body: |t| {
+                Some(
+                    json!({"location_id": t.location_id, "checklist_version_id": t.checklist_version_id,
+                "window_start": "2020-01-01T00:00:00Z", "window_end": "2100-01-01T00:00:00Z"}),
+                )
+            },
+            // Another organization's location and checklist name nothing the caller owns.
+            expect: [201, 201, 403, 201, 403, 401, 422],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/waves",
+            path: |_| "/v1/waves".into(),
+            body: |t| {
+                Some(
+                    json!({"location_ids": [t.location_id], "checklist_version_id": t.checklist_version_id, "shops_per_location": 2,
+                "window_start": "2020-01-01T00:00:00Z", "window_end": "2100-01-01T00:00:00Z"}),
+                )
+            },
+            expect: [201, 201, 403, 201, 403, 401, 422],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/assignments",
+            path: |_| "/v1/assignments".into(),
+            body: no_body,
+            expect: [200, 200, 200, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/assignments/{id}",
+            path: |t| format!("/v1/assignments/{}", t.open_id),
+            // A shopper reads only their own.
+            body: no_body,
+            expect: [200, 200, 404, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/assignments/{id}/history",
+            path: |t| format!("/v1/assignments/{}/history", t.mine_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/assignments/{id}/offer",
+            path: |t| format!("/v1/assignments/{}/offer", t.open_id),
+            body: |t| Some(json!({"shopper_id": t.user_id})),
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/assignments/{id}/reassign",
+            path: |t| format!("/v1/assignments/{}/reassign", t.mine_id),
+            body: |t| Some(json!({"shopper_id": t.user_id})),
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/assignments/{id}/cancel",
+            path: |t| format!("/v1/assignments/{}/cancel", t.open_id),
+            body: |_| Some(json!({"reason": "test"})),
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/assignments/{id}/reopen",
+            path: |t| format!("/v1/assignments/{}/reopen", t.expired_id),
+            body: |_| {
+                Some(
+                    json!({"window_start": "2020-01-01T00:00:00Z", "window_end": "2100-01-01T00:00:00Z"}),
+                )
+            },
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/assignments/{id}/accept",
+            path: |t| format!("/v1/assignments/{}/accept", t.open_id),
+            body: no_body,
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/assignments/{id}/decline",
+            path: |t| format!("/v1/assignments/{}/decline", t.mine_id),
+            body: no_body,
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/assignments/{id}/check-in",
+            path: |t| format!("/v1/assignments/{}/check-in", t.mine_id),
+            body: |_| Some(json!({"latitude": 52.5, "longitude": 13.4})),
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/job-board",
+            path: |_| "/v1/job-board".into(),
+            body: no_body,
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
     ]
 }
 
@@ -503,7 +618,51 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         now,
     )
     .unwrap();
+    let published_checklist = checklists::create(
+        &mut conn,
+        actor,
+        serde_json::from_value::<ChecklistInput>(json!({
+            "name": "Live", "channel": "in_person",
+            "standards_book_version_id": published.id, "sections": checklist_sections(),
+        }))
+        .unwrap(),
+        true,
+        now,
+    )
+    .unwrap();
+    let plan = |conn: &mut shopgap::db::DbConn| {
+        let input = serde_json::from_value(json!({
+            "location_id": location.id, "checklist_version_id": published_checklist.id,
+            "window_start": (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339(),
+            "window_end": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339(),
+        }))
+        .unwrap();
+        let a = shopgap::assignments::service::Actor {
+            organization_id: &org.id,
+            user_id: None,
+        };
+        shopgap::assignments::service::create(conn, a, input, now)
+            .unwrap()
+            .id
+    };
+    let open_id = plan(&mut conn);
+    let mine_id = plan(&mut conn);
+    shopgap::assignments::service::accept(&mut conn, &org.id, &org.shopper.id, &mine_id, now)
+        .unwrap();
+    let expired_id = plan(&mut conn);
+    {
+        use diesel::prelude::*;
+        use shopgap::db::schema::assignments;
+        diesel::update(assignments::table.find(&expired_id))
+            .set(assignments::window_end.eq(now - chrono::Duration::minutes(1)))
+            .execute(&mut *conn)
+            .unwrap();
+    }
     Targets {
+        checklist_version_id: published_checklist.id,
+        open_id,
+        mine_id,
+        expired_id,
         location_id: location.id,
         user_id: user.id,
         key_id: key.body["api_key"]["id"].as_str().unwrap().to_string(),
@@ -537,6 +696,14 @@ async fn every_endpoint_checks_role_scope_and_tenant() {
         )
         .await;
     let narrow = app.api_key(&org, &["reports:read"]).await;
+    // The seeded shopper takes part in every row: lift the cap on active assignments.
+    app.patch(
+        "/v1/organization",
+        Some(&org.admin.access_token),
+        json!({"max_active_assignments": 1000}),
+    )
+    .await
+    .expect(200);
 
     let mut n = 0;
     let mut failures = Vec::new();

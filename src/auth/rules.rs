@@ -92,6 +92,8 @@ pub enum Permission {
     LocationsWrite,
     /// Shopper profiles and exclusions.
     ShoppersManage,
+    AssignmentsRead,
+    AssignmentsWrite,
 }
 
 impl Permission {
@@ -100,7 +102,7 @@ impl Permission {
         use Permission::*;
         match self {
             OrganizationRead | UsersRead | StandardsRead | StandardsWrite | LocationsRead
-            | LocationsWrite | ShoppersManage => {
+            | LocationsWrite | ShoppersManage | AssignmentsRead | AssignmentsWrite => {
                 matches!(role, Role::Admin | Role::Manager)
             }
             OrganizationWrite | UsersWrite | ApiKeysManage => role == Role::Admin,
@@ -117,6 +119,8 @@ impl Permission {
             StandardsWrite => Some(Scope::StandardsWrite),
             LocationsRead => Some(Scope::LocationsRead),
             LocationsWrite => Some(Scope::LocationsWrite),
+            AssignmentsRead => Some(Scope::AssignmentsRead),
+            AssignmentsWrite => Some(Scope::AssignmentsWrite),
             OrganizationWrite | UsersWrite | ApiKeysManage | ShoppersManage => None,
         }
     }

@@ -155,3 +155,17 @@ pub fn publish(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// A version of the organization by its own id.
+pub fn find_version_by_id(
+    conn: &mut DbConn,
+    org_id: &str,
+    id: &str,
+) -> ApiResult<Option<ChecklistVersionRow>> {
+    Ok(versions::table
+        .filter(versions::organization_id.eq(org_id))
+        .filter(versions::id.eq(id))
+        .select(ChecklistVersionRow::as_select())
+        .first(conn)
+        .optional()?)
+}

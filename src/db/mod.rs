@@ -258,6 +258,21 @@ macro_rules! per_backend {
     };
 }
 
+/// Serializes transactions that touch the same `key` (e.g. one shopper's assignments) until the
+/// current transaction ends. SQLite needs nothing: its write transactions already run one at a
+/// time (`BEGIN IMMEDIATE`); PostgreSQL takes a transaction-scoped advisory lock.
+pub fn lock_for_transaction(conn: &mut DbConn, key: &str) -> Result<(), ApiError> {
+    if let DbConn::Postgres(c) = conn {
+        use diesel::RunQueryDsl;
+        let digest = crate::auth::tokens::sha256_hex(key);
+        let id = i64::from_str_radix(&digest[..15], 16).unwrap_or(0);
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -173,7 +173,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assignments (id) {
+        id -> Text,
+        organization_id -> Text,
+        location_id -> Text,
+        checklist_version_id -> Text,
+        channel -> Text,
+        segment -> Text,
+        scenario -> Text,
+        window_start -> Timestamp,
+        window_end -> Timestamp,
+        fee_cents -> BigInt,
+        currency -> Text,
+        shopper_id -> Nullable<Text>,
+        status -> Text,
+        wave_id -> Nullable<Text>,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        check_in_at -> Nullable<Timestamp>,
+        check_in_latitude -> Nullable<Double>,
+        check_in_longitude -> Nullable<Double>,
+        check_in_accuracy_m -> Nullable<Double>,
+        check_in_device_time -> Nullable<Timestamp>,
+        check_in_distance_m -> Nullable<Double>,
+    }
+}
+
+diesel::table! {
+    assignment_events (id) {
+        id -> Text,
+        assignment_id -> Text,
+        organization_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<Text>,
+        shopper_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(assignments -> locations (location_id));
 diesel::joinable!(shopper_exclusions -> locations (location_id));
 diesel::joinable!(standards_book_versions -> standards_books (book_id));
 diesel::joinable!(checklist_versions -> checklists (checklist_id));
@@ -193,4 +239,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     locations,
     shopper_profiles,
     shopper_exclusions,
+    assignments,
+    assignment_events,
 );

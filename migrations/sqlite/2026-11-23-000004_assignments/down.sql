@@ -1,0 +1,2 @@
+DROP TABLE assignment_events;
+DROP TABLE assignments;

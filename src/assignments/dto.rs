@@ -1,0 +1,186 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::rules::Status;
+use crate::locations::dto::Segment;
+use crate::standards::dto::Channel;
+
+/// Where and when the shopper checked in.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CheckIn {
+    pub at: DateTime<Utc>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub accuracy_m: Option<f64>,
+    /// The phone's clock at check-in.
+    pub device_time: Option<DateTime<Utc>>,
+    /// Distance from the location, in metres.
+    pub distance_m: f64,
+    /// Farther than the location's geofence radius: kept, and flagged for the reviewer.
+    pub outside_geofence: bool,
+}
+
+/// One mystery shop.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Assignment {
+    pub id: uuid::Uuid,
+    pub location_id: uuid::Uuid,
+    pub location_code: String,
+    pub location_name: String,
+    pub checklist_version_id: uuid::Uuid,
+    pub channel: Channel,
+    pub segment: Segment,
+    /// What to ask and which persona to play.
+    pub scenario: String,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    /// The shopper's fee in the currency's minor unit (cents).
+    pub fee_cents: i64,
+    pub currency: String,
+    pub shopper_id: Option<uuid::Uuid>,
+    pub status: Status,
+    pub wave_id: Option<uuid::Uuid>,
+    pub version: i32,
+    pub check_in: Option<CheckIn>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAssignment {
+    pub location_id: uuid::Uuid,
+    /// A published checklist version whose channel the location serves.
+    pub checklist_version_id: uuid::Uuid,
+    /// Default: the location's segment.
+    pub segment: Option<Segment>,
+    #[serde(default)]
+    pub scenario: String,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    #[serde(default)]
+    pub fee_cents: i64,
+    /// ISO 4217 code (default `EUR`).
+    pub currency: Option<String>,
+    /// Offer it to this shopper at once; without one it goes on the job board.
+    pub shopper_id: Option<uuid::Uuid>,
+}
+
+/// Many shops at once: a checklist × locations × N shops each, in one transaction.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWave {
+    pub checklist_version_id: uuid::Uuid,
+    pub location_ids: Vec<uuid::Uuid>,
+    /// Shops per location (1 to 100).
+    pub shops_per_location: u32,
+    #[serde(default)]
+    pub scenario: String,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    #[serde(default)]
+    pub fee_cents: i64,
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Wave {
+    pub id: uuid::Uuid,
+    /// How many assignments the wave created.
+    pub created: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AssignmentList {
+    pub items: Vec<Assignment>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AssignmentFilter {
+    pub status: Option<Status>,
+    pub location_id: Option<uuid::Uuid>,
+    pub region: Option<String>,
+    pub shopper_id: Option<uuid::Uuid>,
+    pub wave_id: Option<uuid::Uuid>,
+    /// Windows ending at or after this time.
+    pub window_from: Option<DateTime<Utc>>,
+    /// Windows starting at or before this time.
+    pub window_to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShopperChoice {
+    pub shopper_id: uuid::Uuid,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reopen {
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInRequest {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub accuracy_m: Option<f64>,
+    pub device_time: Option<DateTime<Utc>>,
+}
+
+/// One status change.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HistoryEntry {
+    pub action: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    /// Who did it (none for the system, e.g. expiry).
+    pub actor_id: Option<uuid::Uuid>,
+    /// The shopper concerned, where there is one.
+    pub shopper_id: Option<uuid::Uuid>,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct History {
+    pub items: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardQuery {
+    /// The shopper's position: nearest jobs first when given (with `longitude`).
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// At most this many jobs (1 to 200, default 50).
+    pub limit: Option<i64>,
+}
+
+/// An open job the shopper may take.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Job {
+    pub assignment: Assignment,
+    pub region: String,
+    pub address: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    /// From the shopper's position, when given.
+    pub distance_m: Option<f64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobBoard {
+    pub items: Vec<Job>,
+}

@@ -1,0 +1,234 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::dto::AssignmentFilter;
+use super::model::{AssignmentRow, EventRow};
+use super::rules::Status;
+use crate::db::schema::{assignment_events as events, assignments, locations, shopper_exclusions};
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult};
+use crate::per_backend;
+
+/// An assignment with its location's code and name.
+pub type AssignmentView = (AssignmentRow, String, String);
+
+pub fn insert_many(conn: &mut DbConn, rows: &[AssignmentRow]) -> ApiResult<()> {
+    for chunk in rows.chunks(200) {
+        let insert = diesel::insert_into(assignments::table).values(chunk);
+        per_backend!(conn, |c| insert.execute(c))?;
+    }
+    Ok(())
+}
+
+pub fn insert_events(conn: &mut DbConn, rows: &[EventRow]) -> ApiResult<()> {
+    for chunk in rows.chunks(500) {
+        let insert = diesel::insert_into(events::table).values(chunk);
+        per_backend!(conn, |c| insert.execute(c))?;
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<AssignmentRow> {
+    assignments::table
+        .filter(assignments::organization_id.eq(org_id))
+        .filter(assignments::id.eq(id))
+        .select(AssignmentRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("no such assignment".into()))
+}
+
+pub fn view(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<AssignmentView> {
+    assignments::table
+        .inner_join(locations::table)
+        .filter(assignments::organization_id.eq(org_id))
+        .filter(assignments::id.eq(id))
+        .select((AssignmentRow::as_select(), locations::code, locations::name))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("no such assignment".into()))
+}
+
+/// One page; `only_shopper` limits it to one shopper's assignments.
+pub fn list(
+    conn: &mut DbConn,
+    org_id: &str,
+    filter: &AssignmentFilter,
+    only_shopper: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> ApiResult<Vec<AssignmentView>> {
+    let mut query = assignments::table
+        .inner_join(locations::table)
+        .filter(assignments::organization_id.eq(org_id))
+        .select((AssignmentRow::as_select(), locations::code, locations::name))
+        .order(assignments::id.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(assignments::status.eq(status.as_str()));
+    }
+    if let Some(location) = filter.location_id {
+        query = query.filter(assignments::location_id.eq(location.to_string()));
+    }
+    if let Some(region) = &filter.region {
+        query = query.filter(locations::region.eq(region.clone()));
+    }
+    if let Some(shopper) = filter.shopper_id {
+        query = query.filter(assignments::shopper_id.eq(shopper.to_string()));
+    }
+    if let Some(wave) = filter.wave_id {
+        query = query.filter(assignments::wave_id.eq(wave.to_string()));
+    }
+    if let Some(from) = filter.window_from {
+        query = query.filter(assignments::window_end.ge(from.naive_utc()));
+    }
+    if let Some(to) = filter.window_to {
+        query = query.filter(assignments::window_start.le(to.naive_utc()));
+    }
+    if let Some(shopper) = only_shopper {
+        query = query.filter(assignments::shopper_id.eq(shopper.to_string()));
+    }
+    if let Some(after) = after {
+        query = query.filter(assignments::id.gt(after.to_string()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Moves `current` to `to` (with its shopper and window as given) if nobody moved it first.
+pub fn save_transition(
+    conn: &mut DbConn,
+    current: &AssignmentRow,
+    next: &AssignmentRow,
+) -> ApiResult<bool> {
+    let n = diesel::update(
+        assignments::table
+            .filter(assignments::id.eq(&current.id))
+            .filter(assignments::version.eq(current.version)),
+    )
+    .set((
+        assignments::status.eq(&next.status),
+        assignments::shopper_id.eq(&next.shopper_id),
+        assignments::window_start.eq(next.window_start),
+        assignments::window_end.eq(next.window_end),
+        assignments::version.eq(current.version + 1),
+        assignments::updated_at.eq(next.updated_at),
+        assignments::check_in_at.eq(next.check_in_at),
+        assignments::check_in_latitude.eq(next.check_in_latitude),
+        assignments::check_in_longitude.eq(next.check_in_longitude),
+        assignments::check_in_accuracy_m.eq(next.check_in_accuracy_m),
+        assignments::check_in_device_time.eq(next.check_in_device_time),
+        assignments::check_in_distance_m.eq(next.check_in_distance_m),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Assignments the shopper holds now (assigned, accepted, returned), except `except`.
+pub fn count_active(conn: &mut DbConn, shopper_id: &str, except: Option<&str>) -> ApiResult<i64> {
+    let active: Vec<&str> = Status::ALL
+        .into_iter()
+        .filter(|s| s.is_active())
+        .map(Status::as_str)
+        .collect();
+    let mut query = assignments::table
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .filter(assignments::status.eq_any(active))
+        .into_boxed();
+    if let Some(except) = except {
+        query = query.filter(assignments::id.ne(except.to_string()));
+    }
+    Ok(query.count().get_result(conn)?)
+}
+
+pub fn last_submission(
+    conn: &mut DbConn,
+    shopper_id: &str,
+    location_id: &str,
+) -> ApiResult<Option<NaiveDateTime>> {
+    Ok(assignments::table
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .filter(assignments::location_id.eq(location_id))
+        .filter(assignments::submitted_at.is_not_null())
+        .select(diesel::dsl::max(assignments::submitted_at))
+        .first::<Option<NaiveDateTime>>(conn)?)
+}
+
+/// Locations where the shopper submitted a shop since `since`.
+pub fn recently_shopped(
+    conn: &mut DbConn,
+    shopper_id: &str,
+    since: NaiveDateTime,
+) -> ApiResult<Vec<String>> {
+    Ok(assignments::table
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .filter(assignments::submitted_at.ge(since))
+        .select(assignments::location_id)
+        .distinct()
+        .load(conn)?)
+}
+
+pub fn is_excluded(conn: &mut DbConn, shopper_id: &str, location_id: &str) -> ApiResult<bool> {
+    Ok(shopper_exclusions::table
+        .find((shopper_id, location_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+pub fn excluded_locations(conn: &mut DbConn, shopper_id: &str) -> ApiResult<Vec<String>> {
+    Ok(shopper_exclusions::table
+        .filter(shopper_exclusions::shopper_id.eq(shopper_id))
+        .select(shopper_exclusions::location_id)
+        .load(conn)?)
+}
+
+/// Open jobs of the organization whose window has not ended, with their locations.
+pub type JobRow = (AssignmentRow, String, String, String, String, f64, f64);
+
+pub fn open_jobs(conn: &mut DbConn, org_id: &str, now: NaiveDateTime) -> ApiResult<Vec<JobRow>> {
+    Ok(assignments::table
+        .inner_join(locations::table)
+        .filter(assignments::organization_id.eq(org_id))
+        .filter(assignments::status.eq(Status::Open.as_str()))
+        .filter(assignments::window_end.gt(now))
+        .filter(locations::active.eq(true))
+        .order(assignments::window_end.asc())
+        .select((
+            AssignmentRow::as_select(),
+            locations::code,
+            locations::name,
+            locations::region,
+            locations::address,
+            locations::latitude,
+            locations::longitude,
+        ))
+        .load(conn)?)
+}
+
+pub fn events_of(conn: &mut DbConn, assignment_id: &str) -> ApiResult<Vec<EventRow>> {
+    Ok(events::table
+        .filter(events::assignment_id.eq(assignment_id))
+        .order((events::at.asc(), events::id.asc()))
+        .select(EventRow::as_select())
+        .load(conn)?)
+}
+
+/// Assignments whose window ended with nothing submitted (at most `limit`).
+pub fn due_for_expiry(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+) -> ApiResult<Vec<AssignmentRow>> {
+    let unsubmitted: Vec<&str> = Status::ALL
+        .into_iter()
+        .filter(|s| s.expires_unsubmitted())
+        .map(Status::as_str)
+        .collect();
+    Ok(assignments::table
+        .filter(assignments::status.eq_any(unsubmitted))
+        .filter(assignments::window_end.le(now))
+        .limit(limit)
+        .select(AssignmentRow::as_select())
+        .load(conn)?)
+}

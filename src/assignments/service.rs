@@ -1,0 +1,839 @@
+//! The assignment workflows: planning (one or a wave), offers, the shopper's accept, decline and
+//! check-in, manager actions, expiry and the job board. Each runs in the caller's transaction;
+//! every status change is recorded with who, when, from, to and why.
+
+use std::collections::HashSet;
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use super::dto::{
+    Assignment, CheckIn, CheckInRequest, CreateAssignment, CreateWave, HistoryEntry, Job,
+};
+use super::model::{AssignmentRow, EventRow};
+use super::repo::{self, AssignmentView};
+use super::rules::{check_eligibility, transition, Action, EligibilityFacts, Status};
+use crate::checklists::repo as checklists;
+use crate::db::{lock_for_transaction, DbConn};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::locations::dto::Segment;
+use crate::locations::model::LocationRow;
+use crate::locations::repo as locations;
+use crate::locations::rules::distance_m;
+use crate::organizations::repo as organizations;
+use crate::shoppers::service::find_shopper;
+use crate::standards::dto::{Channel, VersionStatus};
+use crate::validation::reject_if_any;
+
+/// Who acts on an assignment.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub organization_id: &'a str,
+    pub user_id: Option<&'a str>,
+}
+
+/// The plan shared by single assignments and waves, checked.
+struct Plan {
+    checklist_version_id: String,
+    channel: Channel,
+    scenario: String,
+    window_start: NaiveDateTime,
+    window_end: NaiveDateTime,
+    fee_cents: i64,
+    currency: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan(
+    conn: &mut DbConn,
+    org: &str,
+    checklist_version_id: &uuid::Uuid,
+    scenario: String,
+    window_start: NaiveDateTime,
+    window_end: NaiveDateTime,
+    fee_cents: i64,
+    currency: Option<String>,
+    now: NaiveDateTime,
+) -> ApiResult<Plan> {
+    let mut errors = Vec::new();
+    if window_end <= window_start {
+        errors.push(FieldError::new("window_end", "must be after window_start"));
+    } else if window_end <= now {
+        errors.push(FieldError::new("window_end", "must be in the future"));
+    }
+    if fee_cents < 0 {
+        errors.push(FieldError::new("fee_cents", "must be 0 or more"));
+    }
+    let currency = currency.unwrap_or_else(|| "EUR".into());
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        errors.push(FieldError::new(
+            "currency",
+            "must be an ISO 4217 code such as EUR",
+        ));
+    }
+    if scenario.chars().count() > 5000 {
+        errors.push(FieldError::new(
+            "scenario",
+            "must be at most 5000 characters",
+        ));
+    }
+    let version = checklists::find_version_by_id(conn, org, &checklist_version_id.to_string())?
+        .filter(|v| v.status == VersionStatus::Published.as_str());
+    let channel = match &version {
+        Some(v) => {
+            Channel::parse(&v.channel).ok_or_else(|| ApiError::internal("unknown channel"))?
+        }
+        None => {
+            errors.push(FieldError::new(
+                "checklist_version_id",
+                "must be a published checklist version of this organization",
+            ));
+            Channel::InPerson
+        }
+    };
+    reject_if_any(errors)?;
+    Ok(Plan {
+        checklist_version_id: checklist_version_id.to_string(),
+        channel,
+        scenario: scenario.trim().to_string(),
+        window_start,
+        window_end,
+        fee_cents,
+        currency,
+    })
+}
+
+/// The location, checked to be active and to serve the checklist's channel.
+fn plannable_location(
+    conn: &mut DbConn,
+    org: &str,
+    id: &uuid::Uuid,
+    channel: Channel,
+    field: &str,
+) -> ApiResult<LocationRow> {
+    let location = locations::find(conn, org, &id.to_string())
+        .map_err(|_| ApiError::unprocessable(field, "no such location in this organization"))?;
+    let channels: Vec<Channel> =
+        serde_json::from_str(&location.channels).map_err(ApiError::internal)?;
+    if !location.active {
+        return Err(ApiError::unprocessable(
+            field,
+            format!("location {} is not active", location.code),
+        ));
+    }
+    if !channels.contains(&channel) {
+        return Err(ApiError::unprocessable(
+            field,
+            format!(
+                "location {} does not serve the {} channel",
+                location.code,
+                channel.as_str()
+            ),
+        ));
+    }
+    Ok(location)
+}
+
+fn new_row(
+    org: &str,
+    plan: &Plan,
+    location: &LocationRow,
+    segment: Option<Segment>,
+    wave: Option<&str>,
+    by: Option<&str>,
+    now: NaiveDateTime,
+) -> AssignmentRow {
+    AssignmentRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        organization_id: org.to_string(),
+        location_id: location.id.clone(),
+        checklist_version_id: plan.checklist_version_id.clone(),
+        channel: plan.channel.as_str().to_string(),
+        segment: segment.map_or_else(|| location.segment.clone(), |s| s.as_str().to_string()),
+        scenario: plan.scenario.clone(),
+        window_start: plan.window_start,
+        window_end: plan.window_end,
+        fee_cents: plan.fee_cents,
+        currency: plan.currency.clone(),
+        shopper_id: None,
+        status: Status::Open.as_str().to_string(),
+        wave_id: wave.map(str::to_string),
+        version: 1,
+        created_by: by.map(str::to_string),
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        check_in_at: None,
+        check_in_latitude: None,
+        check_in_longitude: None,
+        check_in_accuracy_m: None,
+        check_in_device_time: None,
+        check_in_distance_m: None,
+    }
+}
+
+fn event(
+    row: &AssignmentRow,
+    action: &str,
+    from: Option<Status>,
+    to: Status,
+    actor: Option<&str>,
+    reason: Option<String>,
+    now: NaiveDateTime,
+) -> EventRow {
+    EventRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        assignment_id: row.id.clone(),
+        organization_id: row.organization_id.clone(),
+        action: action.to_string(),
+        from_status: from.map(|s| s.as_str().to_string()),
+        to_status: to.as_str().to_string(),
+        actor_id: actor.map(str::to_string),
+        shopper_id: row.shopper_id.clone(),
+        reason,
+        at: now,
+    }
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    actor: Actor,
+    input: CreateAssignment,
+    now: NaiveDateTime,
+) -> ApiResult<AssignmentRow> {
+    let org = actor.organization_id;
+    let plan = plan(
+        conn,
+        org,
+        &input.checklist_version_id,
+        input.scenario,
+        input.window_start.naive_utc(),
+        input.window_end.naive_utc(),
+        input.fee_cents,
+        input.currency,
+        now,
+    )?;
+    let location = plannable_location(conn, org, &input.location_id, plan.channel, "location_id")?;
+    let row = new_row(
+        org,
+        &plan,
+        &location,
+        input.segment,
+        None,
+        actor.user_id,
+        now,
+    );
+    repo::insert_many(conn, std::slice::from_ref(&row))?;
+    repo::insert_events(
+        conn,
+        &[event(
+            &row,
+            "create",
+            None,
+            Status::Open,
+            actor.user_id,
+            None,
+            now,
+        )],
+    )?;
+    match input.shopper_id {
+        Some(shopper) => offer(conn, actor, &row.id, &shopper.to_string(), now),
+        None => Ok(row),
+    }
+}
+
+pub const MAX_WAVE: usize = 10_000;
+
+pub fn create_wave(
+    conn: &mut DbConn,
+    actor: Actor,
+    input: CreateWave,
+    now: NaiveDateTime,
+) -> ApiResult<(String, usize)> {
+    let org = actor.organization_id;
+    let plan = plan(
+        conn,
+        org,
+        &input.checklist_version_id,
+        input.scenario,
+        input.window_start.naive_utc(),
+        input.window_end.naive_utc(),
+        input.fee_cents,
+        input.currency,
+        now,
+    )?;
+    let mut errors = Vec::new();
+    if input.location_ids.is_empty() {
+        errors.push(FieldError::new(
+            "location_ids",
+            "name at least one location",
+        ));
+    }
+    if !(1..=100).contains(&input.shops_per_location) {
+        errors.push(FieldError::new(
+            "shops_per_location",
+            "must be between 1 and 100",
+        ));
+    }
+    if input.location_ids.len() * input.shops_per_location as usize > MAX_WAVE {
+        errors.push(FieldError::new(
+            "location_ids",
+            format!("a wave creates at most {MAX_WAVE} assignments"),
+        ));
+    }
+    if input.location_ids.iter().collect::<HashSet<_>>().len() != input.location_ids.len() {
+        errors.push(FieldError::new("location_ids", "names a location twice"));
+    }
+    let mut places = Vec::new();
+    for (i, id) in input.location_ids.iter().enumerate() {
+        match plannable_location(conn, org, id, plan.channel, &format!("location_ids[{i}]")) {
+            Ok(l) => places.push(l),
+            Err(ApiError::Unprocessable(e)) => errors.extend(e),
+            Err(other) => return Err(other),
+        }
+    }
+    reject_if_any(errors)?;
+    let wave = uuid::Uuid::now_v7().to_string();
+    let mut rows = Vec::new();
+    for location in &places {
+        for _ in 0..input.shops_per_location {
+            rows.push(new_row(
+                org,
+                &plan,
+                location,
+                None,
+                Some(&wave),
+                actor.user_id,
+                now,
+            ));
+        }
+    }
+    repo::insert_many(conn, &rows)?;
+    let events: Vec<EventRow> = rows
+        .iter()
+        .map(|r| event(r, "create", None, Status::Open, actor.user_id, None, now))
+        .collect();
+    repo::insert_events(conn, &events)?;
+    Ok((wave, rows.len()))
+}
+
+/// The fair-play check for giving `row` to `shopper_id`.
+fn ensure_eligible(
+    conn: &mut DbConn,
+    row: &AssignmentRow,
+    shopper_id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    lock_for_transaction(conn, shopper_id)?;
+    let org = organizations::find(conn, &row.organization_id)?;
+    let shopper = find_shopper(conn, &row.organization_id, shopper_id).map_err(|_| {
+        ApiError::unprocessable("shopper_id", "no such shopper in this organization")
+    })?;
+    let facts = EligibilityFacts {
+        shopper_active: shopper.active,
+        excluded_at_location: repo::is_excluded(conn, shopper_id, &row.location_id)?,
+        last_submission_at_location: repo::last_submission(conn, shopper_id, &row.location_id)?,
+        cooldown_days: org.cooldown_days,
+        active_assignments: repo::count_active(conn, shopper_id, Some(&row.id))?,
+        max_active_assignments: org.max_active_assignments,
+        now,
+    };
+    check_eligibility(&facts).map_err(|why| {
+        ApiError::Unprocessable(vec![FieldError::new(
+            format!("eligibility.{}", why.rule()),
+            why.to_string(),
+        )])
+    })
+}
+
+/// Applies `action` to `row` (with `next` describing any other change), recording it. A state
+/// that does not allow the action, or a concurrent change, is 409 with the current state.
+fn apply(
+    conn: &mut DbConn,
+    row: &AssignmentRow,
+    action: Action,
+    actor: Option<&str>,
+    reason: Option<String>,
+    now: NaiveDateTime,
+    change: impl FnOnce(&mut AssignmentRow),
+) -> ApiResult<AssignmentRow> {
+    let from: Status = row.status.parse().map_err(ApiError::internal)?;
+    let to = transition(from, action).map_err(|e| ApiError::Conflict {
+        detail: e.to_string(),
+        current_state: Some(from.as_str().to_string()),
+    })?;
+    let mut next = row.clone();
+    next.status = to.as_str().to_string();
+    next.updated_at = now;
+    change(&mut next);
+    if !repo::save_transition(conn, row, &next)? {
+        let current = repo::find(conn, &row.organization_id, &row.id)?;
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "the assignment changed at the same moment; it is now {}",
+                current.status
+            ),
+            current_state: Some(current.status),
+        });
+    }
+    repo::insert_events(
+        conn,
+        &[event(
+            &next,
+            action.name(),
+            Some(from),
+            to,
+            actor,
+            reason,
+            now,
+        )],
+    )?;
+    repo::find(conn, &row.organization_id, &row.id)
+}
+
+/// Refuses work on an assignment whose window has ended (it is expired, whether or not the
+/// sweeper has written that yet).
+fn ensure_window_open(row: &AssignmentRow, now: NaiveDateTime) -> ApiResult<()> {
+    let status: Status = row.status.parse().map_err(ApiError::internal)?;
+    if status.expires_unsubmitted() && row.window_end <= now {
+        return Err(ApiError::Conflict {
+            detail: "the assignment's window has ended".into(),
+            current_state: Some(Status::Expired.as_str().into()),
+        });
+    }
+    Ok(())
+}
+
+pub fn offer(
+    conn: &mut DbConn,
+    actor: Actor,
+    id: &str,
+    shopper_id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<AssignmentRow> {
+    let row = repo::find(conn, actor.organization_id, id)?;
+    ensure_window_open(&row, now)?;
+    transition(
+        row.status.parse().map_err(ApiError::internal)?,
+        Action::Offer,
+    )
+    .map_err(|e| ApiError::Conflict {
+        detail: e.to_string(),
+        current_state: Some(row.status.clone()),
+    })?;
+    ensure_eligible(conn, &row, shopper_id, now)?;
+    apply(conn, &row, Action::Offer, actor.user_id, None, now, |n| {
+        n.shopper_id = Some(shopper_id.to_string())
+    })
+}
+
+pub fn reassign(
+    conn: &mut DbConn,
+    actor: Actor,
+    id: &str,
+    shopper_id: &str,
+    reason: Option<String>,
+    now: NaiveDateTime,
+) -> ApiResult<AssignmentRow> {
+    let row = repo::find(conn, actor.organization_id, id)?;
+    ensure_window_open(&row, now)?;
+    transition(
+        row.status.parse().map_err(ApiError::internal)?,
+        Action::Reassign,
+    )
+    .map_err(|e| ApiError::Conflict {
+        detail: e.to_string(),
+        current_state: Some(row.status.clone()),
+    })?;
+    if row.shopper_id.as_deref() == Some(shopper_id) {
+        return Err(ApiError::unprocessable(
+            "shopper_id",
+            "the assignment is already this shopper's",
+        ));
+    }
+    ensure_eligible(conn, &row, shopper_id, now)?;
+    apply(
+        conn,
+        &row,
+        Action::Reassign,
+        actor.user_id,
+        reason,
+        now,
+        |n| {
+            n.shopper_id = Some(shopper_id.to_string());
+            clear_check_in(n);
+        },
+    )
+}
+
+fn clear_check_in(n: &mut AssignmentRow) {
+    n.check_in_at = None;
+    n.check_in_latitude = None;
+    n.check_in_longitude = None;
+    n.check_in_accuracy_m = None;
+    n.check_in_device_time = None;
+    n.check_in_distance_m = None;
+}
+
+/// A shopper takes an offer made to them, or an open job from the board. Of two shoppers taking
+/// the same open job at once, exactly one wins; the other gets 409.
+pub fn accept(
+    conn: &mut DbConn,
+    org: &str,
+    shopper_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<AssignmentRow> {
+    let row = repo::find(conn, org, id)?;
+    let own = row.shopper_id.as_deref() == Some(shopper_id);
+    if !own && row.status != Status::Open.as_str() {
+        // Taken by someone else (or no longer on the board): the loser of a race learns that
+        // it is gone, not who has it.
+        return Err(ApiError::Conflict {
+            detail: "this job is no longer available".into(),
+            current_state: Some(effective_status(&row, now)?.as_str().to_string()),
+        });
+    }
+    ensure_window_open(&row, now)?;
+    let status: Status = row.status.parse().map_err(ApiError::internal)?;
+    transition(status, Action::Accept).map_err(|e| ApiError::Conflict {
+        detail: e.to_string(),
+        current_state: Some(row.status.clone()),
+    })?;
+    ensure_eligible(conn, &row, shopper_id, now)?;
+    apply(
+        conn,
+        &row,
+        Action::Accept,
+        Some(shopper_id),
+        None,
+        now,
+        |n| n.shopper_id = Some(shopper_id.to_string()),
+    )
+}
+
+pub fn decline(
+    conn: &mut DbConn,
+    org: &str,
+    shopper_id: &str,
+    id: &str,
+    reason: Option<String>,
+    now: NaiveDateTime,
+) -> ApiResult<AssignmentRow> {
+    let row = visible_to_shopper(conn, org, shopper_id, id)?;
+    apply(
+        conn,
+        &row,
+        Action::Decline,
+        Some(shopper_id),
+        reason,
+        now,
+        |n| {
+            n.shopper_id = None;
+            clear_check_in(n);
+        },
+    )
+}
+
+pub fn check_in(
+    conn: &mut DbConn,
+    org: &str,
+    shopper_id: &str,
+    id: &str,
+    input: CheckInRequest,
+    now: NaiveDateTime,
+) -> ApiResult<AssignmentRow> {
+    let mut errors = Vec::new();
+    if !(input.latitude.is_finite() && (-90.0..=90.0).contains(&input.latitude)) {
+        errors.push(FieldError::new("latitude", "must be between -90 and 90"));
+    }
+    if !(input.longitude.is_finite() && (-180.0..=180.0).contains(&input.longitude)) {
+        errors.push(FieldError::new("longitude", "must be between -180 and 180"));
+    }
+    if input
+        .accuracy_m
+        .is_some_and(|a| !(a.is_finite() && a >= 0.0))
+    {
+        errors.push(FieldError::new("accuracy_m", "must be 0 or more"));
+    }
+    reject_if_any(errors)?;
+    let row = visible_to_shopper(conn, org, shopper_id, id)?;
+    if row.status != Status::Accepted.as_str() {
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "check in on an accepted assignment; this one is {}",
+                row.status
+            ),
+            current_state: Some(row.status.clone()),
+        });
+    }
+    ensure_window_open(&row, now)?;
+    let location = locations::find(conn, org, &row.location_id)?;
+    let distance = distance_m(
+        location.latitude,
+        location.longitude,
+        input.latitude,
+        input.longitude,
+    );
+    let mut next = row.clone();
+    next.updated_at = now;
+    next.check_in_at = Some(now);
+    next.check_in_latitude = Some(input.latitude);
+    next.check_in_longitude = Some(input.longitude);
+    next.check_in_accuracy_m = input.accuracy_m;
+    next.check_in_device_time = input.device_time.map(|t| t.naive_utc());
+    next.check_in_distance_m = Some(distance);
+    if !repo::save_transition(conn, &row, &next)? {
+        return Err(ApiError::conflict(
+            "the assignment changed at the same moment; retry",
+        ));
+    }
+    repo::find(conn, org, id)
+}
+
+pub fn cancel(
+    conn: &mut DbConn,
+    actor: Actor,
+    id: &str,
+    reason: Option<String>,
+    now: NaiveDateTime,
+) -> ApiResult<AssignmentRow> {
+    let row = repo::find(conn, actor.organization_id, id)?;
+    apply(
+        conn,
+        &row,
+        Action::Cancel,
+        actor.user_id,
+        reason,
+        now,
+        |_| {},
+    )
+}
+
+pub fn reopen(
+    conn: &mut DbConn,
+    actor: Actor,
+    id: &str,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    now: NaiveDateTime,
+) -> ApiResult<AssignmentRow> {
+    if end <= start {
+        return Err(ApiError::unprocessable(
+            "window_end",
+            "must be after window_start",
+        ));
+    }
+    if end <= now {
+        return Err(ApiError::unprocessable(
+            "window_end",
+            "must be in the future",
+        ));
+    }
+    let mut row = repo::find(conn, actor.organization_id, id)?;
+    // An assignment past its window is expired even if the sweeper has not written it yet.
+    if row
+        .status
+        .parse::<Status>()
+        .map_err(ApiError::internal)?
+        .expires_unsubmitted()
+        && row.window_end <= now
+    {
+        row = apply(conn, &row, Action::Expire, None, None, now, |_| {})?;
+    }
+    apply(conn, &row, Action::Reopen, actor.user_id, None, now, |n| {
+        n.window_start = start;
+        n.window_end = end;
+        n.shopper_id = None;
+        clear_check_in(n);
+    })
+}
+
+/// Marks every assignment whose window ended with nothing submitted as expired; returns how many.
+pub fn expire_due(conn: &mut DbConn, now: NaiveDateTime) -> ApiResult<usize> {
+    let due = repo::due_for_expiry(conn, now, 1000)?;
+    let mut expired = 0;
+    for row in due {
+        match apply(
+            conn,
+            &row,
+            Action::Expire,
+            None,
+            Some("the window ended".into()),
+            now,
+            |_| {},
+        ) {
+            Ok(_) => expired += 1,
+            Err(ApiError::Conflict { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(expired)
+}
+
+/// A shopper sees their own assignments; anything else is 404, like a missing one.
+pub fn visible_to_shopper(
+    conn: &mut DbConn,
+    org: &str,
+    shopper_id: &str,
+    id: &str,
+) -> ApiResult<AssignmentRow> {
+    let row = repo::find(conn, org, id)?;
+    if row.shopper_id.as_deref() == Some(shopper_id) {
+        Ok(row)
+    } else {
+        Err(ApiError::NotFound("no such assignment".into()))
+    }
+}
+
+/// The status a reader should see: past its window an unsubmitted assignment is expired, even
+/// before the sweeper writes it.
+pub fn effective_status(row: &AssignmentRow, now: NaiveDateTime) -> ApiResult<Status> {
+    let status: Status = row.status.parse().map_err(ApiError::internal)?;
+    Ok(if status.expires_unsubmitted() && row.window_end <= now {
+        Status::Expired
+    } else {
+        status
+    })
+}
+
+pub fn to_dto(
+    view: AssignmentView,
+    geofence_radius_m: Option<i32>,
+    now: NaiveDateTime,
+) -> ApiResult<Assignment> {
+    let (row, code, name) = view;
+    let status = effective_status(&row, now)?;
+    let check_in = match (
+        row.check_in_at,
+        row.check_in_latitude,
+        row.check_in_longitude,
+        row.check_in_distance_m,
+    ) {
+        (Some(at), Some(latitude), Some(longitude), Some(distance_m)) => Some(CheckIn {
+            at: at.and_utc(),
+            latitude,
+            longitude,
+            accuracy_m: row.check_in_accuracy_m,
+            device_time: row.check_in_device_time.map(|t| t.and_utc()),
+            distance_m,
+            outside_geofence: geofence_radius_m.is_some_and(|r| distance_m > f64::from(r)),
+        }),
+        _ => None,
+    };
+    Ok(Assignment {
+        id: row.id.parse().map_err(ApiError::internal)?,
+        location_id: row.location_id.parse().map_err(ApiError::internal)?,
+        location_code: code,
+        location_name: name,
+        checklist_version_id: row
+            .checklist_version_id
+            .parse()
+            .map_err(ApiError::internal)?,
+        channel: Channel::parse(&row.channel)
+            .ok_or_else(|| ApiError::internal("unknown channel"))?,
+        segment: Segment::parse(&row.segment)
+            .ok_or_else(|| ApiError::internal("unknown segment"))?,
+        scenario: row.scenario,
+        window_start: row.window_start.and_utc(),
+        window_end: row.window_end.and_utc(),
+        fee_cents: row.fee_cents,
+        currency: row.currency,
+        shopper_id: row.shopper_id.and_then(|s| s.parse().ok()),
+        status,
+        wave_id: row.wave_id.and_then(|s| s.parse().ok()),
+        version: row.version,
+        check_in,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+    })
+}
+
+/// One assignment as the API shows it (with the geofence verdict of its check-in).
+pub fn load_dto(
+    conn: &mut DbConn,
+    org: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<Assignment> {
+    let view = repo::view(conn, org, id)?;
+    let radius = locations::find(conn, org, &view.0.location_id)?.geofence_radius_m;
+    to_dto(view, Some(radius), now)
+}
+
+pub fn history(conn: &mut DbConn, org: &str, id: &str) -> ApiResult<Vec<HistoryEntry>> {
+    repo::find(conn, org, id)?;
+    repo::events_of(conn, id)?
+        .into_iter()
+        .map(|e| {
+            Ok(HistoryEntry {
+                action: e.action,
+                from_status: e
+                    .from_status
+                    .map(|s| s.parse())
+                    .transpose()
+                    .map_err(ApiError::internal)?,
+                to_status: e.to_status.parse().map_err(ApiError::internal)?,
+                actor_id: e.actor_id.and_then(|s| s.parse().ok()),
+                shopper_id: e.shopper_id.and_then(|s| s.parse().ok()),
+                reason: e.reason,
+                at: e.at.and_utc(),
+            })
+        })
+        .collect()
+}
+
+/// Open jobs the shopper is eligible for: nearest first when a position is given, otherwise the
+/// soonest-ending first. Empty when the shopper holds as many assignments as allowed.
+pub fn job_board(
+    conn: &mut DbConn,
+    org_id: &str,
+    shopper_id: &str,
+    position: Option<(f64, f64)>,
+    limit: usize,
+    now: NaiveDateTime,
+) -> ApiResult<Vec<Job>> {
+    let org = organizations::find(conn, org_id)?;
+    let shopper = find_shopper(conn, org_id, shopper_id)?;
+    if !shopper.active
+        || repo::count_active(conn, shopper_id, None)? >= i64::from(org.max_active_assignments)
+    {
+        return Ok(Vec::new());
+    }
+    let excluded: HashSet<String> = repo::excluded_locations(conn, shopper_id)?
+        .into_iter()
+        .collect();
+    let cooldown_start = now - TimeDelta::days(i64::from(org.cooldown_days));
+    let cooling: HashSet<String> = repo::recently_shopped(conn, shopper_id, cooldown_start)?
+        .into_iter()
+        .collect();
+    let mut jobs: Vec<(Option<f64>, repo::JobRow)> = repo::open_jobs(conn, org_id, now)?
+        .into_iter()
+        .filter(|job| {
+            !excluded.contains(&job.0.location_id) && !cooling.contains(&job.0.location_id)
+        })
+        .map(|job| {
+            (
+                position.map(|(lat, lon)| distance_m(lat, lon, job.5, job.6)),
+                job,
+            )
+        })
+        .collect();
+    if position.is_some() {
+        jobs.sort_by(|a, b| a.0.unwrap_or(f64::MAX).total_cmp(&b.0.unwrap_or(f64::MAX)));
+    }
+    jobs.truncate(limit);
+    jobs.into_iter()
+        .map(
+            |(distance_m, (row, code, name, region, address, latitude, longitude))| {
+                Ok(Job {
+                    assignment: to_dto((row, code, name), None, now)?,
+                    region,
+                    address,
+                    latitude,
+                    longitude,
+                    distance_m,
+                })
+            },
+        )
+        .collect()
+}
