@@ -687,3 +687,128 @@ async fn waves_plan_many_shops_at_once_and_lists_filter() {
     let all = app.get("/v1/assignments?limit=200", manager).await.body;
     assert_eq!(all["items"].as_array().unwrap().len(), 12);
 }
+
+#[actix_web::test]
+async fn the_app_syncs_what_changed_and_reads_its_checklists() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let plan = plan(&app, &org, 2).await;
+    let shopper = Some(org.shopper.access_token.as_str());
+    let (second, second_token) = new_shopper(&app, &org, "second").await;
+
+    let a = create(&app, &org, &plan, 0, None).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = create(&app, &org, &plan, 1, None).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(&act(&a, "accept"), shopper, json!({}))
+        .await
+        .expect(200);
+    app.post(&act(&b, "accept"), shopper, json!({}))
+        .await
+        .expect(200);
+
+    let first = app.get("/v1/me/sync", shopper).await.expect(200).body;
+    assert_eq!(first["assignments"].as_array().unwrap().len(), 2);
+    assert_eq!(first["held_assignment_ids"].as_array().unwrap().len(), 2);
+    assert_eq!(first["more"], false);
+    let versions = first["checklist_versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0]["id"], plan.checklist_version_id);
+    assert_eq!(versions[0]["sections"][0]["items"][0]["key"], "greeted");
+
+    // Changes older than the cursor are not sent again; recent ones are (within the overlap).
+    {
+        use diesel::prelude::*;
+        use shopgap::db::schema::assignments;
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(assignments::table.find(&b))
+            .set(assignments::updated_at.eq(Utc::now().naive_utc() - Duration::hours(1)))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let cursor = first["cursor"].as_str().unwrap();
+    let next = app
+        .get(&format!("/v1/me/sync?since={cursor}"), shopper)
+        .await
+        .expect(200)
+        .body;
+    let ids: Vec<&str> = next["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [a.as_str()]);
+
+    // Taken away: the held ids tell the app to drop it.
+    app.post(
+        &act(&a, "reassign"),
+        Some(&org.manager.access_token),
+        json!({"shopper_id": second}),
+    )
+    .await
+    .expect(200);
+    let after = app
+        .get(&format!("/v1/me/sync?since={cursor}"), shopper)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(after["held_assignment_ids"], json!([b]));
+    app.get("/v1/me/sync?since=not-a-cursor", shopper)
+        .await
+        .expect_problem(400);
+
+    // Checklist versions: readable by a shopper who holds an assignment on them, not otherwise.
+    let path = format!("/v1/checklist-versions/{}", plan.checklist_version_id);
+    app.get(&path, shopper).await.expect(200);
+    app.get(&path, Some(&second_token)).await.expect(200);
+    let (_, third_token) = new_shopper(&app, &org, "third").await;
+    app.get(&path, Some(&third_token)).await.expect_problem(404);
+}
+
+#[actix_web::test]
+async fn another_organizations_shopper_cannot_touch_an_assignment() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let other = app.seed_org("Rival").await;
+    let plan = plan(&app, &org, 1).await;
+    let id = create(&app, &org, &plan, 0, None).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let theirs = Some(other.shopper.access_token.as_str());
+    app.post(&act(&id, "accept"), theirs, json!({}))
+        .await
+        .expect_problem(404);
+    app.get(&format!("/v1/assignments/{id}"), theirs)
+        .await
+        .expect_problem(404);
+    assert!(
+        app.get("/v1/job-board", theirs).await.expect(200).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    app.post(
+        &act(&id, "offer"),
+        Some(&other.manager.access_token),
+        json!({"shopper_id": other.shopper.id}),
+    )
+    .await
+    .expect_problem(404);
+    // And this organization cannot offer a job to the rival's shopper.
+    let refused = app
+        .post(
+            &act(&id, "offer"),
+            Some(&org.manager.access_token),
+            json!({"shopper_id": other.shopper.id}),
+        )
+        .await
+        .expect_problem(422)
+        .body;
+    assert_eq!(refused["errors"][0]["field"], "shopper_id");
+}

@@ -567,6 +567,21 @@ fn rows() -> Vec<Row> {
             body: no_body,
             expect: [403, 403, 200, 403, 403, 401, 403],
         },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/me/sync",
+            path: |_| "/v1/me/sync".into(),
+            body: no_body,
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/checklist-versions/{id}",
+            path: |t| format!("/v1/checklist-versions/{}", t.checklist_version_id),
+            // The seeded shopper holds an assignment on it; the other organization does not own it.
+            body: no_body,
+            expect: [200, 200, 200, 200, 403, 401, 404],
+        },
     ]
 }
 

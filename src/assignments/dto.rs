@@ -184,3 +184,27 @@ pub struct Job {
 pub struct JobBoard {
     pub items: Vec<Job>,
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SyncQuery {
+    /// The `cursor` of the previous sync; absent for a first, full sync.
+    pub since: Option<String>,
+}
+
+/// What the app needs offline, changed since its last sync.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Sync {
+    /// The shopper's assignments that changed (may repeat a few from the previous sync).
+    pub assignments: Vec<Assignment>,
+    /// Every assignment the shopper holds now: drop cached ones not listed (taken back,
+    /// cancelled or expired).
+    pub held_assignment_ids: Vec<uuid::Uuid>,
+    /// The checklist versions of the changed assignments (immutable: cache them by id).
+    pub checklist_versions: Vec<crate::checklists::dto::ChecklistVersion>,
+    /// Pass as `since` next time.
+    pub cursor: String,
+    /// More changes wait: sync again at once with the new cursor.
+    pub more: bool,
+    pub server_time: DateTime<Utc>,
+}

@@ -555,3 +555,74 @@ pub async fn job_board(
         .await?;
     Ok(web::Json(JobBoard { items }))
 }
+
+/// Everything the shopper's app needs offline, changed since `since`: their assignments, the
+/// checklist versions those use, and the ids of all they hold now.
+#[utoipa::path(
+    tag = "assignments",
+    security(("bearer" = [])),
+    params(super::dto::SyncQuery),
+    responses((status = 200, description = "Changes and a new cursor", body = super::dto::Sync))
+)]
+#[get("/v1/me/sync")]
+pub async fn sync(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<super::dto::SyncQuery>,
+) -> ApiResult<web::Json<super::dto::Sync>> {
+    let me = shopper(&caller)?;
+    let since = query
+        .since
+        .as_deref()
+        .map(service::parse_sync_cursor)
+        .transpose()?;
+    let org = caller.organization_id.clone();
+    let result = state
+        .db
+        .run(move |conn| service::sync(conn, &org, &me, since, Utc::now().naive_utc()))
+        .await?;
+    Ok(web::Json(result))
+}
+
+/// A checklist version by its id: managers and keys read any; a shopper reads those of their
+/// own assignments.
+#[utoipa::path(
+    tag = "checklists",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = String, Path, description = "Checklist version id")),
+    responses((status = 200, description = "The version", body = crate::checklists::dto::ChecklistVersion))
+)]
+#[get("/v1/checklist-versions/{id}")]
+pub async fn checklist_version(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<crate::checklists::dto::ChecklistVersion>> {
+    let id = parse_id(&id)?;
+    let as_shopper = match caller.principal {
+        crate::auth::caller::Principal::User {
+            role: Role::Shopper,
+            ..
+        } => Some(shopper(&caller)?),
+        _ => {
+            caller.require(Permission::StandardsRead)?;
+            None
+        }
+    };
+    let org = caller.organization_id.clone();
+    let version = state
+        .db
+        .run(move |conn| {
+            let not_found = || ApiError::NotFound("no such checklist version".into());
+            if let Some(me) = &as_shopper {
+                if !repo::shopper_uses_checklist(conn, me, &id)? {
+                    return Err(not_found());
+                }
+            }
+            let row = crate::checklists::repo::find_version_by_id(conn, &org, &id)?
+                .ok_or_else(not_found)?;
+            crate::checklists::service::to_dto(conn, row)
+        })
+        .await?;
+    Ok(web::Json(version))
+}

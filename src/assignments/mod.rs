@@ -21,5 +21,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::accept)
         .service(handlers::decline)
         .service(handlers::check_in)
-        .service(handlers::job_board);
+        .service(handlers::job_board)
+        .service(handlers::sync)
+        .service(handlers::checklist_version);
 }

@@ -232,3 +232,56 @@ pub fn due_for_expiry(
         .select(AssignmentRow::as_select())
         .load(conn)?)
 }
+
+/// The shopper's assignments changed after `since`, oldest change first (at most `limit`).
+pub fn changed_for_shopper(
+    conn: &mut DbConn,
+    shopper_id: &str,
+    since: Option<NaiveDateTime>,
+    limit: i64,
+) -> ApiResult<Vec<AssignmentView>> {
+    let mut query = assignments::table
+        .inner_join(locations::table)
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .select((AssignmentRow::as_select(), locations::code, locations::name))
+        .order((assignments::updated_at.asc(), assignments::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(since) = since {
+        query = query.filter(assignments::updated_at.gt(since));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Ids of the assignments the shopper holds now (not finished).
+pub fn held_ids(conn: &mut DbConn, shopper_id: &str) -> ApiResult<Vec<String>> {
+    let held: Vec<&str> = [
+        Status::Assigned,
+        Status::Accepted,
+        Status::Submitted,
+        Status::Returned,
+    ]
+    .into_iter()
+    .map(Status::as_str)
+    .collect();
+    Ok(assignments::table
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .filter(assignments::status.eq_any(held))
+        .order(assignments::id.asc())
+        .select(assignments::id)
+        .load(conn)?)
+}
+
+/// Whether the shopper holds (or held) an assignment on this checklist version.
+pub fn shopper_uses_checklist(
+    conn: &mut DbConn,
+    shopper_id: &str,
+    checklist_version_id: &str,
+) -> ApiResult<bool> {
+    Ok(assignments::table
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .filter(assignments::checklist_version_id.eq(checklist_version_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}

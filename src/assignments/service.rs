@@ -837,3 +837,77 @@ pub fn job_board(
         )
         .collect()
 }
+
+/// How far back a sync cursor reaches behind the server's clock: a transaction that commits a
+/// little after a sync read, with an earlier timestamp, is still caught by the next sync.
+pub const SYNC_OVERLAP: TimeDelta = TimeDelta::seconds(10);
+pub const SYNC_PAGE: i64 = 500;
+
+pub fn parse_sync_cursor(raw: &str) -> ApiResult<NaiveDateTime> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.naive_utc())
+        .ok_or_else(|| {
+            ApiError::InvalidInput(vec![FieldError::new("since", "not a cursor from this API")])
+        })
+}
+
+fn sync_cursor(t: NaiveDateTime) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    )
+}
+
+pub fn sync(
+    conn: &mut DbConn,
+    org: &str,
+    shopper_id: &str,
+    since: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> ApiResult<super::dto::Sync> {
+    let changed = repo::changed_for_shopper(conn, shopper_id, since, SYNC_PAGE + 1)?;
+    let more = changed.len() as i64 > SYNC_PAGE;
+    let changed: Vec<AssignmentView> = changed.into_iter().take(SYNC_PAGE as usize).collect();
+    let newest = changed.last().map(|v| v.0.updated_at);
+    // Next time: after the last change sent when a page was cut short; otherwise from a little
+    // before now, so changes committed late with earlier timestamps are caught (and a few
+    // recent ones repeated, which the app applies idempotently).
+    let cursor_at = match newest {
+        Some(newest) if more => newest,
+        _ => now - SYNC_OVERLAP,
+    };
+    let mut version_ids: Vec<String> = changed
+        .iter()
+        .map(|v| v.0.checklist_version_id.clone())
+        .collect();
+    version_ids.sort();
+    version_ids.dedup();
+    let mut checklist_versions = Vec::new();
+    for id in version_ids {
+        if let Some(row) = checklists::find_version_by_id(conn, org, &id)? {
+            checklist_versions.push(crate::checklists::service::to_dto(conn, row)?);
+        }
+    }
+    let mut assignments = Vec::new();
+    for view in changed {
+        let radius = locations::find(conn, org, &view.0.location_id)?.geofence_radius_m;
+        assignments.push(to_dto(view, Some(radius), now)?);
+    }
+    Ok(super::dto::Sync {
+        assignments,
+        held_assignment_ids: repo::held_ids(conn, shopper_id)?
+            .into_iter()
+            .filter_map(|id| id.parse().ok())
+            .collect(),
+        checklist_versions,
+        cursor: sync_cursor(cursor_at),
+        more,
+        server_time: now.and_utc(),
+    })
+}
