@@ -183,17 +183,47 @@ pub fn excluded_locations(conn: &mut DbConn, shopper_id: &str) -> ApiResult<Vec<
         .load(conn)?)
 }
 
-/// Open jobs of the organization whose window has not ended, with their locations.
+/// An open job with its location's code, name, region, address and position.
 pub type JobRow = (AssignmentRow, String, String, String, String, f64, f64);
 
-pub fn open_jobs(conn: &mut DbConn, org_id: &str, now: NaiveDateTime) -> ApiResult<Vec<JobRow>> {
+/// Locations of the organization with open jobs whose window has not ended, except `skip`:
+/// (location id, latitude, longitude, open jobs).
+pub fn locations_with_open_jobs(
+    conn: &mut DbConn,
+    org_id: &str,
+    skip: &[String],
+    now: NaiveDateTime,
+) -> ApiResult<Vec<(String, f64, f64, i64)>> {
     Ok(assignments::table
         .inner_join(locations::table)
         .filter(assignments::organization_id.eq(org_id))
         .filter(assignments::status.eq(Status::Open.as_str()))
         .filter(assignments::window_end.gt(now))
         .filter(locations::active.eq(true))
-        .order(assignments::window_end.asc())
+        .filter(assignments::location_id.ne_all(skip))
+        .group_by((locations::id, locations::latitude, locations::longitude))
+        .select((locations::id, locations::latitude, locations::longitude, diesel::dsl::count_star()))
+        .load(conn)?)
+}
+
+/// Open jobs whose window has not ended, soonest-ending first: at `only` locations when given,
+/// else anywhere but `skip`.
+pub fn open_jobs(
+    conn: &mut DbConn,
+    org_id: &str,
+    only: Option<&[String]>,
+    skip: &[String],
+    now: NaiveDateTime,
+    limit: i64,
+) -> ApiResult<Vec<JobRow>> {
+    let mut query = assignments::table
+        .inner_join(locations::table)
+        .filter(assignments::organization_id.eq(org_id))
+        .filter(assignments::status.eq(Status::Open.as_str()))
+        .filter(assignments::window_end.gt(now))
+        .filter(locations::active.eq(true))
+        .order((assignments::window_end.asc(), assignments::id.asc()))
+        .limit(limit)
         .select((
             AssignmentRow::as_select(),
             locations::code,
@@ -203,7 +233,12 @@ pub fn open_jobs(conn: &mut DbConn, org_id: &str, now: NaiveDateTime) -> ApiResu
             locations::latitude,
             locations::longitude,
         ))
-        .load(conn)?)
+        .into_boxed();
+    match only {
+        Some(ids) => query = query.filter(assignments::location_id.eq_any(ids.to_vec())),
+        None => query = query.filter(assignments::location_id.ne_all(skip.to_vec())),
+    }
+    Ok(query.load(conn)?)
 }
 
 pub fn events_of(conn: &mut DbConn, assignment_id: &str) -> ApiResult<Vec<EventRow>> {

@@ -799,28 +799,43 @@ pub fn job_board(
     {
         return Ok(Vec::new());
     }
-    let excluded: HashSet<String> = repo::excluded_locations(conn, shopper_id)?
-        .into_iter()
-        .collect();
     let cooldown_start = now - TimeDelta::days(i64::from(org.cooldown_days));
-    let cooling: HashSet<String> = repo::recently_shopped(conn, shopper_id, cooldown_start)?
-        .into_iter()
-        .collect();
-    let mut jobs: Vec<(Option<f64>, repo::JobRow)> = repo::open_jobs(conn, org_id, now)?
-        .into_iter()
-        .filter(|job| {
-            !excluded.contains(&job.0.location_id) && !cooling.contains(&job.0.location_id)
-        })
-        .map(|job| {
-            (
-                position.map(|(lat, lon)| distance_m(lat, lon, job.5, job.6)),
-                job,
-            )
-        })
-        .collect();
-    if position.is_some() {
-        jobs.sort_by(|a, b| a.0.unwrap_or(f64::MAX).total_cmp(&b.0.unwrap_or(f64::MAX)));
-    }
+    let mut skip = repo::excluded_locations(conn, shopper_id)?;
+    skip.extend(repo::recently_shopped(conn, shopper_id, cooldown_start)?);
+    skip.sort();
+    skip.dedup();
+    let page = limit as i64;
+    let mut jobs: Vec<(Option<f64>, repo::JobRow)> = match position {
+        // Nearest first: rank the (few) locations that have open jobs by distance, then fetch
+        // jobs at the nearest ones until the page is full, instead of ranking every open job.
+        Some((lat, lon)) => {
+            let mut places: Vec<(f64, String, i64)> =
+                repo::locations_with_open_jobs(conn, org_id, &skip, now)?
+                    .into_iter()
+                    .map(|(id, la, lo, n)| (distance_m(lat, lon, la, lo), id, n))
+                    .collect();
+            places.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut ids = Vec::new();
+            let mut covered = 0;
+            for (_, id, n) in places {
+                if covered >= page {
+                    break;
+                }
+                covered += n;
+                ids.push(id);
+            }
+            repo::open_jobs(conn, org_id, Some(&ids), &skip, now, covered.max(1))?
+                .into_iter()
+                .map(|job| (Some(distance_m(lat, lon, job.5, job.6)), job))
+                .collect()
+        }
+        None => repo::open_jobs(conn, org_id, None, &skip, now, page)?
+            .into_iter()
+            .map(|job| (None, job))
+            .collect(),
+    };
+    // Stable: jobs at the same distance keep their soonest-ending-first order.
+    jobs.sort_by(|a, b| a.0.unwrap_or(0.0).total_cmp(&b.0.unwrap_or(0.0)));
     jobs.truncate(limit);
     jobs.into_iter()
         .map(
