@@ -49,7 +49,10 @@ wave() {
 echo "== POST /v1/waves: 1,000 assignments in one request"
 for run in 1 2 3; do echo "run $run: $(wave 10) s ($(python3 -c 'import json; print(json.load(open("'"$data/wave.out"'"))["created"])') created)"; done
 echo "== 10,000 more open assignments: $(wave 100) s"
-open=$(curl -fs "${auth[@]}" "$base/v1/assignments?status=open&limit=1" >/dev/null && echo 13000)
-echo "open assignments now: $open"
+echo "open assignments now: 13,000 (3 waves of 1,000 and one of 10,000)"
+echo "== GET /v1/job-board (shopper, nearest first), one request at a time"
+wrk -t1 -c1 -d"$DURATION" --latency -H "Authorization: Bearer $shopper" "$base/v1/job-board?latitude=52.52&longitude=13.40&limit=50"
+echo "== GET /v1/job-board without a position (soonest-ending first), one request at a time"
+wrk -t1 -c1 -d"$DURATION" --latency -H "Authorization: Bearer $shopper" "$base/v1/job-board?limit=50"
 echo "== GET /v1/job-board (shopper, nearest first), 1 thread x 8 connections"
 wrk -t1 -c8 -d"$DURATION" --latency -H "Authorization: Bearer $shopper" "$base/v1/job-board?latitude=52.52&longitude=13.40&limit=50"
