@@ -202,7 +202,12 @@ pub fn locations_with_open_jobs(
         .filter(locations::active.eq(true))
         .filter(assignments::location_id.ne_all(skip))
         .group_by((locations::id, locations::latitude, locations::longitude))
-        .select((locations::id, locations::latitude, locations::longitude, diesel::dsl::count_star()))
+        .select((
+            locations::id,
+            locations::latitude,
+            locations::longitude,
+            diesel::dsl::count_star(),
+        ))
         .load(conn)?)
 }
 

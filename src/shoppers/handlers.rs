@@ -15,6 +15,53 @@ fn profile_response(status: StatusCode, profile: ShopperProfile) -> HttpResponse
     json_with_etag(status, &profile, version)
 }
 
+/// Reads a shopper's profile: the one path behind the manager's and the shopper's own endpoint.
+async fn read(state: &AppState, org: String, id: String) -> ApiResult<HttpResponse> {
+    let profile = state
+        .db
+        .run(move |conn| {
+            let shopper = service::find_shopper(conn, &org, &id)?;
+            service::profile(conn, &shopper)
+        })
+        .await?;
+    Ok(profile_response(StatusCode::OK, profile))
+}
+
+async fn save(
+    state: &AppState,
+    org: String,
+    id: String,
+    req: &HttpRequest,
+    body: UpdateProfile,
+) -> ApiResult<HttpResponse> {
+    let expected = if_match(req)?;
+    let profile = state
+        .db
+        .transaction(move |conn| {
+            let shopper = service::find_shopper(conn, &org, &id)?;
+            service::save_profile(conn, &shopper, body, expected, Utc::now().naive_utc())
+        })
+        .await?;
+    Ok(profile_response(StatusCode::OK, profile))
+}
+
+async fn exclude(
+    state: &AppState,
+    org: String,
+    id: String,
+    by: Option<String>,
+    body: AddExclusion,
+) -> ApiResult<HttpResponse> {
+    let profile = state
+        .db
+        .transaction(move |conn| {
+            let shopper = service::find_shopper(conn, &org, &id)?;
+            service::add_exclusion(conn, &shopper, body, by.as_deref(), Utc::now().naive_utc())
+        })
+        .await?;
+    Ok(profile_response(StatusCode::CREATED, profile))
+}
+
 /// The caller's own id, when the caller is a shopper.
 fn own_shopper_id(caller: &Caller) -> ApiResult<String> {
     match caller.require_user()? {
@@ -39,16 +86,7 @@ pub async fn get_profile(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::UsersRead)?;
-    let id = parse_id(&id)?;
-    let org = caller.organization_id.clone();
-    let profile = state
-        .db
-        .run(move |conn| {
-            let shopper = service::find_shopper(conn, &org, &id)?;
-            service::profile(conn, &shopper)
-        })
-        .await?;
-    Ok(profile_response(StatusCode::OK, profile))
+    read(&state, caller.organization_id.clone(), parse_id(&id)?).await
 }
 
 /// Sets a shopper's home region, languages and segments (managers, admins). Honours `If-Match`.
@@ -75,22 +113,7 @@ pub async fn put_profile(
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::ShoppersManage)?;
     let id = parse_id(&id)?;
-    let expected = if_match(&req)?;
-    let org = caller.organization_id.clone();
-    let profile = state
-        .db
-        .transaction(move |conn| {
-            let shopper = service::find_shopper(conn, &org, &id)?;
-            service::save_profile(
-                conn,
-                &shopper,
-                body.into_inner(),
-                expected,
-                Utc::now().naive_utc(),
-            )
-        })
-        .await?;
-    Ok(profile_response(StatusCode::OK, profile))
+    save(&state, caller.organization_id.clone(), id, &req, body.0).await
 }
 
 /// Records that a shopper is known to staff at a location (managers, admins). Idempotent.
@@ -111,20 +134,7 @@ pub async fn add_exclusion(
     caller.require(Permission::ShoppersManage)?;
     let id = parse_id(&id)?;
     let (org, by) = caller.owned_ids();
-    let profile = state
-        .db
-        .transaction(move |conn| {
-            let shopper = service::find_shopper(conn, &org, &id)?;
-            service::add_exclusion(
-                conn,
-                &shopper,
-                body.into_inner(),
-                by.as_deref(),
-                Utc::now().naive_utc(),
-            )
-        })
-        .await?;
-    Ok(profile_response(StatusCode::CREATED, profile))
+    exclude(&state, org, id, by, body.0).await
 }
 
 /// Lifts an exclusion (managers, admins). Shoppers cannot lift their own.
@@ -166,15 +176,7 @@ pub async fn remove_exclusion(
 #[get("/v1/me/profile")]
 pub async fn get_my_profile(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let id = own_shopper_id(&caller)?;
-    let org = caller.organization_id.clone();
-    let profile = state
-        .db
-        .run(move |conn| {
-            let shopper = service::find_shopper(conn, &org, &id)?;
-            service::profile(conn, &shopper)
-        })
-        .await?;
-    Ok(profile_response(StatusCode::OK, profile))
+    read(&state, caller.organization_id.clone(), id).await
 }
 
 /// The signed-in shopper sets their own home region, languages and segments.
@@ -196,22 +198,7 @@ pub async fn put_my_profile(
     body: ApiJson<UpdateProfile>,
 ) -> ApiResult<HttpResponse> {
     let id = own_shopper_id(&caller)?;
-    let expected = if_match(&req)?;
-    let org = caller.organization_id.clone();
-    let profile = state
-        .db
-        .transaction(move |conn| {
-            let shopper = service::find_shopper(conn, &org, &id)?;
-            service::save_profile(
-                conn,
-                &shopper,
-                body.into_inner(),
-                expected,
-                Utc::now().naive_utc(),
-            )
-        })
-        .await?;
-    Ok(profile_response(StatusCode::OK, profile))
+    save(&state, caller.organization_id.clone(), id, &req, body.0).await
 }
 
 /// The signed-in shopper declares a location where staff know them. Idempotent.
@@ -228,19 +215,12 @@ pub async fn declare_exclusion(
     body: ApiJson<AddExclusion>,
 ) -> ApiResult<HttpResponse> {
     let id = own_shopper_id(&caller)?;
-    let org = caller.organization_id.clone();
-    let profile = state
-        .db
-        .transaction(move |conn| {
-            let shopper = service::find_shopper(conn, &org, &id)?;
-            service::add_exclusion(
-                conn,
-                &shopper,
-                body.into_inner(),
-                Some(&id),
-                Utc::now().naive_utc(),
-            )
-        })
-        .await?;
-    Ok(profile_response(StatusCode::CREATED, profile))
+    exclude(
+        &state,
+        caller.organization_id.clone(),
+        id.clone(),
+        Some(id),
+        body.0,
+    )
+    .await
 }
