@@ -23,6 +23,7 @@ pub mod scoring;
 pub mod shoppers;
 pub mod standards;
 pub mod state;
+pub mod submissions;
 pub mod users;
 pub mod validation;
 pub mod versioning;
