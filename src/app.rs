@@ -28,6 +28,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     crate::locations::routes(cfg);
     crate::shoppers::routes(cfg);
     crate::assignments::routes(cfg);
+    crate::submissions::routes(cfg);
 }
 
 pub struct ServerOptions {

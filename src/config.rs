@@ -80,6 +80,14 @@ pub struct ServeArgs {
     #[arg(long, env = "SHOPGAP_EXPIRY_INTERVAL", default_value_t = 60)]
     pub expiry_interval: u64,
 
+    /// Visits shorter than this many minutes are flagged for the reviewer.
+    #[arg(long, env = "SHOPGAP_MIN_VISIT_MINUTES", default_value_t = 5)]
+    pub min_visit_minutes: u64,
+
+    /// A phone clock more than this many minutes off the server's is flagged.
+    #[arg(long, env = "SHOPGAP_MAX_CLOCK_SKEW_MINUTES", default_value_t = 10)]
+    pub max_clock_skew_minutes: u64,
+
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, env = "SHOPGAP_WORKERS")]
     pub workers: Option<usize>,
@@ -104,6 +112,10 @@ pub struct Config {
     pub max_json_bytes: usize,
     /// How often assignments whose window ended are marked expired.
     pub expiry_interval: Duration,
+    /// Visits shorter than this are flagged for the reviewer.
+    pub min_visit: Duration,
+    /// A phone clock further than this from the server's is flagged.
+    pub max_clock_skew: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -116,6 +128,8 @@ impl std::fmt::Debug for Config {
             .field("hash_concurrency", &self.hash_concurrency)
             .field("max_json_bytes", &self.max_json_bytes)
             .field("expiry_interval", &self.expiry_interval)
+            .field("min_visit", &self.min_visit)
+            .field("max_clock_skew", &self.max_clock_skew)
             .finish()
     }
 }
@@ -149,6 +163,8 @@ impl Config {
                 .max(1),
             max_json_bytes: args.max_json_bytes.max(1024),
             expiry_interval: Duration::from_secs(args.expiry_interval.max(1)),
+            min_visit: Duration::from_secs(args.min_visit_minutes * 60),
+            max_clock_skew: Duration::from_secs(args.max_clock_skew_minutes * 60),
         })
     }
 
@@ -162,6 +178,8 @@ impl Config {
             hash_concurrency: default_hash_concurrency(),
             max_json_bytes: 1_048_576,
             expiry_interval: Duration::from_secs(60),
+            min_visit: Duration::from_secs(5 * 60),
+            max_clock_skew: Duration::from_secs(10 * 60),
         }
     }
 }

@@ -38,6 +38,7 @@ use crate::error::{FieldError, Problem};
         (name = "locations", description = "Branches, stores and lines whose service is shopped"),
         (name = "shoppers", description = "Shopper profiles and the locations where they are known"),
         (name = "assignments", description = "Mystery shops: planning, the job board, the lifecycle"),
+        (name = "submissions", description = "Shoppers' filled checklists: drafts, submission, scores, flags, review"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

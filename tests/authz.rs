@@ -56,6 +56,10 @@ struct Targets {
     mine_id: String,
     /// An assignment whose window ended.
     expired_id: String,
+    /// A submitted submission of the seeded shopper (version 1).
+    submitted_id: String,
+    /// A fresh id for a new submission.
+    new_submission: String,
     n: usize,
 }
 
@@ -69,6 +73,17 @@ fn book_body(name: &str) -> Value {
 fn location_body(n: usize) -> Value {
     json!({"code": format!("LOC-{n}"), "name": "Branch", "region": "North", "segment": "b2c",
            "latitude": 52.5, "longitude": 13.4, "time_zone": "Europe/Berlin", "channels": ["in_person"]})
+}
+
+fn submission_body(assignment: &str) -> Value {
+    json!({"assignment_id": assignment, "answers": {"a": {"value": true}},
+           "visit_start": (chrono::Utc::now() - chrono::Duration::minutes(30)).to_rfc3339(),
+           "visit_end": (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339()})
+}
+
+/// A JSON body sent with `If-Match`.
+fn with_if_match(etag: &str, body: Value) -> Option<Value> {
+    Some(json!({ "if_match": etag, "body": body }))
 }
 
 /// A body sent as `text/csv` instead of JSON.
@@ -177,7 +192,7 @@ fn rows() -> Vec<Row> {
             method: Method::PATCH,
             pattern: "/v1/organization",
             path: |_| "/v1/organization".into(),
-            body: |_| Some(json!({"cooldown_days": 30})),
+            body: |_| Some(json!({"min_sample_size": 5})),
             expect: [200, 403, 403, 403, 403, 401, 200],
         },
         Row {
@@ -582,6 +597,55 @@ fn rows() -> Vec<Row> {
             body: no_body,
             expect: [200, 200, 200, 200, 403, 401, 404],
         },
+        Row {
+            method: Method::PUT,
+            pattern: "/v1/submissions/{id}",
+            path: |t| format!("/v1/submissions/{}", t.new_submission),
+            body: |t| Some(submission_body(&t.mine_id)),
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/submissions/{id}/submit",
+            path: |t| format!("/v1/submissions/{}/submit", t.new_submission),
+            body: |t| Some(submission_body(&t.mine_id)),
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/submissions/{id}",
+            path: |t| format!("/v1/submissions/{}", t.submitted_id),
+            body: no_body,
+            expect: [200, 200, 200, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/submissions",
+            path: |_| "/v1/submissions".into(),
+            body: no_body,
+            expect: [200, 200, 200, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/submissions/{id}/approve",
+            path: |t| format!("/v1/submissions/{}/approve", t.submitted_id),
+            body: |_| with_if_match("\"1\"", json!({})),
+            expect: [200, 200, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/submissions/{id}/return",
+            path: |t| format!("/v1/submissions/{}/return", t.submitted_id),
+            body: |_| with_if_match("\"1\"", json!({"comment": "fix"})),
+            expect: [200, 200, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/submissions/{id}/reject",
+            path: |t| format!("/v1/submissions/{}/reject", t.submitted_id),
+            body: |_| with_if_match("\"1\"", json!({"comment": "wrong branch"})),
+            expect: [200, 200, 403, 403, 403, 401, 404],
+        },
     ]
 }
 
@@ -673,7 +737,23 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
             .execute(&mut *conn)
             .unwrap();
     }
+    let shopped = plan(&mut conn);
+    shopgap::assignments::service::accept(&mut conn, &org.id, &org.shopper.id, &shopped, now)
+        .unwrap();
+    let submitted_id = uuid::Uuid::new_v4().to_string();
+    shopgap::submissions::service::submit(
+        &mut conn,
+        &shopgap::config::Config::with_secret(common::JWT_SECRET),
+        &org.id,
+        &org.shopper.id,
+        &submitted_id,
+        serde_json::from_value(submission_body(&shopped)).unwrap(),
+        now,
+    )
+    .unwrap();
     Targets {
+        submitted_id,
+        new_submission: uuid::Uuid::new_v4().to_string(),
         checklist_version_id: published_checklist.id,
         open_id,
         mine_id,
@@ -715,7 +795,7 @@ async fn every_endpoint_checks_role_scope_and_tenant() {
     app.patch(
         "/v1/organization",
         Some(&org.admin.access_token),
-        json!({"max_active_assignments": 1000}),
+        json!({"max_active_assignments": 1000, "cooldown_days": 0}),
     )
     .await
     .expect(200);
@@ -757,7 +837,28 @@ async fn every_endpoint_checks_role_scope_and_tenant() {
                     }
                     app.send(request).await
                 }
-                None => app.call(row.method.clone(), &path, auth, body).await,
+                None => match body
+                    .as_ref()
+                    .and_then(|b| b.get("if_match"))
+                    .and_then(Value::as_str)
+                {
+                    Some(etag) => {
+                        let mut request = app
+                            .client
+                            .request(row.method.clone(), format!("{}{path}", app.base))
+                            .header("If-Match", etag)
+                            .json(&body.as_ref().unwrap()["body"]);
+                        if let Some(auth) = auth {
+                            request = if auth.starts_with("sgk_") {
+                                request.header("X-API-Key", auth)
+                            } else {
+                                request.bearer_auth(auth)
+                            };
+                        }
+                        app.send(request).await
+                    }
+                    None => app.call(row.method.clone(), &path, auth, body).await,
+                },
             };
             if response.status != row.expect[i] {
                 failures.push(format!(

@@ -325,3 +325,10 @@ pub fn shopper_uses_checklist(
         .get_result::<i64>(conn)?
         > 0)
 }
+
+pub fn set_submitted_at(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> ApiResult<()> {
+    diesel::update(assignments::table.find(id))
+        .set(assignments::submitted_at.eq(Some(at)))
+        .execute(conn)?;
+    Ok(())
+}

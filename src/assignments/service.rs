@@ -926,3 +926,20 @@ pub fn sync(
         server_time: now.and_utc(),
     })
 }
+
+/// The assignment side of a submission: `submit` (the shop counts for the cooldown from now),
+/// or a reviewer's `approve`, `return` or `reject`.
+pub fn record_submission_step(
+    conn: &mut DbConn,
+    row: &AssignmentRow,
+    action: Action,
+    actor: Option<&str>,
+    reason: Option<String>,
+    now: NaiveDateTime,
+) -> ApiResult<AssignmentRow> {
+    let updated = apply(conn, row, action, actor, reason, now, |_| {})?;
+    if action == Action::Submit {
+        repo::set_submitted_at(conn, &row.id, now)?;
+    }
+    Ok(updated)
+}

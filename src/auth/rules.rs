@@ -94,6 +94,8 @@ pub enum Permission {
     ShoppersManage,
     AssignmentsRead,
     AssignmentsWrite,
+    SubmissionsRead,
+    SubmissionsReview,
 }
 
 impl Permission {
@@ -102,7 +104,8 @@ impl Permission {
         use Permission::*;
         match self {
             OrganizationRead | UsersRead | StandardsRead | StandardsWrite | LocationsRead
-            | LocationsWrite | ShoppersManage | AssignmentsRead | AssignmentsWrite => {
+            | LocationsWrite | ShoppersManage | AssignmentsRead | AssignmentsWrite
+            | SubmissionsRead | SubmissionsReview => {
                 matches!(role, Role::Admin | Role::Manager)
             }
             OrganizationWrite | UsersWrite | ApiKeysManage => role == Role::Admin,
@@ -121,7 +124,10 @@ impl Permission {
             LocationsWrite => Some(Scope::LocationsWrite),
             AssignmentsRead => Some(Scope::AssignmentsRead),
             AssignmentsWrite => Some(Scope::AssignmentsWrite),
-            OrganizationWrite | UsersWrite | ApiKeysManage | ShoppersManage => None,
+            SubmissionsRead => Some(Scope::SubmissionsRead),
+            OrganizationWrite | UsersWrite | ApiKeysManage | ShoppersManage | SubmissionsReview => {
+                None
+            }
         }
     }
 

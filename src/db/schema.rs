@@ -218,7 +218,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    submissions (id) {
+        id -> Text,
+        organization_id -> Text,
+        assignment_id -> Text,
+        shopper_id -> Text,
+        status -> Text,
+        content -> Text,
+        content_hash -> Text,
+        visit_start -> Nullable<Timestamp>,
+        visit_end -> Nullable<Timestamp>,
+        received_at -> Timestamp,
+        clock_skew_seconds -> Nullable<BigInt>,
+        flags -> Text,
+        scores -> Nullable<Text>,
+        raw_score -> Nullable<Double>,
+        visit_score -> Nullable<Double>,
+        critical_failure -> Bool,
+        review -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        reviewed_at -> Nullable<Timestamp>,
+        reviewed_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(submissions -> assignments (assignment_id));
 diesel::joinable!(assignments -> locations (location_id));
 diesel::joinable!(shopper_exclusions -> locations (location_id));
 diesel::joinable!(standards_book_versions -> standards_books (book_id));
@@ -241,4 +270,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     shopper_exclusions,
     assignments,
     assignment_events,
+    submissions,
 );

@@ -1,0 +1,129 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::rules::{AnswerInput, Flag};
+use crate::scoring::rules::VisitScore;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub accuracy_m: Option<f64>,
+}
+
+/// What the shopper's app sends: the same document for saving a draft and for submitting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionContent {
+    pub assignment_id: uuid::Uuid,
+    /// Answers by item key.
+    #[serde(default)]
+    pub answers: BTreeMap<String, AnswerInput>,
+    /// When the visit began and ended, by the phone's clock (required to submit).
+    pub visit_start: Option<DateTime<Utc>>,
+    pub visit_end: Option<DateTime<Utc>>,
+    /// Where the shopper was during the visit.
+    pub position: Option<Position>,
+    pub narrative: Option<String>,
+    pub device: Option<String>,
+    pub app_version: Option<String>,
+    /// The phone's clock when it sent this; the server compares it with its own.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionStatus {
+    Draft,
+    Submitted,
+    Returned,
+    Approved,
+    Rejected,
+}
+
+impl SubmissionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionStatus::Draft => "draft",
+            SubmissionStatus::Submitted => "submitted",
+            SubmissionStatus::Returned => "returned",
+            SubmissionStatus::Approved => "approved",
+            SubmissionStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Draft,
+            Self::Submitted,
+            Self::Returned,
+            Self::Approved,
+            Self::Rejected,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+
+    /// The shopper may still change it.
+    pub fn editable(self) -> bool {
+        matches!(self, SubmissionStatus::Draft | SubmissionStatus::Returned)
+    }
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Review {
+    pub decision: SubmissionStatus,
+    pub comment: Option<String>,
+    /// Comments on items by key, for the shopper to fix.
+    pub item_comments: BTreeMap<String, String>,
+    pub by: Option<uuid::Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Submission {
+    pub id: uuid::Uuid,
+    pub shopper_id: uuid::Uuid,
+    pub status: SubmissionStatus,
+    pub content: SubmissionContent,
+    /// When the server received the latest version.
+    pub received_at: DateTime<Utc>,
+    /// Server receipt time minus the phone's `sent_at`, in seconds.
+    pub clock_skew_seconds: Option<i64>,
+    /// Doubtful data for the reviewer; never a reason to refuse.
+    pub flags: Vec<Flag>,
+    /// Present for reviewers, and for the shopper when the organization shows scores.
+    pub scores: Option<VisitScore>,
+    pub review: Option<Review>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SubmissionList {
+    pub items: Vec<Submission>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubmissionFilter {
+    /// `submitted` gives the review queue, oldest first.
+    pub status: Option<SubmissionStatus>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    pub comment: Option<String>,
+    /// Comments on items by key (returns).
+    #[serde(default)]
+    pub item_comments: BTreeMap<String, String>,
+}

@@ -1,0 +1,95 @@
+use diesel::prelude::*;
+
+use super::model::SubmissionRow;
+use crate::db::schema::{assignments, submissions};
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult};
+
+pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<Option<SubmissionRow>> {
+    Ok(submissions::table
+        .find(id)
+        .select(SubmissionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<SubmissionRow> {
+    submissions::table
+        .filter(submissions::organization_id.eq(org_id))
+        .filter(submissions::id.eq(id))
+        .select(SubmissionRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("no such submission".into()))
+}
+
+pub fn for_assignment(conn: &mut DbConn, assignment_id: &str) -> ApiResult<Option<SubmissionRow>> {
+    Ok(submissions::table
+        .filter(submissions::assignment_id.eq(assignment_id))
+        .select(SubmissionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Inserts or replaces the whole row (the caller holds the submission's lock).
+pub fn save(conn: &mut DbConn, row: &SubmissionRow, exists: bool) -> ApiResult<()> {
+    if exists {
+        diesel::delete(submissions::table.find(&row.id)).execute(conn)?;
+    }
+    diesel::insert_into(submissions::table)
+        .values(row)
+        .execute(conn)
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => {
+                ApiError::conflict("the assignment already has another submission")
+            }
+            other => other,
+        })?;
+    Ok(())
+}
+
+/// The shopper's latest other submitted shop on the same checklist version.
+pub fn previous_on_checklist(
+    conn: &mut DbConn,
+    shopper_id: &str,
+    checklist_version_id: &str,
+    except: &str,
+) -> ApiResult<Option<SubmissionRow>> {
+    Ok(submissions::table
+        .inner_join(assignments::table)
+        .filter(submissions::shopper_id.eq(shopper_id))
+        .filter(assignments::checklist_version_id.eq(checklist_version_id))
+        .filter(submissions::id.ne(except))
+        .filter(submissions::submitted_at.is_not_null())
+        .order(submissions::submitted_at.desc())
+        .select(SubmissionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A page of the organization's submissions; the review queue is oldest submitted first.
+pub fn list(
+    conn: &mut DbConn,
+    org_id: &str,
+    status: Option<&str>,
+    only_shopper: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> ApiResult<Vec<SubmissionRow>> {
+    let mut query = submissions::table
+        .filter(submissions::organization_id.eq(org_id))
+        .select(SubmissionRow::as_select())
+        .order(submissions::id.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(submissions::status.eq(status.to_string()));
+    }
+    if let Some(shopper) = only_shopper {
+        query = query.filter(submissions::shopper_id.eq(shopper.to_string()));
+    }
+    if let Some(after) = after {
+        query = query.filter(submissions::id.gt(after.to_string()));
+    }
+    Ok(query.load(conn)?)
+}

@@ -1,0 +1,344 @@
+//! Saving, submitting and reviewing submissions. Every write holds a lock on the submission id
+//! for its transaction, so the same submission sent several times at once is handled one at a
+//! time: the first stores it, the others find it and answer the same.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use super::dto::{Review, ReviewInput, Submission, SubmissionContent, SubmissionStatus};
+use super::model::SubmissionRow;
+use super::repo;
+use super::rules::{check_visit, flags, to_scoring, validate_answers, Flag, FlagFacts};
+use crate::assignments::model::AssignmentRow;
+use crate::assignments::repo as assignments;
+use crate::assignments::rules::{Action, Status};
+use crate::assignments::service as assignment_flow;
+use crate::auth::tokens::sha256_hex;
+use crate::checklists::repo as checklists;
+use crate::checklists::service as checklist_service;
+use crate::config::Config;
+use crate::db::{lock_for_transaction, DbConn};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::locations::repo as locations;
+use crate::locations::rules::distance_m;
+use crate::organizations::repo as organizations;
+use crate::scoring::rules::{score_visit, VisitScore};
+use crate::standards::repo as books;
+use crate::standards::service as book_service;
+use crate::validation::reject_if_any;
+
+fn digest(content: &SubmissionContent) -> ApiResult<String> {
+    Ok(sha256_hex(
+        &serde_json::to_string(content).map_err(ApiError::internal)?,
+    ))
+}
+
+fn status_of(row: &SubmissionRow) -> ApiResult<SubmissionStatus> {
+    SubmissionStatus::parse(&row.status)
+        .ok_or_else(|| ApiError::internal("unknown submission status"))
+}
+
+/// What a write finds: the submission as it stands (if any) and the shopper's assignment.
+struct Context {
+    existing: Option<SubmissionRow>,
+    assignment: AssignmentRow,
+}
+
+/// Common checks of every shopper write. `Ok(Err(row))` replays a final submission sent again
+/// with the same content.
+fn prepare(
+    conn: &mut DbConn,
+    org: &str,
+    shopper: &str,
+    id: &str,
+    content: &SubmissionContent,
+    hash: &str,
+) -> ApiResult<Result<Context, SubmissionRow>> {
+    lock_for_transaction(conn, id)?;
+    let existing = repo::find(conn, id)?;
+    if let Some(row) = &existing {
+        if row.organization_id != org || row.shopper_id != shopper {
+            return Err(ApiError::NotFound("no such submission".into()));
+        }
+        if row.assignment_id != content.assignment_id.to_string() {
+            return Err(ApiError::conflict(
+                "this submission belongs to another assignment",
+            ));
+        }
+        if !status_of(row)?.editable() {
+            return if row.content_hash == hash {
+                Ok(Err(row.clone()))
+            } else {
+                Err(ApiError::Conflict {
+                    detail: "this submission was already submitted with different content".into(),
+                    current_state: Some(row.status.clone()),
+                })
+            };
+        }
+    }
+    let assignment =
+        assignment_flow::visible_to_shopper(conn, org, shopper, &content.assignment_id.to_string())
+            .map_err(|_| ApiError::unprocessable("assignment_id", "not an assignment of yours"))?;
+    if let Some(other) = repo::for_assignment(conn, &assignment.id)? {
+        if other.id != id {
+            return Err(ApiError::conflict(
+                "the assignment already has another submission",
+            ));
+        }
+    }
+    let status: Status = assignment.status.parse().map_err(ApiError::internal)?;
+    if !matches!(status, Status::Accepted | Status::Returned) {
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "submissions are made on accepted (or returned) assignments; this one is {status}"
+            ),
+            current_state: Some(status.as_str().into()),
+        });
+    }
+    Ok(Ok(Context {
+        existing,
+        assignment,
+    }))
+}
+
+fn base_row(
+    id: &str,
+    org: &str,
+    shopper: &str,
+    content: &SubmissionContent,
+    hash: String,
+    existing: &Option<SubmissionRow>,
+    now: NaiveDateTime,
+) -> ApiResult<SubmissionRow> {
+    Ok(SubmissionRow {
+        id: id.to_string(),
+        organization_id: org.to_string(),
+        assignment_id: content.assignment_id.to_string(),
+        shopper_id: shopper.to_string(),
+        status: existing.as_ref().map_or_else(
+            || SubmissionStatus::Draft.as_str().to_string(),
+            |e| e.status.clone(),
+        ),
+        content: serde_json::to_string(content).map_err(ApiError::internal)?,
+        content_hash: hash,
+        visit_start: content.visit_start.map(|t| t.naive_utc()),
+        visit_end: content.visit_end.map(|t| t.naive_utc()),
+        received_at: now,
+        clock_skew_seconds: content
+            .sent_at
+            .map(|sent| (now - sent.naive_utc()).num_seconds()),
+        flags: "[]".into(),
+        scores: None,
+        raw_score: None,
+        visit_score: None,
+        critical_failure: false,
+        review: existing.as_ref().and_then(|e| e.review.clone()),
+        version: existing.as_ref().map_or(1, |e| e.version + 1),
+        created_at: existing.as_ref().map_or(now, |e| e.created_at),
+        updated_at: now,
+        submitted_at: None,
+        reviewed_at: existing.as_ref().and_then(|e| e.reviewed_at),
+        reviewed_by: existing.as_ref().and_then(|e| e.reviewed_by.clone()),
+    })
+}
+
+/// Saves a draft (again and again: the same content changes nothing but the receipt time).
+pub fn save_draft(
+    conn: &mut DbConn,
+    org: &str,
+    shopper: &str,
+    id: &str,
+    content: SubmissionContent,
+    now: NaiveDateTime,
+) -> ApiResult<SubmissionRow> {
+    let hash = digest(&content)?;
+    let ctx = match prepare(conn, org, shopper, id, &content, &hash)? {
+        Ok(ctx) => ctx,
+        Err(replayed) => return Ok(replayed),
+    };
+    let row = base_row(id, org, shopper, &content, hash, &ctx.existing, now)?;
+    repo::save(conn, &row, ctx.existing.is_some())?;
+    Ok(row)
+}
+
+/// Final submission: checked against the pinned checklist and the window (422 lists every
+/// problem and changes nothing), scored, flagged, stored once.
+pub fn submit(
+    conn: &mut DbConn,
+    config: &Config,
+    org: &str,
+    shopper: &str,
+    id: &str,
+    content: SubmissionContent,
+    now: NaiveDateTime,
+) -> ApiResult<SubmissionRow> {
+    let hash = digest(&content)?;
+    let ctx = match prepare(conn, org, shopper, id, &content, &hash)? {
+        Ok(ctx) => ctx,
+        Err(replayed) => return Ok(replayed),
+    };
+    let a = &ctx.assignment;
+    let version = checklists::find_version_by_id(conn, org, &a.checklist_version_id)?
+        .ok_or_else(|| ApiError::internal("assignment without its checklist version"))?;
+    let checklist = checklist_service::content_of(&version)?;
+    let book = book_service::content_of(&books::find_by_id(conn, org, &version.book_version_id)?)?;
+
+    let mut errors = validate_answers(&checklist, &content.answers, &HashMap::new());
+    match (content.visit_start, content.visit_end) {
+        (Some(start), Some(end)) => errors.extend(check_visit(
+            start.naive_utc(),
+            end.naive_utc(),
+            a.window_start,
+            a.window_end,
+        )),
+        (start, end) => {
+            if start.is_none() {
+                errors.push(FieldError::new("visit_start", "required to submit"));
+            }
+            if end.is_none() {
+                errors.push(FieldError::new("visit_end", "required to submit"));
+            }
+        }
+    }
+    reject_if_any(errors)?;
+
+    let scores = score_visit(&checklist, &book, &to_scoring(&content.answers));
+    let location = locations::find(conn, org, &a.location_id)?;
+    let position = content
+        .position
+        .as_ref()
+        .map(|p| (p.latitude, p.longitude))
+        .or(a.check_in_latitude.zip(a.check_in_longitude));
+    let previous = repo::previous_on_checklist(conn, shopper, &a.checklist_version_id, id)?;
+    let previous_content: Option<SubmissionContent> = previous
+        .as_ref()
+        .and_then(|p| serde_json::from_str(&p.content).ok());
+    let visit_length = match (content.visit_start, content.visit_end) {
+        (Some(s), Some(e)) => e - s,
+        _ => TimeDelta::zero(),
+    };
+    let found: Vec<Flag> = flags(&FlagFacts {
+        distance_m: position
+            .map(|(lat, lon)| distance_m(location.latitude, location.longitude, lat, lon)),
+        geofence_radius_m: location.geofence_radius_m,
+        clock_skew: content.sent_at.map(|sent| now - sent.naive_utc()),
+        max_clock_skew: TimeDelta::from_std(config.max_clock_skew).unwrap_or(TimeDelta::MAX),
+        visit_length,
+        min_visit: TimeDelta::from_std(config.min_visit).unwrap_or(TimeDelta::zero()),
+        answers: &content.answers,
+        previous: previous
+            .as_ref()
+            .zip(previous_content.as_ref())
+            .map(|(p, c)| (p.id.as_str(), &c.answers)),
+    });
+
+    let mut row = base_row(id, org, shopper, &content, hash, &ctx.existing, now)?;
+    row.status = SubmissionStatus::Submitted.as_str().into();
+    row.flags = serde_json::to_string(&found).map_err(ApiError::internal)?;
+    row.scores = Some(serde_json::to_string(&scores).map_err(ApiError::internal)?);
+    row.raw_score = scores.raw_score;
+    row.visit_score = scores.visit_score;
+    row.critical_failure = scores.critical_failure;
+    row.submitted_at = Some(now);
+    repo::save(conn, &row, ctx.existing.is_some())?;
+    assignment_flow::record_submission_step(conn, a, Action::Submit, Some(shopper), None, now)?;
+    Ok(row)
+}
+
+/// A reviewer's decision on a submitted submission, guarded by `If-Match` (required).
+#[allow(clippy::too_many_arguments)]
+pub fn review(
+    conn: &mut DbConn,
+    org: &str,
+    reviewer: Option<&str>,
+    id: &str,
+    decision: SubmissionStatus,
+    input: ReviewInput,
+    expected: Option<i32>,
+    now: NaiveDateTime,
+) -> ApiResult<SubmissionRow> {
+    let expected = expected.ok_or_else(|| {
+        ApiError::PreconditionRequired("send If-Match with the submission's ETag, so two reviewers cannot overwrite each other".into())
+    })?;
+    lock_for_transaction(conn, id)?;
+    let current = repo::find_in_org(conn, org, id)?;
+    if current.version != expected {
+        return Err(ApiError::PreconditionFailed(format!(
+            "the submission changed; its version is now {}",
+            current.version
+        )));
+    }
+    if status_of(&current)? != SubmissionStatus::Submitted {
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "only a submitted submission can be reviewed; this one is {}",
+                current.status
+            ),
+            current_state: Some(current.status.clone()),
+        });
+    }
+    let (action, reason) = match decision {
+        SubmissionStatus::Approved => (Action::Approve, input.comment.clone()),
+        SubmissionStatus::Returned => (Action::Return, input.comment.clone()),
+        SubmissionStatus::Rejected => {
+            if input.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
+                return Err(ApiError::unprocessable(
+                    "comment",
+                    "say why the shop is rejected",
+                ));
+            }
+            (Action::Reject, input.comment.clone())
+        }
+        _ => return Err(ApiError::internal("not a review decision")),
+    };
+    let review = Review {
+        decision,
+        comment: input.comment,
+        item_comments: input.item_comments,
+        by: reviewer.and_then(|r| r.parse().ok()),
+        at: now.and_utc(),
+    };
+    let mut row = current.clone();
+    row.status = decision.as_str().into();
+    row.review = Some(serde_json::to_string(&review).map_err(ApiError::internal)?);
+    row.version += 1;
+    row.updated_at = now;
+    row.reviewed_at = Some(now);
+    row.reviewed_by = reviewer.map(str::to_string);
+    repo::save(conn, &row, true)?;
+    let assignment = assignments::find(conn, org, &row.assignment_id)?;
+    assignment_flow::record_submission_step(conn, &assignment, action, reviewer, reason, now)?;
+    Ok(row)
+}
+
+/// The submission as the API shows it; scores only for reviewers, or for the shopper when the
+/// organization shows them.
+pub fn to_dto(conn: &mut DbConn, row: SubmissionRow, show_scores: bool) -> ApiResult<Submission> {
+    let show = show_scores || organizations::find(conn, &row.organization_id)?.shoppers_see_scores;
+    Ok(Submission {
+        id: row.id.parse().map_err(ApiError::internal)?,
+        shopper_id: row.shopper_id.parse().map_err(ApiError::internal)?,
+        status: status_of(&row)?,
+        content: serde_json::from_str(&row.content).map_err(ApiError::internal)?,
+        received_at: row.received_at.and_utc(),
+        clock_skew_seconds: row.clock_skew_seconds,
+        flags: serde_json::from_str(&row.flags).map_err(ApiError::internal)?,
+        scores: match (&row.scores, show) {
+            (Some(s), true) => {
+                Some(serde_json::from_str::<VisitScore>(s).map_err(ApiError::internal)?)
+            }
+            _ => None,
+        },
+        review: row
+            .review
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(ApiError::internal)?,
+        version: row.version,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+        submitted_at: row.submitted_at.map(|t| t.and_utc()),
+    })
+}

@@ -1,0 +1,450 @@
+//! Submissions from the field: drafts, idempotent final submission, validation, flags, scores
+//! and the review paths.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::{Org, TestApp};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+struct Shop {
+    assignment: String,
+}
+
+fn checklist() -> Value {
+    json!({
+        "format": "shopgap.checklist/v1", "name": "Showroom", "channel": "in_person",
+        "sections": [{"title": "A", "items": [
+            {"key": "greeted", "prompt": "Greeted?", "type": "yes_no", "standard": "GRT-01", "critical": true},
+            {"key": "friendly", "prompt": "Friendly?", "type": "scale", "standard": "GRT-01", "weight": 3, "options": {"min": 1, "max": 5}},
+            {"key": "door", "prompt": "Door held?", "type": "yes_no", "standard": "GRT-01", "allow_na": true},
+            {"key": "notes", "prompt": "Notes", "type": "text", "required": false},
+        ]}],
+        "standards_book": {"format": "shopgap.standards_book/v1", "name": "Book", "principles": [], "protocols": [],
+            "standards": [{"code": "GRT-01", "text": "Greet", "dimension": "empathy", "channels": ["in_person"], "target": 0.9}]},
+    })
+}
+
+async fn setup(app: &TestApp, org: &Org, shops: usize) -> Vec<Shop> {
+    let manager = Some(org.manager.access_token.as_str());
+    let version = app
+        .post("/v1/checklists/import?publish=true", manager, checklist())
+        .await
+        .expect(201)
+        .body["id"]
+        .clone();
+    let location = app
+        .post("/v1/locations", manager, json!({"code": "L1", "name": "Branch", "region": "East", "segment": "b2c", "latitude": 52.52, "longitude": 13.40, "time_zone": "Europe/Berlin", "channels": ["in_person"]}))
+        .await
+        .body["id"].clone();
+    let mut out = Vec::new();
+    for _ in 0..shops {
+        let a = app
+            .post("/v1/assignments", manager, json!({"location_id": location, "checklist_version_id": version, "shopper_id": org.shopper.id,
+                "window_start": (Utc::now() - Duration::days(1)).to_rfc3339(), "window_end": (Utc::now() + Duration::days(1)).to_rfc3339()}))
+            .await
+            .expect(201)
+            .body["id"].as_str().unwrap().to_string();
+        app.post(
+            &format!("/v1/assignments/{a}/accept"),
+            Some(&org.shopper.access_token),
+            json!({}),
+        )
+        .await
+        .expect(200);
+        out.push(Shop { assignment: a });
+    }
+    out
+}
+
+fn content(assignment: &str) -> Value {
+    json!({
+        "assignment_id": assignment,
+        "answers": {"greeted": {"value": true}, "friendly": {"value": 4, "comment": "warm"}, "door": {"na": true}},
+        "visit_start": (Utc::now() - Duration::minutes(40)).to_rfc3339(),
+        "visit_end": (Utc::now() - Duration::minutes(10)).to_rfc3339(),
+        "position": {"latitude": 52.5201, "longitude": 13.4001, "accuracy_m": 8},
+        "sent_at": Utc::now().to_rfc3339(),
+        "device": "Pixel 9", "app_version": "1.4.2",
+    })
+}
+
+fn flag_kinds(submission: &Value) -> Vec<String> {
+    submission["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_shop_is_drafted_submitted_once_scored_and_approved() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let shop = &setup(&app, &org, 1).await[0];
+    let shopper = Some(org.shopper.access_token.as_str());
+    let id = uuid::Uuid::new_v4().to_string();
+    let path = format!("/v1/submissions/{id}");
+
+    // Drafts: partial, repeatable.
+    let draft = json!({"assignment_id": shop.assignment, "answers": {"greeted": {"value": true}}});
+    for _ in 0..2 {
+        let saved = app
+            .call(Method::PUT, &path, shopper, Some(draft.clone()))
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(saved["status"], "draft");
+    }
+    // An incomplete submission lists every problem and keeps the draft as it was.
+    let refused = app.post(&format!("{path}/submit"), shopper, json!({"assignment_id": shop.assignment, "answers": {"friendly": {"value": 9}, "door": {"value": true, "na": true}, "ghost": {"value": 1}}})).await.expect_problem(422).body;
+    let fields: Vec<&str> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "answers.ghost",
+            "answers.greeted",
+            "answers.friendly.value",
+            "answers.door",
+            "visit_start",
+            "visit_end"
+        ]
+    );
+    let kept = app.get(&path, shopper).await.expect(200).body;
+    assert_eq!(kept["status"], "draft");
+    assert_eq!(
+        kept["content"]["answers"],
+        json!({"greeted": {"value": true}})
+    );
+
+    // The real thing, sent three times at once: one submission, one score, the same answer.
+    let body = content(&shop.assignment);
+    let submit_path = format!("{path}/submit");
+    let sent = futures_util::future::join_all(
+        (0..3).map(|_| app.post(&submit_path, shopper, body.clone())),
+    )
+    .await;
+    for r in &sent {
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["version"], sent[0].body["version"]);
+        assert_eq!(r.body["status"], "submitted");
+    }
+    assert!(
+        sent[0].body["scores"].is_null(),
+        "shoppers do not see scores by default"
+    );
+    assert!(
+        flag_kinds(&sent[0].body).is_empty(),
+        "{}",
+        sent[0].body["flags"]
+    );
+    // The same id with other content is refused; so is a second submission for the assignment.
+    let mut changed = body.clone();
+    changed["answers"]["greeted"] = json!({"value": false});
+    app.post(&format!("{path}/submit"), shopper, changed.clone())
+        .await
+        .expect_problem(409);
+    app.call(Method::PUT, &path, shopper, Some(changed))
+        .await
+        .expect_problem(409);
+    app.post(
+        &format!("/v1/submissions/{}/submit", uuid::Uuid::new_v4()),
+        shopper,
+        body.clone(),
+    )
+    .await
+    .expect_problem(409);
+
+    // The reviewer sees scores worked out by hand: greeted 1 (w1), friendly .75 (w3), door N/A.
+    let manager = org.manager.access_token.as_str();
+    let queue = app
+        .get("/v1/submissions?status=submitted", Some(manager))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(queue["items"].as_array().unwrap().len(), 1);
+    let seen = app.get(&path, Some(manager)).await.expect(200);
+    let scores = &seen.body["scores"];
+    assert!(
+        (scores["raw_score"].as_f64().unwrap() - 81.25).abs() < 1e-9,
+        "{scores}"
+    );
+    assert_eq!(scores["critical_failure"], false);
+    assert!((scores["standards"]["GRT-01"]["value"].as_f64().unwrap() - 0.8125).abs() < 1e-9);
+    let assignment = app
+        .get(
+            &format!("/v1/assignments/{}", shop.assignment),
+            Some(manager),
+        )
+        .await
+        .body;
+    assert_eq!(assignment["status"], "submitted");
+
+    // Review: If-Match is required and checked.
+    app.post(&format!("{path}/approve"), Some(manager), json!({}))
+        .await
+        .expect_problem(428);
+    let stale = app
+        .send(
+            app.client
+                .post(format!("{}{path}/approve", app.base))
+                .bearer_auth(manager)
+                .header("If-Match", "\"1\""),
+        )
+        .await;
+    stale.expect_problem(412);
+    let etag = seen.header("etag").unwrap();
+    let approved = app
+        .send(
+            app.client
+                .post(format!("{}{path}/approve", app.base))
+                .bearer_auth(manager)
+                .header("If-Match", &etag),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(approved["status"], "approved");
+    let assignment = app
+        .get(
+            &format!("/v1/assignments/{}", shop.assignment),
+            Some(manager),
+        )
+        .await
+        .body;
+    assert_eq!(assignment["status"], "approved");
+    // Approved work is final.
+    let again = app
+        .send(
+            app.client
+                .post(format!("{}{path}/reject", app.base))
+                .bearer_auth(manager)
+                .header("If-Match", format!("\"{}\"", approved["version"]))
+                .json(&json!({"comment": "x"})),
+        )
+        .await;
+    assert_eq!(again.expect_problem(409).body["current_state"], "approved");
+}
+
+#[actix_web::test]
+async fn returned_work_is_fixed_and_submitted_again_and_rejection_needs_a_reason() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let shops = setup(&app, &org, 2).await;
+    let shopper = Some(org.shopper.access_token.as_str());
+    let manager = org.manager.access_token.as_str();
+    let review = |path: String, action: &'static str, etag: String, body: Value| {
+        app.client
+            .post(format!("{}{path}/{action}", app.base))
+            .bearer_auth(manager)
+            .header("If-Match", etag)
+            .json(&body)
+    };
+
+    let id = uuid::Uuid::new_v4().to_string();
+    let path = format!("/v1/submissions/{id}");
+    let submitted = app
+        .post(
+            &format!("{path}/submit"),
+            shopper,
+            content(&shops[0].assignment),
+        )
+        .await
+        .expect(200)
+        .body;
+    let returned = app
+        .send(review(
+            path.clone(),
+            "return",
+            format!("\"{}\"", submitted["version"]),
+            json!({"comment": "check the scale", "item_comments": {"friendly": "really a 4?"}}),
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(returned["status"], "returned");
+    let mine = app.get(&path, shopper).await.expect(200).body;
+    assert_eq!(mine["review"]["item_comments"]["friendly"], "really a 4?");
+    let mut fixed = content(&shops[0].assignment);
+    fixed["answers"]["friendly"] = json!({"value": 3});
+    app.call(Method::PUT, &path, shopper, Some(fixed.clone()))
+        .await
+        .expect(200);
+    let resubmitted = app
+        .post(&format!("{path}/submit"), shopper, fixed)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(resubmitted["status"], "submitted");
+    let assignment = app
+        .get(
+            &format!("/v1/assignments/{}", shops[0].assignment),
+            Some(manager),
+        )
+        .await
+        .body;
+    assert_eq!(assignment["status"], "submitted");
+    let history = app
+        .get(
+            &format!("/v1/assignments/{}/history", shops[0].assignment),
+            Some(manager),
+        )
+        .await
+        .body;
+    let actions: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["create", "offer", "accept", "submit", "return", "submit"]
+    );
+
+    let other = uuid::Uuid::new_v4().to_string();
+    let other_path = format!("/v1/submissions/{other}");
+    let sent = app
+        .post(
+            &format!("{other_path}/submit"),
+            shopper,
+            content(&shops[1].assignment),
+        )
+        .await
+        .expect(200)
+        .body;
+    let etag = format!("\"{}\"", sent["version"]);
+    app.send(review(
+        other_path.clone(),
+        "reject",
+        etag.clone(),
+        json!({}),
+    ))
+    .await
+    .expect_problem(422);
+    let rejected = app
+        .send(review(
+            other_path.clone(),
+            "reject",
+            etag,
+            json!({"comment": "visited the wrong branch"}),
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(rejected["status"], "rejected");
+    let assignment = app
+        .get(
+            &format!("/v1/assignments/{}", shops[1].assignment),
+            Some(manager),
+        )
+        .await
+        .body;
+    assert_eq!(assignment["status"], "rejected");
+}
+
+#[actix_web::test]
+async fn doubtful_data_is_flagged_never_refused() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let shops = setup(&app, &org, 2).await;
+    let shopper = Some(org.shopper.access_token.as_str());
+
+    let first = app
+        .post(
+            &format!("/v1/submissions/{}/submit", uuid::Uuid::new_v4()),
+            shopper,
+            content(&shops[0].assignment),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert!(flag_kinds(&first).is_empty());
+
+    let mut doubtful = content(&shops[1].assignment);
+    doubtful["position"] = json!({"latitude": 52.60, "longitude": 13.40});
+    doubtful["sent_at"] = json!((Utc::now() - Duration::hours(2)).to_rfc3339());
+    doubtful["visit_start"] = json!((Utc::now() - Duration::minutes(12)).to_rfc3339());
+    doubtful["visit_end"] = json!((Utc::now() - Duration::minutes(10)).to_rfc3339());
+    let second = app
+        .post(
+            &format!("/v1/submissions/{}/submit", uuid::Uuid::new_v4()),
+            shopper,
+            doubtful,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        flag_kinds(&second),
+        [
+            "outside_geofence",
+            "clock_skew",
+            "short_visit",
+            "identical_to_previous"
+        ]
+    );
+    assert_eq!(second["flags"][3]["previous_submission_id"], first["id"]);
+    assert!(second["clock_skew_seconds"].as_i64().unwrap() >= 7199);
+}
+
+#[actix_web::test]
+async fn nobody_else_reaches_a_shoppers_submission() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let other = app.seed_org("Rival").await;
+    let shops = setup(&app, &org, 1).await;
+    let id = uuid::Uuid::new_v4().to_string();
+    app.post(
+        &format!("/v1/submissions/{id}/submit"),
+        Some(&org.shopper.access_token),
+        content(&shops[0].assignment),
+    )
+    .await
+    .expect(200);
+    let created = app
+        .post("/v1/users", Some(&org.admin.access_token), json!({"email": "b@acme.example.com", "display_name": "B", "role": "shopper", "password": common::PASSWORD}))
+        .await
+        .expect(201);
+    assert!(created.body["user"]["id"].is_string());
+    let b = app.login("b@acme.example.com", common::PASSWORD).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.get(&format!("/v1/submissions/{id}"), Some(&b))
+        .await
+        .expect_problem(404);
+    app.get(
+        &format!("/v1/submissions/{id}"),
+        Some(&other.manager.access_token),
+    )
+    .await
+    .expect_problem(404);
+    app.get(
+        &format!("/v1/submissions/{id}"),
+        Some(&other.shopper.access_token),
+    )
+    .await
+    .expect_problem(404);
+    // Someone else's assignment cannot carry your submission.
+    app.post(
+        &format!("/v1/submissions/{}/submit", uuid::Uuid::new_v4()),
+        Some(&b),
+        content(&shops[0].assignment),
+    )
+    .await
+    .expect_problem(422);
+    assert!(
+        app.get("/v1/submissions", Some(&b)).await.expect(200).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
