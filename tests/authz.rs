@@ -646,6 +646,18 @@ fn rows() -> Vec<Row> {
             body: |_| with_if_match("\"1\"", json!({"comment": "wrong branch"})),
             expect: [200, 200, 403, 403, 403, 401, 404],
         },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/submissions/{id}/edits",
+            path: |t| format!("/v1/submissions/{}/edits", t.submitted_id),
+            body: |_| {
+                with_if_match(
+                    "\"1\"",
+                    json!({"item_key": "a", "answer": {"value": false}, "reason": "recording"}),
+                )
+            },
+            expect: [200, 200, 403, 403, 403, 401, 404],
+        },
     ]
 }
 

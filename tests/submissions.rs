@@ -448,3 +448,92 @@ async fn nobody_else_reaches_a_shoppers_submission() {
             .is_empty()
     );
 }
+
+#[actix_web::test]
+async fn reviewers_edit_answers_with_a_reason_and_the_scores_follow() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let shop = &setup(&app, &org, 1).await[0];
+    let id = uuid::Uuid::new_v4().to_string();
+    let path = format!("/v1/submissions/{id}");
+    let submitted = app
+        .post(
+            &format!("{path}/submit"),
+            Some(&org.shopper.access_token),
+            content(&shop.assignment),
+        )
+        .await
+        .expect(200)
+        .body;
+    let manager = org.manager.access_token.as_str();
+    let edit = |etag: String, body: Value| {
+        app.client
+            .post(format!("{}{path}/edits", app.base))
+            .bearer_auth(manager)
+            .header("If-Match", etag)
+            .json(&body)
+    };
+    let change = json!({"item_key": "friendly", "answer": {"value": 2}, "reason": "the recording shows a curt greeting"});
+
+    app.post(&format!("{path}/edits"), Some(manager), change.clone())
+        .await
+        .expect_problem(428);
+    app.send(edit("\"9\"".into(), change.clone()))
+        .await
+        .expect_problem(412);
+    let etag = format!("\"{}\"", submitted["version"]);
+    for (bad, field) in [
+        (
+            json!({"item_key": "friendly", "answer": {"value": 7}, "reason": "x"}),
+            "answer.value",
+        ),
+        (
+            json!({"item_key": "ghost", "answer": {"value": 1}, "reason": "x"}),
+            "item_key",
+        ),
+        (
+            json!({"item_key": "friendly", "answer": {"value": 2}, "reason": " "}),
+            "reason",
+        ),
+        (
+            json!({"item_key": "greeted", "answer": {"na": true}, "reason": "x"}),
+            "answer",
+        ),
+    ] {
+        let problem = app
+            .send(edit(etag.clone(), bad))
+            .await
+            .expect_problem(422)
+            .body;
+        assert_eq!(problem["errors"][0]["field"], field);
+    }
+    app.post(
+        &format!("{path}/edits"),
+        Some(&org.shopper.access_token),
+        change.clone(),
+    )
+    .await
+    .expect_problem(403);
+
+    let edited = app.send(edit(etag, change)).await.expect(200).body;
+    // greeted 1 (w1) and friendly (2-1)/4 = .25 (w3): 100 × 1.75 / 4.
+    assert!(
+        (edited["scores"]["raw_score"].as_f64().unwrap() - 43.75).abs() < 1e-9,
+        "{}",
+        edited["scores"]
+    );
+    assert_eq!(
+        edited["content"]["answers"]["friendly"]["value"], 4,
+        "the shopper's original is kept"
+    );
+    assert_eq!(edited["effective_answers"]["friendly"]["value"], 2);
+    let audit = &edited["edits"][0];
+    assert_eq!(audit["old_answer"]["value"], 4);
+    assert_eq!(audit["new_answer"]["value"], 2);
+    assert_eq!(audit["edited_by"], org.manager.id);
+    assert_eq!(audit["reason"], "the recording shows a curt greeting");
+    assert_eq!(
+        edited["version"],
+        submitted["version"].as_i64().unwrap() + 1
+    );
+}

@@ -246,6 +246,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    submission_edits (id) {
+        id -> Text,
+        submission_id -> Text,
+        organization_id -> Text,
+        item_key -> Text,
+        old_answer -> Nullable<Text>,
+        new_answer -> Text,
+        reason -> Text,
+        edited_by -> Nullable<Text>,
+        edited_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(submissions -> assignments (assignment_id));
 diesel::joinable!(assignments -> locations (location_id));
@@ -271,4 +285,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     assignment_events,
     submissions,
+    submission_edits,
 );

@@ -100,6 +100,10 @@ pub struct Submission {
     /// Present for reviewers, and for the shopper when the organization shows scores.
     pub scores: Option<VisitScore>,
     pub review: Option<Review>,
+    /// Reviewers' edits, oldest first. `content` keeps the shopper's original answers.
+    pub edits: Vec<Edit>,
+    /// The answers as scored: the original with every edit applied (present once edited).
+    pub effective_answers: Option<BTreeMap<String, AnswerInput>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -126,4 +130,24 @@ pub struct ReviewInput {
     /// Comments on items by key (returns).
     #[serde(default)]
     pub item_comments: BTreeMap<String, String>,
+}
+
+/// One reviewer edit of one answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Edit {
+    pub item_key: String,
+    pub old_answer: Option<AnswerInput>,
+    pub new_answer: AnswerInput,
+    pub reason: String,
+    pub edited_by: Option<uuid::Uuid>,
+    pub edited_at: DateTime<Utc>,
+}
+
+/// A reviewer changes one answer, saying why.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditInput {
+    pub item_key: String,
+    pub answer: AnswerInput,
+    pub reason: String,
 }

@@ -3,7 +3,8 @@ use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
 use super::dto::{
-    ReviewInput, Submission, SubmissionContent, SubmissionFilter, SubmissionList, SubmissionStatus,
+    EditInput, ReviewInput, Submission, SubmissionContent, SubmissionFilter, SubmissionList,
+    SubmissionStatus,
 };
 use super::{repo, service};
 use crate::auth::caller::{Caller, Principal};
@@ -309,4 +310,48 @@ pub async fn reject(
         body.0,
     )
     .await
+}
+
+/// A reviewer changes one answer, saying why (managers, admins). The shopper's original is
+/// kept, the edit audited, the scores recomputed. `If-Match` is required.
+#[utoipa::path(
+    tag = "submissions",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Submission id"), ("If-Match" = String, Header, description = "The submission's ETag")),
+    request_body = EditInput,
+    responses(
+        (status = 200, description = "Edited and rescored", body = Submission),
+        (status = 409, description = "Not submitted or approved", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the given ETag", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/submissions/{id}/edits")]
+pub async fn edit_answer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: ApiJson<EditInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Permission::SubmissionsReview)?;
+    let id = parse_id(&id)?;
+    let expected = if_match(&req)?;
+    let (org, reviewer) = caller.owned_ids();
+    let submission = state
+        .db
+        .transaction(move |conn| {
+            let row = service::edit(
+                conn,
+                &org,
+                reviewer.as_deref(),
+                &id,
+                body.0,
+                expected,
+                Utc::now().naive_utc(),
+            )?;
+            service::to_dto(conn, row, true)
+        })
+        .await?;
+    Ok(respond(StatusCode::OK, submission))
 }

@@ -15,5 +15,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::list_submissions)
         .service(handlers::approve)
         .service(handlers::return_for_correction)
-        .service(handlers::reject);
+        .service(handlers::reject)
+        .service(handlers::edit_answer);
 }

@@ -1,10 +1,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::submissions;
+use crate::db::schema::{submission_edits, submissions};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = submissions)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = submissions, treat_none_as_null = true)]
 pub struct SubmissionRow {
     /// Chosen by the phone.
     pub id: String,
@@ -34,4 +34,19 @@ pub struct SubmissionRow {
     pub submitted_at: Option<NaiveDateTime>,
     pub reviewed_at: Option<NaiveDateTime>,
     pub reviewed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = submission_edits)]
+pub struct EditRow {
+    pub id: String,
+    pub submission_id: String,
+    pub organization_id: String,
+    pub item_key: String,
+    /// `AnswerInput` JSON, or none when the item had no answer.
+    pub old_answer: Option<String>,
+    pub new_answer: String,
+    pub reason: String,
+    pub edited_by: Option<String>,
+    pub edited_at: NaiveDateTime,
 }

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
-use super::model::SubmissionRow;
-use crate::db::schema::{assignments, submissions};
+use super::model::{EditRow, SubmissionRow};
+use crate::db::schema::{assignments, submission_edits, submissions};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 
@@ -31,10 +31,14 @@ pub fn for_assignment(conn: &mut DbConn, assignment_id: &str) -> ApiResult<Optio
         .optional()?)
 }
 
-/// Inserts or replaces the whole row (the caller holds the submission's lock).
+/// Inserts the row, or rewrites every column of the existing one (the caller holds the
+/// submission's lock).
 pub fn save(conn: &mut DbConn, row: &SubmissionRow, exists: bool) -> ApiResult<()> {
     if exists {
-        diesel::delete(submissions::table.find(&row.id)).execute(conn)?;
+        diesel::update(submissions::table.find(&row.id))
+            .set(row)
+            .execute(conn)?;
+        return Ok(());
     }
     diesel::insert_into(submissions::table)
         .values(row)
@@ -92,4 +96,23 @@ pub fn list(
         query = query.filter(submissions::id.gt(after.to_string()));
     }
     Ok(query.load(conn)?)
+}
+
+pub fn insert_edit(conn: &mut DbConn, row: &EditRow) -> ApiResult<()> {
+    diesel::insert_into(submission_edits::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A submission's edits, oldest first.
+pub fn edits_of(conn: &mut DbConn, submission_id: &str) -> ApiResult<Vec<EditRow>> {
+    Ok(submission_edits::table
+        .filter(submission_edits::submission_id.eq(submission_id))
+        .order((
+            submission_edits::edited_at.asc(),
+            submission_edits::id.asc(),
+        ))
+        .select(EditRow::as_select())
+        .load(conn)?)
 }

@@ -2,19 +2,24 @@
 //! for its transaction, so the same submission sent several times at once is handled one at a
 //! time: the first stores it, the others find it and answer the same.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDateTime, TimeDelta};
 
-use super::dto::{Review, ReviewInput, Submission, SubmissionContent, SubmissionStatus};
-use super::model::SubmissionRow;
+use super::dto::{
+    Edit, EditInput, Review, ReviewInput, Submission, SubmissionContent, SubmissionStatus,
+};
+use super::model::{EditRow, SubmissionRow};
 use super::repo;
-use super::rules::{check_visit, flags, to_scoring, validate_answers, Flag, FlagFacts};
+use super::rules::{
+    check_visit, flags, to_scoring, validate_answers, AnswerInput, Flag, FlagFacts,
+};
 use crate::assignments::model::AssignmentRow;
 use crate::assignments::repo as assignments;
 use crate::assignments::rules::{Action, Status};
 use crate::assignments::service as assignment_flow;
 use crate::auth::tokens::sha256_hex;
+use crate::checklists::dto::ChecklistContent;
 use crate::checklists::repo as checklists;
 use crate::checklists::service as checklist_service;
 use crate::config::Config;
@@ -24,6 +29,7 @@ use crate::locations::repo as locations;
 use crate::locations::rules::distance_m;
 use crate::organizations::repo as organizations;
 use crate::scoring::rules::{score_visit, VisitScore};
+use crate::standards::dto::BookContent;
 use crate::standards::repo as books;
 use crate::standards::service as book_service;
 use crate::validation::reject_if_any;
@@ -179,10 +185,7 @@ pub fn submit(
         Err(replayed) => return Ok(replayed),
     };
     let a = &ctx.assignment;
-    let version = checklists::find_version_by_id(conn, org, &a.checklist_version_id)?
-        .ok_or_else(|| ApiError::internal("assignment without its checklist version"))?;
-    let checklist = checklist_service::content_of(&version)?;
-    let book = book_service::content_of(&books::find_by_id(conn, org, &version.book_version_id)?)?;
+    let (checklist, book) = scoring_inputs(conn, org, a)?;
 
     let mut errors = validate_answers(&checklist, &content.answers, &HashMap::new());
     match (content.visit_start, content.visit_end) {
@@ -243,6 +246,124 @@ pub fn submit(
     row.submitted_at = Some(now);
     repo::save(conn, &row, ctx.existing.is_some())?;
     assignment_flow::record_submission_step(conn, a, Action::Submit, Some(shopper), None, now)?;
+    Ok(row)
+}
+
+/// The checklist and standards book an assignment is scored with.
+fn scoring_inputs(
+    conn: &mut DbConn,
+    org: &str,
+    a: &AssignmentRow,
+) -> ApiResult<(ChecklistContent, BookContent)> {
+    let version = checklists::find_version_by_id(conn, org, &a.checklist_version_id)?
+        .ok_or_else(|| ApiError::internal("assignment without its checklist version"))?;
+    let checklist = checklist_service::content_of(&version)?;
+    let book = book_service::content_of(&books::find_by_id(conn, org, &version.book_version_id)?)?;
+    Ok((checklist, book))
+}
+
+/// The answers as scored: the shopper's original with every reviewer edit applied in order.
+fn effective_answers(
+    row: &SubmissionRow,
+    edits: &[EditRow],
+) -> ApiResult<BTreeMap<String, AnswerInput>> {
+    let content: SubmissionContent =
+        serde_json::from_str(&row.content).map_err(ApiError::internal)?;
+    let mut answers = content.answers;
+    for edit in edits {
+        answers.insert(
+            edit.item_key.clone(),
+            serde_json::from_str(&edit.new_answer).map_err(ApiError::internal)?,
+        );
+    }
+    Ok(answers)
+}
+
+/// A reviewer changes one answer of a submitted (or approved) shop, saying why. The shopper's
+/// original is kept, the edit is recorded, and the scores are recomputed. `If-Match` required.
+#[allow(clippy::too_many_arguments)]
+pub fn edit(
+    conn: &mut DbConn,
+    org: &str,
+    reviewer: Option<&str>,
+    id: &str,
+    input: EditInput,
+    expected: Option<i32>,
+    now: NaiveDateTime,
+) -> ApiResult<SubmissionRow> {
+    let expected = expected.ok_or_else(|| {
+        ApiError::PreconditionRequired("send If-Match with the submission's ETag, so two reviewers cannot overwrite each other".into())
+    })?;
+    lock_for_transaction(conn, id)?;
+    let current = repo::find_in_org(conn, org, id)?;
+    if current.version != expected {
+        return Err(ApiError::PreconditionFailed(format!(
+            "the submission changed; its version is now {}",
+            current.version
+        )));
+    }
+    if !matches!(
+        status_of(&current)?,
+        SubmissionStatus::Submitted | SubmissionStatus::Approved
+    ) {
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "answers are edited on submitted or approved shops; this one is {}",
+                current.status
+            ),
+            current_state: Some(current.status.clone()),
+        });
+    }
+    if input.reason.trim().is_empty() {
+        return Err(ApiError::unprocessable(
+            "reason",
+            "say why the answer changes",
+        ));
+    }
+    let assignment = assignments::find(conn, org, &current.assignment_id)?;
+    let (checklist, book) = scoring_inputs(conn, org, &assignment)?;
+    if !checklist.items().any(|(_, i)| i.key == input.item_key) {
+        return Err(ApiError::unprocessable(
+            "item_key",
+            "no item of the checklist has this key",
+        ));
+    }
+    let edits = repo::edits_of(conn, id)?;
+    let mut answers = effective_answers(&current, &edits)?;
+    let old = answers.insert(input.item_key.clone(), input.answer.clone());
+    let prefix = format!("answers.{}", input.item_key);
+    let problems: Vec<FieldError> = validate_answers(&checklist, &answers, &HashMap::new())
+        .into_iter()
+        .filter(|e| e.field == prefix || e.field.starts_with(&format!("{prefix}.")))
+        .map(|e| FieldError::new(e.field.replacen(&prefix, "answer", 1), e.message))
+        .collect();
+    reject_if_any(problems)?;
+    repo::insert_edit(
+        conn,
+        &EditRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            submission_id: id.to_string(),
+            organization_id: org.to_string(),
+            item_key: input.item_key,
+            old_answer: old
+                .map(|a| serde_json::to_string(&a))
+                .transpose()
+                .map_err(ApiError::internal)?,
+            new_answer: serde_json::to_string(&input.answer).map_err(ApiError::internal)?,
+            reason: input.reason.trim().to_string(),
+            edited_by: reviewer.map(str::to_string),
+            edited_at: now,
+        },
+    )?;
+    let scores = score_visit(&checklist, &book, &to_scoring(&answers));
+    let mut row = current;
+    row.scores = Some(serde_json::to_string(&scores).map_err(ApiError::internal)?);
+    row.raw_score = scores.raw_score;
+    row.visit_score = scores.visit_score;
+    row.critical_failure = scores.critical_failure;
+    row.version += 1;
+    row.updated_at = now;
+    repo::save(conn, &row, true)?;
     Ok(row)
 }
 
@@ -316,6 +437,30 @@ pub fn review(
 /// organization shows them.
 pub fn to_dto(conn: &mut DbConn, row: SubmissionRow, show_scores: bool) -> ApiResult<Submission> {
     let show = show_scores || organizations::find(conn, &row.organization_id)?.shoppers_see_scores;
+    let edit_rows = repo::edits_of(conn, &row.id)?;
+    let effective = if edit_rows.is_empty() {
+        None
+    } else {
+        Some(effective_answers(&row, &edit_rows)?)
+    };
+    let edits = edit_rows
+        .into_iter()
+        .map(|e| {
+            Ok(Edit {
+                item_key: e.item_key,
+                old_answer: e
+                    .old_answer
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(ApiError::internal)?,
+                new_answer: serde_json::from_str(&e.new_answer).map_err(ApiError::internal)?,
+                reason: e.reason,
+                edited_by: e.edited_by.and_then(|id| id.parse().ok()),
+                edited_at: e.edited_at.and_utc(),
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(Submission {
         id: row.id.parse().map_err(ApiError::internal)?,
         shopper_id: row.shopper_id.parse().map_err(ApiError::internal)?,
@@ -336,6 +481,8 @@ pub fn to_dto(conn: &mut DbConn, row: SubmissionRow, show_scores: bool) -> ApiRe
             .map(serde_json::from_str)
             .transpose()
             .map_err(ApiError::internal)?,
+        edits,
+        effective_answers: effective,
         version: row.version,
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
