@@ -27,7 +27,7 @@ use crate::error::{FieldError, Problem};
             someone else's change (412)."
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, crate::versioning::DocumentFormat)),
     tags(
         (name = "auth", description = "Sign-in, sessions and the caller"),
         (name = "organization", description = "The tenant and its settings"),

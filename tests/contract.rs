@@ -201,3 +201,32 @@ async fn migrations_run_down_and_up_again() {
         }
     }
 }
+
+#[test]
+fn every_reference_in_the_document_resolves() {
+    fn walk(value: &serde_json::Value, refs: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    if k == "$ref" {
+                        refs.push(v.as_str().unwrap_or_default().to_string());
+                    }
+                    walk(v, refs);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, refs)),
+            _ => {}
+        }
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&shopgap::openapi::openapi().to_json().unwrap()).unwrap();
+    let mut refs = Vec::new();
+    walk(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("external reference {r}"));
+        assert!(doc.pointer(pointer).is_some(), "unresolvable reference {r}");
+    }
+}
