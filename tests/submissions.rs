@@ -537,3 +537,47 @@ async fn reviewers_edit_answers_with_a_reason_and_the_scores_follow() {
         submitted["version"].as_i64().unwrap() + 1
     );
 }
+
+#[actix_web::test]
+async fn the_review_queue_is_oldest_first_across_pages() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let shops = setup(&app, &org, 3).await;
+    let mut order = Vec::new();
+    // Random (v4) ids, so id order and submission order differ.
+    for shop in &shops {
+        let id = uuid::Uuid::new_v4().to_string();
+        app.post(
+            &format!("/v1/submissions/{id}/submit"),
+            Some(&org.shopper.access_token),
+            content(&shop.assignment),
+        )
+        .await
+        .expect(200);
+        order.push(id);
+    }
+    let manager = Some(org.manager.access_token.as_str());
+    let first = app
+        .get("/v1/submissions?status=submitted&limit=2", manager)
+        .await
+        .expect(200)
+        .body;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = app
+        .get(
+            &format!("/v1/submissions?status=submitted&limit=2&cursor={cursor}"),
+            manager,
+        )
+        .await
+        .expect(200)
+        .body;
+    let seen: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen, order);
+    assert!(second["next_cursor"].is_null());
+}

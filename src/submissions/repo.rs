@@ -71,7 +71,8 @@ pub fn previous_on_checklist(
         .optional()?)
 }
 
-/// A page of the organization's submissions; the review queue is oldest submitted first.
+/// A page of the organization's submissions. The review queue (`submitted`) comes oldest
+/// submission first; other lists in id order.
 pub fn list(
     conn: &mut DbConn,
     org_id: &str,
@@ -80,12 +81,17 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> ApiResult<Vec<SubmissionRow>> {
+    let queue = status == Some("submitted");
     let mut query = submissions::table
         .filter(submissions::organization_id.eq(org_id))
         .select(SubmissionRow::as_select())
-        .order(submissions::id.asc())
         .limit(limit + 1)
         .into_boxed();
+    query = if queue {
+        query.order((submissions::submitted_at.asc(), submissions::id.asc()))
+    } else {
+        query.order(submissions::id.asc())
+    };
     if let Some(status) = status {
         query = query.filter(submissions::status.eq(status.to_string()));
     }
@@ -93,7 +99,27 @@ pub fn list(
         query = query.filter(submissions::shopper_id.eq(shopper.to_string()));
     }
     if let Some(after) = after {
-        query = query.filter(submissions::id.gt(after.to_string()));
+        let after = after.to_string();
+        if queue {
+            // Keyset on (submitted_at, id), from the row the previous page ended at.
+            let at = submissions::table
+                .find(&after)
+                .select(submissions::submitted_at)
+                .first::<Option<chrono::NaiveDateTime>>(conn)
+                .optional()?
+                .flatten();
+            if let Some(at) = at {
+                query = query.filter(
+                    submissions::submitted_at
+                        .gt(at)
+                        .or(submissions::submitted_at
+                            .eq(at)
+                            .and(submissions::id.gt(after))),
+                );
+            }
+        } else {
+            query = query.filter(submissions::id.gt(after));
+        }
     }
     Ok(query.load(conn)?)
 }
