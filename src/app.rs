@@ -82,6 +82,9 @@ pub fn serve(
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(fallback))
+            .wrap(actix_web::middleware::from_fn(
+                crate::idempotency::middleware,
+            ))
             .wrap(Compat::new(NormalizePath::new(TrailingSlash::MergeOnly)))
             .wrap(prometheus.clone())
             .wrap(

@@ -6,9 +6,11 @@
 //! same facts the server acts on, so the contract cannot forget one.
 
 use actix_web::App;
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::Required;
 use utoipa::openapi::{Components, Content, OpenApi as OpenApiDoc, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
@@ -144,6 +146,22 @@ fn add_common_responses(api: &mut OpenApiDoc) {
         );
     }
     for (path, item) in api.paths.paths.iter_mut() {
+        if let Some(post) = item.post.as_mut() {
+            if post.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                post.parameters.get_or_insert_with(Vec::new).push(RefOr::T(
+                    ParameterBuilder::new()
+                        .name("Idempotency-Key")
+                        .parameter_in(ParameterIn::Header)
+                        .required(Required::False)
+                        .description(Some(
+                            "Makes a retry safe: the same key and request replay the stored response; \
+                             the same key with another request is 422; while the first runs, 409",
+                        ))
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(255))))
+                        .build(),
+                ));
+            }
+        }
         let operations = [
             &mut item.get,
             &mut item.put,
@@ -189,6 +207,13 @@ fn common_codes(path: &str, operation: &Operation) -> Vec<&'static str> {
     }
     if operation.request_body.is_some() {
         codes.extend(["413", "415", "422"]);
+    }
+    let idempotent = operation.parameters.iter().flatten().any(|p| match p {
+        RefOr::T(p) => p.name == "Idempotency-Key",
+        RefOr::Ref(_) => false,
+    });
+    if idempotent {
+        codes.extend(["400", "409", "422"]);
     }
     if path.starts_with("/v1/") || path == "/readyz" {
         codes.push("503");
