@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod app;
 pub mod assignments;
+pub mod attachments;
 pub mod auth;
 pub mod checklists;
 pub mod config;
