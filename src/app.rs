@@ -29,6 +29,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     crate::shoppers::routes(cfg);
     crate::assignments::routes(cfg);
     crate::submissions::routes(cfg);
+    crate::attachments::routes(cfg);
 }
 
 pub struct ServerOptions {

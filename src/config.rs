@@ -88,6 +88,18 @@ pub struct ServeArgs {
     #[arg(long, env = "SHOPGAP_MAX_CLOCK_SKEW_MINUTES", default_value_t = 10)]
     pub max_clock_skew_minutes: u64,
 
+    /// Directory for evidence files (default `<data-dir>/attachments`).
+    #[arg(long, env = "SHOPGAP_ATTACHMENTS_DIR")]
+    pub attachments_dir: Option<PathBuf>,
+
+    /// Largest evidence file, in bytes (413 beyond).
+    #[arg(
+        long,
+        env = "SHOPGAP_MAX_ATTACHMENT_BYTES",
+        default_value_t = 10_485_760
+    )]
+    pub max_attachment_bytes: usize,
+
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, env = "SHOPGAP_WORKERS")]
     pub workers: Option<usize>,
@@ -116,6 +128,10 @@ pub struct Config {
     pub min_visit: Duration,
     /// A phone clock further than this from the server's is flagged.
     pub max_clock_skew: Duration,
+    /// Where evidence files are kept (a local directory through `object_store`).
+    pub attachments_dir: PathBuf,
+    /// Largest evidence file, in bytes.
+    pub max_attachment_bytes: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -130,6 +146,8 @@ impl std::fmt::Debug for Config {
             .field("expiry_interval", &self.expiry_interval)
             .field("min_visit", &self.min_visit)
             .field("max_clock_skew", &self.max_clock_skew)
+            .field("attachments_dir", &self.attachments_dir)
+            .field("max_attachment_bytes", &self.max_attachment_bytes)
             .finish()
     }
 }
@@ -165,6 +183,11 @@ impl Config {
             expiry_interval: Duration::from_secs(args.expiry_interval.max(1)),
             min_visit: Duration::from_secs(args.min_visit_minutes * 60),
             max_clock_skew: Duration::from_secs(args.max_clock_skew_minutes * 60),
+            attachments_dir: args
+                .attachments_dir
+                .clone()
+                .unwrap_or_else(|| args.db.data_dir.join("attachments")),
+            max_attachment_bytes: args.max_attachment_bytes.max(1024),
         })
     }
 
@@ -180,6 +203,8 @@ impl Config {
             expiry_interval: Duration::from_secs(60),
             min_visit: Duration::from_secs(5 * 60),
             max_clock_skew: Duration::from_secs(10 * 60),
+            attachments_dir: std::env::temp_dir().join("shopgap-attachments"),
+            max_attachment_bytes: 10 * 1024 * 1024,
         }
     }
 }

@@ -184,7 +184,8 @@ fn run(cli: Cli) -> Result<(), String> {
             let listener = TcpListener::bind(args.bind)
                 .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
             tracing::info!(address = %args.bind, "shopgap listening; API docs at /docs/");
-            let state = AppState::new(Db::new(pool), config);
+            let state = AppState::new(Db::new(pool), config)
+                .map_err(|e| format!("cannot prepare the attachments directory: {e}"))?;
             let options = ServerOptions {
                 workers: args.workers,
                 shutdown_timeout: Duration::from_secs(args.shutdown_timeout),

@@ -13,17 +13,24 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
     pub passwords: Passwords,
+    /// Where evidence files are stored.
+    pub files: Arc<dyn object_store::ObjectStore>,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config) -> Self {
+    /// Fails when the attachments directory cannot be created.
+    pub fn new(db: Db, config: Config) -> std::io::Result<Self> {
         let jwt = JwtKeys::new(&config.jwt_secret, config.access_token_ttl);
         let passwords = Passwords::new(config.hash_concurrency);
-        Self {
+        std::fs::create_dir_all(&config.attachments_dir)?;
+        let files = object_store::local::LocalFileSystem::new_with_prefix(&config.attachments_dir)
+            .map_err(std::io::Error::other)?;
+        Ok(Self {
             db,
             config: Arc::new(config),
             jwt,
             passwords,
-        }
+            files: Arc::new(files),
+        })
     }
 }

@@ -60,6 +60,10 @@ struct Targets {
     submitted_id: String,
     /// A fresh id for a new submission.
     new_submission: String,
+    /// A draft submission of the seeded shopper.
+    draft_submission: String,
+    /// A PDF attached to that draft.
+    attachment_id: String,
     n: usize,
 }
 
@@ -84,6 +88,11 @@ fn submission_body(assignment: &str) -> Value {
 /// A JSON body sent with `If-Match`.
 fn with_if_match(etag: &str, body: Value) -> Option<Value> {
     Some(json!({ "if_match": etag, "body": body }))
+}
+
+/// A body sent as raw bytes with its own content type.
+fn raw(content_type: &str, text: &str) -> Option<Value> {
+    Some(json!({ "raw": text, "content_type": content_type }))
 }
 
 /// A body sent as `text/csv` instead of JSON.
@@ -658,6 +667,26 @@ fn rows() -> Vec<Row> {
             },
             expect: [200, 200, 403, 403, 403, 401, 404],
         },
+        Row {
+            method: Method::PUT,
+            pattern: "/v1/submissions/{id}/attachments/{attachment_id}",
+            path: |t| {
+                format!(
+                    "/v1/submissions/{}/attachments/{}",
+                    t.draft_submission,
+                    uuid::Uuid::new_v4()
+                )
+            },
+            body: |_| raw("application/pdf", "%PDF-1.4 a receipt"),
+            expect: [403, 403, 201, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/attachments/{id}",
+            path: |t| format!("/v1/attachments/{}", t.attachment_id),
+            body: no_body,
+            expect: [200, 200, 200, 200, 403, 401, 404],
+        },
     ]
 }
 
@@ -763,7 +792,36 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         now,
     )
     .unwrap();
+    let drafted = plan(&mut conn);
+    shopgap::assignments::service::accept(&mut conn, &org.id, &org.shopper.id, &drafted, now)
+        .unwrap();
+    let draft_submission = uuid::Uuid::new_v4().to_string();
+    shopgap::submissions::service::save_draft(
+        &mut conn,
+        &org.id,
+        &org.shopper.id,
+        &draft_submission,
+        serde_json::from_value(json!({"assignment_id": drafted})).unwrap(),
+        now,
+    )
+    .unwrap();
+    drop(conn);
+    let attachment_id = uuid::Uuid::new_v4().to_string();
+    app.send(
+        app.client
+            .put(format!(
+                "{}/v1/submissions/{draft_submission}/attachments/{attachment_id}",
+                app.base
+            ))
+            .bearer_auth(&org.shopper.access_token)
+            .header("content-type", "application/pdf")
+            .body("%PDF-1.4 receipt"),
+    )
+    .await
+    .expect(201);
     Targets {
+        draft_submission,
+        attachment_id,
         submitted_id,
         new_submission: uuid::Uuid::new_v4().to_string(),
         checklist_version_id: published_checklist.id,
@@ -803,14 +861,20 @@ async fn every_endpoint_checks_role_scope_and_tenant() {
         )
         .await;
     let narrow = app.api_key(&org, &["reports:read"]).await;
-    // The seeded shopper takes part in every row: lift the cap on active assignments.
-    app.patch(
-        "/v1/organization",
-        Some(&org.admin.access_token),
-        json!({"max_active_assignments": 1000, "cooldown_days": 0}),
-    )
-    .await
-    .expect(200);
+    // The seeded shopper takes part in every row (thousands of assignments): lift the cap on
+    // active assignments and the cooldown, directly, past what the API allows.
+    {
+        use diesel::prelude::*;
+        use shopgap::db::schema::organizations;
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(organizations::table.find(&org.id))
+            .set((
+                organizations::max_active_assignments.eq(1_000_000),
+                organizations::cooldown_days.eq(0),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+    }
 
     let mut n = 0;
     let mut failures = Vec::new();
@@ -829,17 +893,24 @@ async fn every_endpoint_checks_role_scope_and_tenant() {
             };
             let path = (row.path)(&t);
             let body = (row.body)(&t);
-            let response = match body
-                .as_ref()
-                .and_then(|b| b.get("csv"))
-                .and_then(Value::as_str)
-            {
-                Some(text) => {
+            let raw_body = body.as_ref().and_then(|b| {
+                b.get("csv")
+                    .and_then(Value::as_str)
+                    .map(|t| ("text/csv".to_string(), t.to_string()))
+                    .or_else(|| {
+                        Some((
+                            b.get("content_type")?.as_str()?.to_string(),
+                            b.get("raw")?.as_str()?.to_string(),
+                        ))
+                    })
+            });
+            let response = match raw_body {
+                Some((content_type, text)) => {
                     let mut request = app
                         .client
                         .request(row.method.clone(), format!("{}{path}", app.base))
-                        .header("content-type", "text/csv")
-                        .body(text.to_string());
+                        .header("content-type", content_type)
+                        .body(text);
                     if let Some(auth) = auth {
                         request = if auth.starts_with("sgk_") {
                             request.header("X-API-Key", auth)

@@ -1,4 +1,76 @@
-//! Evidence attachments (photos, receipts, audio, PDF). The allow-list and signature checks
-//! come first; storage and the endpoints follow.
+//! Evidence attachments (photos, receipts, audio, PDF): uploaded per file under an id the phone
+//! chooses (retries are safe), checked against an allow-list by the bytes' signature as well as
+//! the declared type, size-limited, SHA-256 recorded, stored through `object_store`.
 
+pub mod handlers;
 pub mod rules;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::checklists::dto::EvidenceKind;
+use crate::db::schema::attachments;
+use crate::db::DbConn;
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = attachments)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub organization_id: String,
+    pub submission_id: String,
+    pub shopper_id: String,
+    pub item_key: Option<String>,
+    pub kind: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub object_path: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<Option<AttachmentRow>> {
+    Ok(attachments::table
+        .filter(attachments::organization_id.eq(org_id))
+        .filter(attachments::id.eq(id))
+        .select(AttachmentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert(conn: &mut DbConn, row: &AttachmentRow) -> ApiResult<()> {
+    diesel::insert_into(attachments::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn of_submission(conn: &mut DbConn, submission_id: &str) -> ApiResult<Vec<AttachmentRow>> {
+    Ok(attachments::table
+        .filter(attachments::submission_id.eq(submission_id))
+        .order(attachments::created_at.asc())
+        .select(AttachmentRow::as_select())
+        .load(conn)?)
+}
+
+/// The evidence kinds attached to each item of a submission, for validation.
+pub fn evidence_by_item(
+    conn: &mut DbConn,
+    submission_id: &str,
+) -> ApiResult<std::collections::HashMap<String, Vec<EvidenceKind>>> {
+    let mut map: std::collections::HashMap<String, Vec<EvidenceKind>> =
+        std::collections::HashMap::new();
+    for row in of_submission(conn, submission_id)? {
+        if let (Some(key), Ok(kind)) = (
+            row.item_key,
+            serde_json::from_value::<EvidenceKind>(serde_json::Value::String(row.kind)),
+        ) {
+            map.entry(key).or_default().push(kind);
+        }
+    }
+    Ok(map)
+}
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::upload).service(handlers::download);
+}

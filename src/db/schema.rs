@@ -273,6 +273,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        organization_id -> Text,
+        submission_id -> Text,
+        shopper_id -> Text,
+        item_key -> Nullable<Text>,
+        kind -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        object_path -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(submissions -> assignments (assignment_id));
 diesel::joinable!(assignments -> locations (location_id));

@@ -187,7 +187,8 @@ pub fn submit(
     let a = &ctx.assignment;
     let (checklist, book) = scoring_inputs(conn, org, a)?;
 
-    let mut errors = validate_answers(&checklist, &content.answers, &HashMap::new());
+    let evidence = crate::attachments::evidence_by_item(conn, id)?;
+    let mut errors = validate_answers(&checklist, &content.answers, &evidence);
     match (content.visit_start, content.visit_end) {
         (Some(start), Some(end)) => errors.extend(check_visit(
             start.naive_utc(),

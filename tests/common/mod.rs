@@ -156,6 +156,7 @@ pub struct TestApp {
     pub database_url: String,
     server: actix_web::dev::ServerHandle,
     _db: TestDb,
+    _files: tempfile::TempDir,
 }
 
 #[derive(Debug, Clone)]
@@ -232,7 +233,10 @@ impl TestApp {
         run_migrations(&mut pool.get().unwrap()).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let state = shopgap::state::AppState::new(Db::new(pool.clone()), config);
+        let files = tempfile::tempdir().unwrap();
+        let mut config = config;
+        config.attachments_dir = files.path().to_path_buf();
+        let state = shopgap::state::AppState::new(Db::new(pool.clone()), config).unwrap();
         let server = serve(
             listener,
             state,
@@ -254,6 +258,7 @@ impl TestApp {
             database_url: url,
             server: handle,
             _db: db,
+            _files: files,
         }
     }
 

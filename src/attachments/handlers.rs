@@ -1,0 +1,268 @@
+use actix_web::http::header;
+use actix_web::{get, put, web, HttpMessage, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::ObjectStoreExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::rules::{check, Refusal};
+use super::AttachmentRow;
+use crate::auth::caller::{Caller, Principal};
+use crate::auth::rules::{Permission, Role};
+use crate::checklists::dto::EvidenceKind;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::parse_id;
+use crate::state::AppState;
+use crate::submissions::dto::SubmissionStatus;
+use crate::submissions::repo as submissions;
+
+/// An evidence file as the API describes it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Attachment {
+    pub id: uuid::Uuid,
+    pub submission_id: uuid::Uuid,
+    /// The evidence item it belongs to, if any.
+    pub item_key: Option<String>,
+    pub kind: EvidenceKind,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// What the file is (default: `photo` for images, `audio`, `pdf`).
+    pub kind: Option<EvidenceKind>,
+    /// The evidence item it belongs to.
+    pub item_key: Option<String>,
+}
+
+fn dto(row: AttachmentRow) -> ApiResult<Attachment> {
+    Ok(Attachment {
+        id: row.id.parse().map_err(ApiError::internal)?,
+        submission_id: row.submission_id.parse().map_err(ApiError::internal)?,
+        item_key: row.item_key,
+        kind: serde_json::from_value(serde_json::Value::String(row.kind))
+            .map_err(ApiError::internal)?,
+        content_type: row.content_type,
+        size_bytes: row.size_bytes,
+        sha256: row.sha256,
+        created_at: row.created_at.and_utc(),
+    })
+}
+
+/// Uploads one evidence file of the shopper's draft (or returned) submission, under an id the
+/// app chooses: the same bytes again answer the stored attachment; other bytes under the same
+/// id are 409. The declared `Content-Type` must be allowed and match the bytes' signature.
+#[utoipa::path(
+    tag = "submissions",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Submission id"),
+        ("attachment_id" = String, Path, description = "Attachment id, chosen by the app (a UUID)"),
+        UploadQuery,
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file: JPEG, PNG, WebP, HEIC, PDF, MP3, M4A, WAV or Ogg, with its own Content-Type"),
+    responses(
+        (status = 201, description = "Stored", body = Attachment),
+        (status = 409, description = "Other bytes under this id, or the submission is final", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not an allowed type, or the bytes are not what the type says", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/v1/submissions/{id}/attachments/{attachment_id}")]
+pub async fn upload(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<UploadQuery>,
+    mut payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let me = match caller.require_user()? {
+        (id, Role::Shopper) => id.to_string(),
+        _ => {
+            return Err(ApiError::Forbidden(
+                "only the shopper uploads evidence".into(),
+            ))
+        }
+    };
+    let (submission_id, attachment_id) = path.into_inner();
+    let (submission_id, attachment_id) = (parse_id(&submission_id)?, parse_id(&attachment_id)?);
+    let declared = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .map(|m| m.essence_str().to_string())
+        .unwrap_or_default();
+    let limit = state.config.max_attachment_bytes;
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "evidence files are at most {limit} bytes"
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let bytes = bytes.freeze();
+    let accepted = check(&declared, &bytes).map_err(|r| match r {
+        Refusal::NotAllowed(t) => {
+            ApiError::UnsupportedMediaType(format!("{t:?} is not an accepted evidence type"))
+        }
+        Refusal::Mismatch { declared, found } => ApiError::UnsupportedMediaType(format!(
+            "the file is not {declared}{}",
+            found
+                .map(|f| format!(" (it looks like {f})"))
+                .unwrap_or_default()
+        )),
+    })?;
+    let kind = query.kind.unwrap_or(accepted.kinds[0]);
+    if !accepted.kinds.contains(&kind) {
+        return Err(ApiError::unprocessable(
+            "kind",
+            format!(
+                "a {} file cannot be {kind:?} evidence",
+                accepted.content_type
+            ),
+        ));
+    }
+    let digest = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let org = caller.organization_id.clone();
+    let object_path = format!("{org}/{submission_id}/{attachment_id}");
+
+    // Check ownership and idempotency first, store the bytes, then record them.
+    let (o, s, a, m, d) = (
+        org.clone(),
+        submission_id.clone(),
+        attachment_id.clone(),
+        me.clone(),
+        digest.clone(),
+    );
+    let existing = state
+        .db
+        .run(move |conn| {
+            let sub = submissions::find_in_org(conn, &o, &s)?;
+            if sub.shopper_id != m {
+                return Err(ApiError::NotFound("no such submission".into()));
+            }
+            if let Some(found) = super::find(conn, &o, &a)? {
+                return if found.sha256 == d && found.submission_id == s {
+                    Ok(Some(found))
+                } else {
+                    Err(ApiError::conflict(
+                        "another file was stored under this attachment id",
+                    ))
+                };
+            }
+            let status = SubmissionStatus::parse(&sub.status)
+                .ok_or_else(|| ApiError::internal("unknown status"))?;
+            if !status.editable() {
+                return Err(ApiError::Conflict {
+                    detail: "evidence is added to draft or returned submissions".into(),
+                    current_state: Some(sub.status),
+                });
+            }
+            Ok(None)
+        })
+        .await?;
+    if let Some(found) = existing {
+        return Ok(HttpResponse::Created().json(dto(found)?));
+    }
+    state
+        .files
+        .put(
+            &ObjectPath::from(object_path.as_str()),
+            bytes.clone().into(),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    let row = AttachmentRow {
+        id: attachment_id,
+        organization_id: org,
+        submission_id,
+        shopper_id: me,
+        item_key: query.item_key.clone(),
+        kind: serde_json::to_value(kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        content_type: accepted.content_type.to_string(),
+        size_bytes: bytes.len() as i64,
+        sha256: digest,
+        object_path,
+        created_at: Utc::now().naive_utc(),
+    };
+    let stored = row.clone();
+    state
+        .db
+        .transaction(
+            move |conn| match super::find(conn, &stored.organization_id, &stored.id)? {
+                Some(found) if found.sha256 == stored.sha256 => Ok(()),
+                Some(_) => Err(ApiError::conflict(
+                    "another file was stored under this attachment id",
+                )),
+                None => super::insert(conn, &stored),
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(dto(row)?))
+}
+
+/// Downloads an evidence file: the shopper who uploaded it, or reviewers and keys with
+/// `submissions:read` of the organization.
+#[utoipa::path(
+    tag = "submissions",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = String, Path, description = "Attachment id")),
+    responses((status = 200, description = "The file, with its content type and SHA-256 in `Digest`", body = Vec<u8>, content_type = "application/octet-stream"))
+)]
+#[get("/v1/attachments/{id}")]
+pub async fn download(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let own = match caller.principal {
+        Principal::User {
+            role: Role::Shopper,
+            ..
+        } => caller.user_id().map(str::to_string),
+        _ => {
+            caller.require(Permission::SubmissionsRead)?;
+            None
+        }
+    };
+    let org = caller.organization_id.clone();
+    let row = state
+        .db
+        .run(move |conn| super::find(conn, &org, &id))
+        .await?
+        .filter(|r| own.as_ref().is_none_or(|me| *me == r.shopper_id))
+        .ok_or_else(|| ApiError::NotFound("no such attachment".into()))?;
+    let bytes = state
+        .files
+        .get(&ObjectPath::from(row.object_path.as_str()))
+        .await
+        .map_err(ApiError::internal)?
+        .bytes()
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, row.content_type))
+        .insert_header(("Digest", format!("sha-256={}", row.sha256)))
+        .body(bytes))
+}

@@ -1,0 +1,288 @@
+//! Evidence uploads: required evidence, idempotent ids, spoofed types, size limits, access.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::{Org, TestApp};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1, 2, 3,
+];
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+
+async fn shop(app: &TestApp, org: &Org) -> String {
+    let manager = Some(org.manager.access_token.as_str());
+    let doc = json!({
+        "format": "shopgap.checklist/v1", "name": "C", "channel": "in_person",
+        "sections": [{"title": "A", "items": [
+            {"key": "greeted", "prompt": "?", "type": "yes_no", "standard": "S1"},
+            {"key": "photo", "prompt": "Entrance", "type": "evidence", "options": {"evidence_kinds": ["photo"], "min_count": 1}},
+        ]}],
+        "standards_book": {"format": "shopgap.standards_book/v1", "name": "B", "principles": [], "protocols": [],
+            "standards": [{"code": "S1", "text": "t", "dimension": "empathy", "channels": ["in_person"], "target": 0.9}]},
+    });
+    let version = app
+        .post("/v1/checklists/import?publish=true", manager, doc)
+        .await
+        .expect(201)
+        .body["id"]
+        .clone();
+    let location = app
+        .post("/v1/locations", manager, json!({"code": "L", "name": "B", "region": "E", "segment": "b2c", "latitude": 52.5, "longitude": 13.4, "time_zone": "Europe/Berlin", "channels": ["in_person"]}))
+        .await
+        .body["id"].clone();
+    let id = app
+        .post("/v1/assignments", manager, json!({"location_id": location, "checklist_version_id": version, "shopper_id": org.shopper.id,
+            "window_start": (Utc::now() - Duration::days(1)).to_rfc3339(), "window_end": (Utc::now() + Duration::days(1)).to_rfc3339()}))
+        .await
+        .expect(201)
+        .body["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/assignments/{id}/accept"),
+        Some(&org.shopper.access_token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    id
+}
+
+fn content(assignment: &str) -> Value {
+    json!({"assignment_id": assignment, "answers": {"greeted": {"value": true}},
+           "visit_start": (Utc::now() - Duration::minutes(30)).to_rfc3339(), "visit_end": (Utc::now() - Duration::minutes(5)).to_rfc3339()})
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    submission: &str,
+    id: &str,
+    content_type: &str,
+    bytes: &[u8],
+    query: &str,
+) -> common::Resp {
+    app.send(
+        app.client
+            .put(format!(
+                "{}/v1/submissions/{submission}/attachments/{id}{query}",
+                app.base
+            ))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(bytes.to_vec()),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn required_evidence_is_uploaded_once_and_checked() {
+    let app = TestApp::spawn_with({
+        let mut c = shopgap::config::Config::with_secret(common::JWT_SECRET);
+        c.max_attachment_bytes = 4096;
+        c
+    })
+    .await;
+    let org = app.seed_org("Acme").await;
+    let assignment = shop(&app, &org).await;
+    let token = org.shopper.access_token.as_str();
+    let submission = uuid::Uuid::new_v4().to_string();
+    app.call(
+        Method::PUT,
+        &format!("/v1/submissions/{submission}"),
+        Some(token),
+        Some(content(&assignment)),
+    )
+    .await
+    .expect(200);
+
+    // Without the photo the submission is refused, naming the item.
+    let refused = app
+        .post(
+            &format!("/v1/submissions/{submission}/submit"),
+            Some(token),
+            content(&assignment),
+        )
+        .await
+        .expect_problem(422)
+        .body;
+    assert_eq!(refused["errors"][0]["field"], "answers.photo");
+
+    // Spoofed, unknown and oversized files are refused.
+    let photo = uuid::Uuid::new_v4().to_string();
+    upload(
+        &app,
+        token,
+        &submission,
+        &photo,
+        "image/jpeg",
+        PNG,
+        "?item_key=photo",
+    )
+    .await
+    .expect_problem(415);
+    upload(
+        &app,
+        token,
+        &submission,
+        &photo,
+        "application/pdf",
+        b"MZ\x90\0 not a pdf",
+        "?item_key=photo",
+    )
+    .await
+    .expect_problem(415);
+    upload(
+        &app,
+        token,
+        &submission,
+        &photo,
+        "text/html",
+        b"<script>",
+        "?item_key=photo",
+    )
+    .await
+    .expect_problem(415);
+    let mut big = JPEG.to_vec();
+    big.resize(5000, 0);
+    upload(
+        &app,
+        token,
+        &submission,
+        &photo,
+        "image/jpeg",
+        &big,
+        "?item_key=photo",
+    )
+    .await
+    .expect_problem(413);
+    upload(
+        &app,
+        token,
+        &submission,
+        &photo,
+        "image/jpeg",
+        JPEG,
+        "?item_key=photo&kind=audio",
+    )
+    .await
+    .expect_problem(422);
+
+    // The real photo; sending it again is harmless, other bytes under the same id are not.
+    let stored = upload(
+        &app,
+        token,
+        &submission,
+        &photo,
+        "image/jpeg",
+        JPEG,
+        "?item_key=photo",
+    )
+    .await
+    .expect(201)
+    .body;
+    assert_eq!(stored["kind"], "photo");
+    assert_eq!(stored["size_bytes"], JPEG.len());
+    let sha: String = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(JPEG)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert_eq!(stored["sha256"], sha);
+    let again = upload(
+        &app,
+        token,
+        &submission,
+        &photo,
+        "image/jpeg",
+        JPEG,
+        "?item_key=photo",
+    )
+    .await
+    .expect(201)
+    .body;
+    assert_eq!(again["id"], stored["id"]);
+    upload(
+        &app,
+        token,
+        &submission,
+        &photo,
+        "image/png",
+        PNG,
+        "?item_key=photo",
+    )
+    .await
+    .expect_problem(409);
+
+    app.post(
+        &format!("/v1/submissions/{submission}/submit"),
+        Some(token),
+        content(&assignment),
+    )
+    .await
+    .expect(200);
+    // Final work takes no more evidence.
+    upload(
+        &app,
+        token,
+        &submission,
+        &uuid::Uuid::new_v4().to_string(),
+        "image/jpeg",
+        JPEG,
+        "",
+    )
+    .await
+    .expect_problem(409);
+
+    // Downloads: the shopper and reviewers; nobody else.
+    let path = format!("/v1/attachments/{photo}");
+    let own = app
+        .send(
+            app.client
+                .get(format!("{}{path}", app.base))
+                .bearer_auth(token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(own.header("content-type").as_deref(), Some("image/jpeg"));
+    assert_eq!(own.header("digest"), Some(format!("sha-256={sha}")));
+    let bytes = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(&org.manager.access_token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], JPEG);
+    let created = app.post("/v1/users", Some(&org.admin.access_token), json!({"email": "b@acme.example.com", "display_name": "B", "role": "shopper", "password": common::PASSWORD})).await.expect(201);
+    assert!(created.body["user"]["id"].is_string());
+    let other_shopper = app.login("b@acme.example.com", common::PASSWORD).await.body
+        ["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.get(&path, Some(&other_shopper))
+        .await
+        .expect_problem(404);
+    let rival = app.seed_org("Rival").await;
+    app.get(&path, Some(&rival.manager.access_token))
+        .await
+        .expect_problem(404);
+    upload(
+        &app,
+        &other_shopper,
+        &submission,
+        &uuid::Uuid::new_v4().to_string(),
+        "image/jpeg",
+        JPEG,
+        "",
+    )
+    .await
+    .expect_problem(404);
+}
