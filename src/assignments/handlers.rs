@@ -56,14 +56,6 @@ fn assignment_response(
     Ok(response)
 }
 
-/// The caller's id when the caller is a shopper.
-fn shopper(caller: &Caller) -> ApiResult<String> {
-    match caller.require_user()? {
-        (id, Role::Shopper) => Ok(id.to_string()),
-        _ => Err(ApiError::Forbidden("only the shopper can do this".into())),
-    }
-}
-
 /// Plans one shop (managers, admins, keys with `assignments:write`). With `shopper_id` it is
 /// offered at once (after the fair-play checks); otherwise it goes on the job board.
 #[utoipa::path(
@@ -153,7 +145,7 @@ pub async fn list_assignments(
         crate::auth::caller::Principal::User {
             role: Role::Shopper,
             ..
-        } => Some(shopper(&caller)?),
+        } => Some(caller.require_shopper()?),
         _ => {
             caller.require(Permission::AssignmentsRead)?;
             None
@@ -210,7 +202,7 @@ pub async fn get_assignment(
         crate::auth::caller::Principal::User {
             role: Role::Shopper,
             ..
-        } => Some(shopper(&caller)?),
+        } => Some(caller.require_shopper()?),
         _ => {
             caller.require(Permission::AssignmentsRead)?;
             None
@@ -309,7 +301,7 @@ where
         + Send
         + 'static,
 {
-    let me = shopper(caller)?;
+    let me = caller.require_shopper()?;
     let id = parse_id(id)?;
     let org = caller.organization_id.clone();
     let assignment = state
@@ -514,7 +506,7 @@ pub async fn job_board(
     caller: Caller,
     query: web::Query<BoardQuery>,
 ) -> ApiResult<web::Json<JobBoard>> {
-    let me = shopper(&caller)?;
+    let me = caller.require_shopper()?;
     let query = query.into_inner();
     let mut errors = Vec::new();
     let position = match (query.latitude, query.longitude) {
@@ -570,7 +562,7 @@ pub async fn sync(
     caller: Caller,
     query: web::Query<super::dto::SyncQuery>,
 ) -> ApiResult<web::Json<super::dto::Sync>> {
-    let me = shopper(&caller)?;
+    let me = caller.require_shopper()?;
     let since = query
         .since
         .as_deref()
@@ -603,7 +595,7 @@ pub async fn checklist_version(
         crate::auth::caller::Principal::User {
             role: Role::Shopper,
             ..
-        } => Some(shopper(&caller)?),
+        } => Some(caller.require_shopper()?),
         _ => {
             caller.require(Permission::StandardsRead)?;
             None

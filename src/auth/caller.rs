@@ -68,6 +68,14 @@ impl Caller {
         }
     }
 
+    /// The caller's id when the caller is a shopper, or 403 (for what only the shopper does).
+    pub fn require_shopper(&self) -> Result<String, ApiError> {
+        match self.require_user()? {
+            (id, Role::Shopper) => Ok(id.to_string()),
+            _ => Err(ApiError::Forbidden("only the shopper can do this".into())),
+        }
+    }
+
     fn describe(&self) -> String {
         match &self.principal {
             Principal::User { role, .. } => format!("a {role}"),

@@ -5,8 +5,8 @@ use chrono::Utc;
 use super::dto::{AddExclusion, ShopperProfile, UpdateProfile};
 use super::{repo, service};
 use crate::auth::caller::Caller;
-use crate::auth::rules::{Permission, Role};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::auth::rules::Permission;
+use crate::error::{ApiResult, Problem};
 use crate::http::{if_match, json_with_etag, parse_id, ApiJson};
 use crate::state::AppState;
 
@@ -60,16 +60,6 @@ async fn exclude(
         })
         .await?;
     Ok(profile_response(StatusCode::CREATED, profile))
-}
-
-/// The caller's own id, when the caller is a shopper.
-fn own_shopper_id(caller: &Caller) -> ApiResult<String> {
-    match caller.require_user()? {
-        (id, Role::Shopper) => Ok(id.to_string()),
-        _ => Err(ApiError::Forbidden(
-            "only shoppers have a shopper profile".into(),
-        )),
-    }
 }
 
 /// A shopper's profile and exclusions (managers, admins, keys with `users:read`).
@@ -175,7 +165,7 @@ pub async fn remove_exclusion(
 )]
 #[get("/v1/me/profile")]
 pub async fn get_my_profile(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let id = own_shopper_id(&caller)?;
+    let id = caller.require_shopper()?;
     read(&state, caller.organization_id.clone(), id).await
 }
 
@@ -197,7 +187,7 @@ pub async fn put_my_profile(
     req: HttpRequest,
     body: ApiJson<UpdateProfile>,
 ) -> ApiResult<HttpResponse> {
-    let id = own_shopper_id(&caller)?;
+    let id = caller.require_shopper()?;
     save(&state, caller.organization_id.clone(), id, &req, body.0).await
 }
 
@@ -214,7 +204,7 @@ pub async fn declare_exclusion(
     caller: Caller,
     body: ApiJson<AddExclusion>,
 ) -> ApiResult<HttpResponse> {
-    let id = own_shopper_id(&caller)?;
+    let id = caller.require_shopper()?;
     exclude(
         &state,
         caller.organization_id.clone(),

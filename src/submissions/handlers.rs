@@ -15,13 +15,6 @@ use crate::http::{
 };
 use crate::state::AppState;
 
-fn shopper(caller: &Caller) -> ApiResult<String> {
-    match caller.require_user()? {
-        (id, Role::Shopper) => Ok(id.to_string()),
-        _ => Err(ApiError::Forbidden("only the shopper can do this".into())),
-    }
-}
-
 fn respond(status: StatusCode, submission: Submission) -> HttpResponse {
     let version = submission.version;
     json_with_etag(status, &submission, version)
@@ -46,7 +39,7 @@ pub async fn save_draft(
     id: web::Path<String>,
     body: ApiJson<SubmissionContent>,
 ) -> ApiResult<HttpResponse> {
-    let me = shopper(&caller)?;
+    let me = caller.require_shopper()?;
     let id = parse_id(&id)?;
     let org = caller.organization_id.clone();
     let submission = state
@@ -79,7 +72,7 @@ pub async fn submit(
     id: web::Path<String>,
     body: ApiJson<SubmissionContent>,
 ) -> ApiResult<HttpResponse> {
-    let me = shopper(&caller)?;
+    let me = caller.require_shopper()?;
     let id = parse_id(&id)?;
     let org = caller.organization_id.clone();
     let config = state.config.clone();
@@ -119,7 +112,7 @@ pub async fn get_submission(
         Principal::User {
             role: Role::Shopper,
             ..
-        } => Some(shopper(&caller)?),
+        } => Some(caller.require_shopper()?),
         _ => {
             caller.require(Permission::SubmissionsRead)?;
             None
@@ -157,7 +150,7 @@ pub async fn list_submissions(
         Principal::User {
             role: Role::Shopper,
             ..
-        } => Some(shopper(&caller)?),
+        } => Some(caller.require_shopper()?),
         _ => {
             caller.require(Permission::SubmissionsRead)?;
             None
