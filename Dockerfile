@@ -18,6 +18,10 @@ COPY demo ./demo
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 
 FROM debian:bookworm-slim
+# CA certificates for TLS to S3 (evidence storage) and to PostgreSQL with sslmode=verify-full.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home shopgap \
  && mkdir -p /data && chown shopgap:shopgap /data
 COPY --from=build /src/target/release/shopgap /usr/local/bin/shopgap

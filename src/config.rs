@@ -9,6 +9,8 @@ use base64::Engine;
 use clap::Args;
 use rand::RngCore;
 
+use crate::attachments::storage::Storage;
+
 /// Settings shared by every command that opens the database.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
@@ -92,6 +94,19 @@ pub struct ServeArgs {
     #[arg(long, env = "SHOPGAP_ATTACHMENTS_DIR")]
     pub attachments_dir: Option<PathBuf>,
 
+    /// Keep evidence files in an S3-compatible bucket instead: `s3://bucket[/prefix]`.
+    /// Credentials and region come from the standard `AWS_*` variables.
+    #[arg(long, env = "SHOPGAP_ATTACHMENTS_URL")]
+    pub attachments_url: Option<String>,
+
+    /// S3-compatible endpoint (MinIO, Ceph, R2, …), e.g. `http://minio:9000`; AWS when unset.
+    #[arg(long, env = "SHOPGAP_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// S3 region (overrides `AWS_REGION`).
+    #[arg(long, env = "SHOPGAP_S3_REGION")]
+    pub s3_region: Option<String>,
+
     /// Largest evidence file, in bytes (413 beyond).
     #[arg(
         long,
@@ -128,8 +143,8 @@ pub struct Config {
     pub min_visit: Duration,
     /// A phone clock further than this from the server's is flagged.
     pub max_clock_skew: Duration,
-    /// Where evidence files are kept (a local directory through `object_store`).
-    pub attachments_dir: PathBuf,
+    /// Where evidence files are kept: a local directory or an S3-compatible bucket.
+    pub attachments: Storage,
     /// Largest evidence file, in bytes.
     pub max_attachment_bytes: usize,
 }
@@ -146,7 +161,7 @@ impl std::fmt::Debug for Config {
             .field("expiry_interval", &self.expiry_interval)
             .field("min_visit", &self.min_visit)
             .field("max_clock_skew", &self.max_clock_skew)
-            .field("attachments_dir", &self.attachments_dir)
+            .field("attachments", &self.attachments)
             .field("max_attachment_bytes", &self.max_attachment_bytes)
             .finish()
     }
@@ -183,10 +198,14 @@ impl Config {
             expiry_interval: Duration::from_secs(args.expiry_interval.max(1)),
             min_visit: Duration::from_secs(args.min_visit_minutes * 60),
             max_clock_skew: Duration::from_secs(args.max_clock_skew_minutes * 60),
-            attachments_dir: args
-                .attachments_dir
-                .clone()
-                .unwrap_or_else(|| args.db.data_dir.join("attachments")),
+            attachments: Storage::from_settings(
+                args.attachments_url.as_deref(),
+                args.s3_endpoint.clone(),
+                args.s3_region.clone(),
+                args.attachments_dir
+                    .clone()
+                    .unwrap_or_else(|| args.db.data_dir.join("attachments")),
+            )?,
             max_attachment_bytes: args.max_attachment_bytes.max(1024),
         })
     }
@@ -203,7 +222,7 @@ impl Config {
             expiry_interval: Duration::from_secs(60),
             min_visit: Duration::from_secs(5 * 60),
             max_clock_skew: Duration::from_secs(10 * 60),
-            attachments_dir: std::env::temp_dir().join("shopgap-attachments"),
+            attachments: Storage::Directory(std::env::temp_dir().join("shopgap-attachments")),
             max_attachment_bytes: 10 * 1024 * 1024,
         }
     }

@@ -210,6 +210,9 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { allow } => {
                 builder.insert_header((header::ALLOW, allow.join(", ")));
             }
+            ApiError::Unavailable(_) => {
+                builder.insert_header((header::RETRY_AFTER, "5"));
+            }
             _ => {}
         }
         builder.json(self.to_problem())

@@ -40,7 +40,7 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Apply migrations and serve the API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending migrations and exit.
     Migrate(DatabaseArgs),
     /// Administration.
@@ -183,16 +183,22 @@ fn run(cli: Cli) -> Result<(), String> {
             shopgap::auth::password::Passwords::warm_up();
             let listener = TcpListener::bind(args.bind)
                 .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
-            tracing::info!(address = %args.bind, "shopgap listening; API docs at /docs/");
+            let storage = config.attachments.describe();
             let state = AppState::new(Db::new(pool), config)
-                .map_err(|e| format!("cannot prepare the attachments directory: {e}"))?;
+                .map_err(|e| format!("evidence storage: {e}"))?;
             let options = ServerOptions {
                 workers: args.workers,
                 shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
             };
-            actix_web::rt::System::new()
-                .block_on(async move { serve(listener, state, options)?.await })
-                .map_err(|e| e.to_string())
+            actix_web::rt::System::new().block_on(async move {
+                shopgap::attachments::storage::check(state.files.as_ref()).await?;
+                tracing::info!(%storage, "evidence storage ready");
+                tracing::info!(address = %args.bind, "shopgap listening; API docs at /docs/");
+                serve(listener, state, options)
+                    .map_err(|e| e.to_string())?
+                    .await
+                    .map_err(|e| e.to_string())
+            })
         }
     }
 }

@@ -125,7 +125,7 @@ const COMMON: &[(&str, &str, &str)] = &[
     (
         "503",
         "Unavailable",
-        "The database is not reachable; retry later",
+        "A backing service (the database, evidence storage) is not reachable; retry later",
     ),
 ];
 

@@ -18,19 +18,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Fails when the attachments directory cannot be created.
-    pub fn new(db: Db, config: Config) -> std::io::Result<Self> {
+    /// Fails when the evidence storage cannot be set up (a directory that cannot be created,
+    /// S3 settings that do not parse).
+    pub fn new(db: Db, config: Config) -> Result<Self, String> {
         let jwt = JwtKeys::new(&config.jwt_secret, config.access_token_ttl);
         let passwords = Passwords::new(config.hash_concurrency);
-        std::fs::create_dir_all(&config.attachments_dir)?;
-        let files = object_store::local::LocalFileSystem::new_with_prefix(&config.attachments_dir)
-            .map_err(std::io::Error::other)?;
+        let files = config.attachments.open()?;
         Ok(Self {
             db,
             config: Arc::new(config),
             jwt,
             passwords,
-            files: Arc::new(files),
+            files,
         })
     }
 }

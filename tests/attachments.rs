@@ -6,6 +6,7 @@ use chrono::{Duration, Utc};
 use common::{Org, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
+use shopgap::attachments::storage::{S3Settings, Storage};
 
 const JPEG: &[u8] = &[
     0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1, 2, 3,
@@ -285,4 +286,163 @@ async fn required_evidence_is_uploaded_once_and_checked() {
     )
     .await
     .expect_problem(404);
+}
+
+/// An S3-compatible server (s3s-fs) on a real port, keeping buckets as directories under `root`.
+async fn s3_server(root: &std::path::Path, access_key: &str, secret_key: &str) -> String {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto::Builder;
+    let mut service = s3s::service::S3ServiceBuilder::new(s3s_fs::FileSystem::new(root).unwrap());
+    service.set_auth(s3s::auth::SimpleAuth::from_single(access_key, secret_key));
+    let service = service.build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                continue;
+            };
+            let service = service.clone();
+            tokio::spawn(async move {
+                let _ = Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(socket), service)
+                    .await;
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+fn s3_config(endpoint: String) -> shopgap::config::Config {
+    let mut config = shopgap::config::Config::with_secret(common::JWT_SECRET);
+    config.attachments = Storage::S3(S3Settings {
+        url: "s3://evidence/shopgap".into(),
+        endpoint: Some(endpoint),
+        region: Some("eu-central-1".into()),
+        access_key_id: Some("shopgap-test".into()),
+        secret_access_key: Some("shopgap-test-secret".into()),
+    });
+    config
+}
+
+#[actix_web::test]
+async fn evidence_goes_to_an_s3_compatible_bucket_by_configuration() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("evidence")).unwrap();
+    let endpoint = s3_server(root.path(), "shopgap-test", "shopgap-test-secret").await;
+    let app = TestApp::spawn_with(s3_config(endpoint)).await;
+    let org = app.seed_org("Acme").await;
+    let assignment = shop(&app, &org).await;
+    let token = org.shopper.access_token.as_str();
+    let submission = uuid::Uuid::new_v4().to_string();
+    app.call(
+        Method::PUT,
+        &format!("/v1/submissions/{submission}"),
+        Some(token),
+        Some(content(&assignment)),
+    )
+    .await
+    .expect(200);
+    let photo = uuid::Uuid::new_v4().to_string();
+    upload(
+        &app,
+        token,
+        &submission,
+        &photo,
+        "image/jpeg",
+        JPEG,
+        "?item_key=photo",
+    )
+    .await
+    .expect(201);
+    // A retry of the same file is answered from the record, not stored twice.
+    upload(
+        &app,
+        token,
+        &submission,
+        &photo,
+        "image/jpeg",
+        JPEG,
+        "?item_key=photo",
+    )
+    .await
+    .expect(201);
+
+    // The bytes are in the bucket, under the configured prefix, and nowhere else.
+    let object = root
+        .path()
+        .join("evidence/shopgap")
+        .join(&org.id)
+        .join(&submission)
+        .join(&photo);
+    assert_eq!(std::fs::read(&object).unwrap(), JPEG);
+
+    app.post(
+        &format!("/v1/submissions/{submission}/submit"),
+        Some(token),
+        content(&assignment),
+    )
+    .await
+    .expect(200);
+    let downloaded = app
+        .client
+        .get(format!("{}/v1/attachments/{photo}", app.base))
+        .bearer_auth(&org.manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(downloaded.status(), 200);
+    assert_eq!(&downloaded.bytes().await.unwrap()[..], JPEG);
+    // The bucket's access rules are the API's: another tenant still sees nothing.
+    let rival = app.seed_org("Rival").await;
+    app.get(
+        &format!("/v1/attachments/{photo}"),
+        Some(&rival.manager.access_token),
+    )
+    .await
+    .expect_problem(404);
+}
+
+#[actix_web::test]
+async fn unreachable_storage_answers_503_and_keeps_the_draft() {
+    // Nothing listens on this port once the listener is dropped.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let app = TestApp::spawn_with(s3_config(endpoint)).await;
+    let org = app.seed_org("Acme").await;
+    let assignment = shop(&app, &org).await;
+    let token = org.shopper.access_token.as_str();
+    let submission = uuid::Uuid::new_v4().to_string();
+    app.call(
+        Method::PUT,
+        &format!("/v1/submissions/{submission}"),
+        Some(token),
+        Some(content(&assignment)),
+    )
+    .await
+    .expect(200);
+    let photo = uuid::Uuid::new_v4().to_string();
+    let refused = upload(
+        &app,
+        token,
+        &submission,
+        &photo,
+        "image/jpeg",
+        JPEG,
+        "?item_key=photo",
+    )
+    .await
+    .expect_problem(503);
+    assert!(refused.header("retry-after").is_some());
+    // No record points at bytes that were never stored, and the draft is as it was.
+    app.get(&format!("/v1/attachments/{photo}"), Some(token))
+        .await
+        .expect_problem(404);
+    let draft = app
+        .get(&format!("/v1/submissions/{submission}"), Some(token))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(draft["content"]["answers"]["greeted"]["value"], true);
 }

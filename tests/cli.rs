@@ -135,6 +135,37 @@ fn bad_configuration_is_refused_with_a_reason() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+    let out = Command::new(env!("CARGO_BIN_EXE_shopgap"))
+        .args(["serve", "--attachments-url", "gs://bucket", "--data-dir"])
+        .arg(tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be an s3:// URL"));
+}
+
+#[test]
+fn unreachable_s3_storage_stops_the_server_at_start() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_shopgap"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .env("SHOPGAP_ATTACHMENTS_URL", "s3://evidence")
+        .env("SHOPGAP_S3_ENDPOINT", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "k")
+        .env("AWS_SECRET_ACCESS_KEY", "s")
+        .env("SHOPGAP_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the server must not start");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("evidence storage is not usable"),
+        "stderr: {stderr}"
+    );
 }
 
 #[actix_web::test]

@@ -1,3 +1,4 @@
+use super::storage::storage_error;
 use actix_web::http::header;
 use actix_web::{get, put, web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -188,7 +189,7 @@ pub async fn upload(
             bytes.clone().into(),
         )
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(storage_error)?;
     let row = AttachmentRow {
         id: attachment_id,
         organization_id: org,
@@ -257,10 +258,10 @@ pub async fn download(
         .files
         .get(&ObjectPath::from(row.object_path.as_str()))
         .await
-        .map_err(ApiError::internal)?
+        .map_err(storage_error)?
         .bytes()
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(storage_error)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, row.content_type))
         .insert_header(("Digest", format!("sha-256={}", row.sha256)))

@@ -4,6 +4,7 @@
 
 pub mod handlers;
 pub mod rules;
+pub mod storage;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

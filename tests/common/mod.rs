@@ -13,6 +13,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::Method;
 use serde_json::Value;
 use shopgap::app::{serve, ServerOptions};
+use shopgap::attachments::storage::Storage;
 use shopgap::auth::password::hash_password_blocking;
 use shopgap::auth::rules::Role;
 use shopgap::config::Config;
@@ -235,7 +236,9 @@ impl TestApp {
         let port = listener.local_addr().unwrap().port();
         let files = tempfile::tempdir().unwrap();
         let mut config = config;
-        config.attachments_dir = files.path().to_path_buf();
+        if let Storage::Directory(_) = config.attachments {
+            config.attachments = Storage::Directory(files.path().to_path_buf());
+        }
         let state = shopgap::state::AppState::new(Db::new(pool.clone()), config).unwrap();
         let server = serve(
             listener,
