@@ -184,8 +184,11 @@ fn run(cli: Cli) -> Result<(), String> {
             let listener = TcpListener::bind(args.bind)
                 .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
             let storage = config.attachments.describe();
-            let state = AppState::new(Db::new(pool), config)
-                .map_err(|e| format!("evidence storage: {e}"))?;
+            let state = AppState::new(
+                Db::new(pool, &DbTarget::parse(&args.db.database_url())?),
+                config,
+            )
+            .map_err(|e| format!("evidence storage: {e}"))?;
             let options = ServerOptions {
                 workers: args.workers,
                 shutdown_timeout: Duration::from_secs(args.shutdown_timeout),

@@ -3,6 +3,7 @@
 //! time: the first stores it, the others find it and answer the same.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{NaiveDateTime, TimeDelta};
 
@@ -185,10 +186,11 @@ pub fn submit(
         Err(replayed) => return Ok(replayed),
     };
     let a = &ctx.assignment;
-    let (checklist, book) = scoring_inputs(conn, org, a)?;
+    let inputs = scoring_inputs(conn, org, a)?;
+    let (checklist, book) = (&inputs.0, &inputs.1);
 
     let evidence = crate::attachments::evidence_by_item(conn, id)?;
-    let mut errors = validate_answers(&checklist, &content.answers, &evidence);
+    let mut errors = validate_answers(checklist, &content.answers, &evidence);
     match (content.visit_start, content.visit_end) {
         (Some(start), Some(end)) => errors.extend(check_visit(
             start.naive_utc(),
@@ -207,7 +209,7 @@ pub fn submit(
     }
     reject_if_any(errors)?;
 
-    let scores = score_visit(&checklist, &book, &to_scoring(&content.answers));
+    let scores = score_visit(checklist, book, &to_scoring(&content.answers));
     let location = locations::find(conn, org, &a.location_id)?;
     let position = content
         .position
@@ -250,17 +252,39 @@ pub fn submit(
     Ok(row)
 }
 
+/// Parsed checklist and standards-book versions by (organization, checklist version id).
+/// Assignments pin published versions, and a published version never changes, so each is
+/// read and parsed once per process instead of on every submission.
+type ScoringInputs = Arc<(ChecklistContent, BookContent)>;
+static SCORING_INPUTS: LazyLock<Mutex<HashMap<(String, String), ScoringInputs>>> =
+    LazyLock::new(Default::default);
+const SCORING_INPUTS_KEPT: usize = 512;
+
 /// The checklist and standards book an assignment is scored with.
-fn scoring_inputs(
-    conn: &mut DbConn,
-    org: &str,
-    a: &AssignmentRow,
-) -> ApiResult<(ChecklistContent, BookContent)> {
+fn scoring_inputs(conn: &mut DbConn, org: &str, a: &AssignmentRow) -> ApiResult<ScoringInputs> {
+    let key = (org.to_string(), a.checklist_version_id.clone());
+    if let Some(found) = cache().get(&key) {
+        return Ok(found.clone());
+    }
     let version = checklists::find_version_by_id(conn, org, &a.checklist_version_id)?
         .ok_or_else(|| ApiError::internal("assignment without its checklist version"))?;
     let checklist = checklist_service::content_of(&version)?;
     let book = book_service::content_of(&books::find_by_id(conn, org, &version.book_version_id)?)?;
-    Ok((checklist, book))
+    let inputs = Arc::new((checklist, book));
+    if version.status == "published" {
+        let mut cache = cache();
+        if cache.len() >= SCORING_INPUTS_KEPT {
+            cache.clear();
+        }
+        cache.insert(key, inputs.clone());
+    }
+    Ok(inputs)
+}
+
+fn cache() -> std::sync::MutexGuard<'static, HashMap<(String, String), ScoringInputs>> {
+    SCORING_INPUTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The answers as scored: the shopper's original with every reviewer edit applied in order.
@@ -322,7 +346,8 @@ pub fn edit(
         ));
     }
     let assignment = assignments::find(conn, org, &current.assignment_id)?;
-    let (checklist, book) = scoring_inputs(conn, org, &assignment)?;
+    let inputs = scoring_inputs(conn, org, &assignment)?;
+    let (checklist, book) = (&inputs.0, &inputs.1);
     if !checklist.items().any(|(_, i)| i.key == input.item_key) {
         return Err(ApiError::unprocessable(
             "item_key",
@@ -333,7 +358,7 @@ pub fn edit(
     let mut answers = effective_answers(&current, &edits)?;
     let old = answers.insert(input.item_key.clone(), input.answer.clone());
     let prefix = format!("answers.{}", input.item_key);
-    let problems: Vec<FieldError> = validate_answers(&checklist, &answers, &HashMap::new())
+    let problems: Vec<FieldError> = validate_answers(checklist, &answers, &HashMap::new())
         .into_iter()
         .filter(|e| e.field == prefix || e.field.starts_with(&format!("{prefix}.")))
         .map(|e| FieldError::new(e.field.replacen(&prefix, "answer", 1), e.message))
@@ -356,7 +381,7 @@ pub fn edit(
             edited_at: now,
         },
     )?;
-    let scores = score_visit(&checklist, &book, &to_scoring(&answers));
+    let scores = score_visit(checklist, book, &to_scoring(&answers));
     let mut row = current;
     row.scores = Some(serde_json::to_string(&scores).map_err(ApiError::internal)?);
     row.raw_score = scores.raw_score;

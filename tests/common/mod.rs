@@ -239,7 +239,7 @@ impl TestApp {
         if let Storage::Directory(_) = config.attachments {
             config.attachments = Storage::Directory(files.path().to_path_buf());
         }
-        let state = shopgap::state::AppState::new(Db::new(pool.clone()), config).unwrap();
+        let state = shopgap::state::AppState::new(Db::new(pool.clone(), &target), config).unwrap();
         let server = serve(
             listener,
             state,

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Submission ingest: final submissions of a 40-item checklist (validated, scored, flagged and
+# stored, with the assignment moved and its history written) per second, from wrk at rising
+# concurrency, next to the database alone writing the same rows (bench/ingest_raw.py).
+#   bench/ingest.sh                                              # SQLite in a temporary directory
+#   DB=postgres://postgres@127.0.0.1:5432/shopgap_bench bench/ingest.sh   # the database is recreated
+# Settings: LEVELS="1 4 16" (connections), JOBS=12000 (prepared submissions per level),
+# DURATION=8s (per level). Prints a table and writes bench/results/ingest-<backend>.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+cargo build --release --quiet
+PORT=${PORT:-18183}
+LEVELS=${LEVELS:-"1 4 16"}
+JOBS=${JOBS:-12000}
+DURATION=${DURATION:-8s}
+data=$(mktemp -d)
+server=
+trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$data"' EXIT
+export SHOPGAP_DATA_DIR=$data SHOPGAP_BIND=127.0.0.1:$PORT SHOPGAP_LOG=warn
+if [ -n "${DB:-}" ]; then
+  backend=postgresql
+  admin_url="${DB%/*}/postgres"
+  name="${DB##*/}"
+  psql -X -q "$admin_url" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
+  export SHOPGAP_DATABASE_URL=$DB
+  raw_target=$DB
+else
+  backend=sqlite
+  raw_target=$data/shopgap.db
+fi
+./target/release/shopgap serve --demo >"$data/out" 2>"$data/err" &
+server=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+base="http://127.0.0.1:$PORT"
+
+levels=($LEVELS)
+total=$((JOBS * ${#levels[@]}))
+echo "== preparing $total accepted assignments on a 40-item checklist ($backend)"
+python3 bench/ingest_prep.py "$base" "$data/out" "$total" "$data/jobs.tsv"
+split -l "$JOBS" -d -a 2 "$data/jobs.tsv" "$data/jobs-"
+
+results=()
+i=0
+for c in "${levels[@]}"; do
+  threads=$(( c < 2 ? c : 2 ))
+  chunk=$(printf '%s/jobs-%02d' "$data" "$i")
+  line=$(wrk -t"$threads" -c"$c" -d"$DURATION" -s bench/submit.lua "$base" -- "$chunk" "$threads" | tail -1)
+  echo "$line" | grep -q '"exhausted": false' || { echo "level $c ran out of jobs: raise JOBS" >&2; exit 1; }
+  results+=("$c $line")
+  i=$((i + 1))
+done
+kill "$server"; wait "$server" 2>/dev/null || true; server=
+
+echo "== the database alone, replaying the rows the API wrote"
+raws=()
+for c in "${levels[@]}"; do
+  raws+=("$(python3 bench/ingest_raw.py "$raw_target" "$c" "$data")")
+done
+
+mkdir -p bench/results
+python3 - "$backend" "$(nproc)" "${results[@]}" -- "${raws[@]}" <<'PY' | tee "bench/results/ingest-$backend.json"
+import json, sys
+backend, cpus = sys.argv[1], sys.argv[2]
+rest = sys.argv[3:]
+split = rest.index("--")
+api = [(int(r.split(" ", 1)[0]), json.loads(r.split(" ", 1)[1])) for r in rest[:split]]
+raw = [json.loads(r) for r in rest[split + 1:]]
+rows = []
+print(f"# submission ingest, 40-item checklist, {backend}, {cpus} CPUs", file=sys.stderr)
+print(f"{'conns':>5} {'API sub/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'raw sub/s':>10} {'API/raw':>8}", file=sys.stderr)
+for (c, a), r in zip(api, raw):
+    rate = a["accepted"] / a["seconds"]
+    rows.append({"connections": c, "api_per_second": round(rate, 1), "p50_ms": a["p50_ms"],
+                 "p99_ms": a["p99_ms"], "non_2xx": a["non_2xx"], "accepted": a["accepted"],
+                 "raw_per_second": r["per_second"], "raw_rows": r["rows"],
+                 "api_over_raw": round(rate / r["per_second"], 3)})
+    print(f"{c:>5} {rate:>10.1f} {a['p50_ms']:>8.2f} {a['p99_ms']:>8.2f} {a['non_2xx']:>6} {r['per_second']:>10.1f} {rate / r['per_second']:>8.2f}", file=sys.stderr)
+print(json.dumps({"benchmark": "ingest", "backend": backend, "cpus": int(cpus), "levels": rows}, indent=1))
+PY

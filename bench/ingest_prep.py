@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Prepares the submission-ingest benchmark through the API of a server started with --demo:
+a published 40-item checklist, 100 locations, enough shoppers, and COUNT assignments accepted by
+them. Writes one line per job for bench/submit.lua: `<path>\t<token>\t<body>`, the body being a
+complete final submission with varied answers. Standard library only.
+
+    bench/ingest_prep.py BASE_URL CREDENTIALS_FILE COUNT OUT_FILE
+"""
+import concurrent.futures as futures
+import datetime as dt
+import http.client
+import json
+import math
+import random
+import sys
+import threading
+import urllib.parse
+import uuid
+
+base, credentials_file, count, out_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+url = urllib.parse.urlsplit(base)
+local = threading.local()
+random.seed(5)
+
+
+def call(method, path, token=None, body=None, headers=None, raw=None, expect=(200, 201)):
+    if not hasattr(local, "conn"):
+        local.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
+    h = dict(headers or {})
+    if token:
+        h["authorization"] = f"Bearer {token}"
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+        h["content-type"] = "application/json"
+    local.conn.request(method, path, body=data, headers=h)
+    resp = local.conn.getresponse()
+    payload = resp.read()
+    if resp.status not in expect:
+        raise SystemExit(f"{method} {path}: {resp.status} {payload[:500]!r}")
+    return resp, (json.loads(payload) if payload else None)
+
+
+def password_of(email):
+    for line in open(credentials_file):
+        parts = line.split()
+        if len(parts) >= 3 and parts[1] == email:
+            return parts[2]
+    raise SystemExit(f"no credentials for {email} in {credentials_file}")
+
+
+def login(email, password=None):
+    _, body = call("POST", "/v1/auth/login", body={"email": email, "password": password or password_of(email)})
+    return body["access_token"]
+
+
+admin = login("admin@demo-motors.example.com")
+manager = login("manager@demo-motors.example.com")
+
+# Lift the cooldown and raise the per-shopper cap so a few shoppers can hold every job.
+resp, _ = call("GET", "/v1/organization", admin)
+call("PATCH", "/v1/organization", admin, {"cooldown_days": 0, "max_active_assignments": 1000},
+     headers={"if-match": resp.getheader("etag")})
+
+# A 40-item checklist over 12 standards, every answer type, one critical item.
+dimensions = ["tangibles", "reliability", "responsiveness", "assurance", "empathy"]
+standards = [{"code": f"B{i:02}", "text": f"Bench standard {i}", "dimension": dimensions[i % 5],
+              "channels": ["in_person"], "target": 0.8 + (i % 3) * 0.05} for i in range(12)]
+kinds = (["yes_no"] * 16 + ["scale"] * 8 + ["number"] * 4 + ["choice"] * 6
+         + ["text"] * 3 + ["datetime"] * 3)
+items = []
+for i, kind in enumerate(kinds):
+    item = {"key": f"q{i:02}", "prompt": f"Question {i}?", "type": kind}
+    if kind in ("yes_no", "scale", "number", "choice"):
+        item["standard"] = f"B{i % 12:02}"
+    if kind == "scale":
+        item["options"] = {"min": 1, "max": 5}
+    elif kind == "number":
+        item["options"] = {"comparator": "lte", "target": 30, "unit": "seconds"}
+    elif kind == "choice":
+        item["options"] = {"choices": [{"value": "full", "label": "Full", "points": 2},
+                                       {"value": "some", "label": "Some", "points": 1},
+                                       {"value": "none", "label": "None", "points": 0}]}
+    elif kind in ("text", "datetime"):
+        item["required"] = False
+    if kind == "yes_no" and i % 4 == 1:
+        item["allow_na"] = True
+    if i == 0:
+        item["critical"] = True
+    items.append(item)
+document = {
+    "format": "shopgap.checklist/v1", "name": "Bench 40", "channel": "in_person",
+    "sections": [{"title": f"Section {s}", "weight": 1 + s % 2, "items": items[s * 10:(s + 1) * 10]}
+                 for s in range(4)],
+    "standards_book": {"format": "shopgap.standards_book/v1", "name": "Bench book",
+                       "principles": [], "protocols": [], "standards": standards},
+}
+_, version = call("POST", "/v1/checklists/import?publish=true", manager, document)
+
+csv = "code,name,region,segment,latitude,longitude,time_zone,channels\n" + "".join(
+    f"BN{i:03},Bench {i},R{i % 5},b2c,{52.3 + (i % 10) * 0.05:.4f},{13.1 + (i // 10) * 0.06:.4f},"
+    "Europe/Berlin,in_person\n" for i in range(100))
+call("POST", "/v1/locations/import", manager, raw=csv.encode(), headers={"content-type": "text/csv"})
+locations = {}
+cursor = None
+while True:
+    _, page = call("GET", "/v1/locations?limit=200&q=BN" + (f"&cursor={cursor}" if cursor else ""), manager)
+    for loc in page["items"]:
+        if loc["code"].startswith("BN"):
+            locations[loc["id"]] = (loc["latitude"], loc["longitude"])
+    cursor = page.get("next_cursor")
+    if not cursor:
+        break
+
+now = dt.datetime.now(dt.timezone.utc)
+remaining = math.ceil(count / len(locations))
+while remaining > 0:  # a wave holds at most 100 shops per location
+    per_location = min(remaining, 100)
+    call("POST", "/v1/waves", manager, {
+        "checklist_version_id": version["id"], "location_ids": list(locations),
+        "shops_per_location": per_location, "window_start": (now - dt.timedelta(days=1)).isoformat(),
+        "window_end": (now + dt.timedelta(days=30)).isoformat(), "fee_cents": 2500})
+    remaining -= per_location
+
+jobs = []
+cursor = None
+while len(jobs) < count:
+    _, page = call("GET", "/v1/assignments?status=open&limit=200" + (f"&cursor={cursor}" if cursor else ""), manager)
+    jobs.extend((a["id"], a["location_id"]) for a in page["items"] if a["location_id"] in locations)
+    cursor = page.get("next_cursor")
+    if not cursor:
+        break
+jobs = jobs[:count]
+if len(jobs) < count:
+    raise SystemExit(f"only {len(jobs)} open assignments")
+
+shoppers = []
+for n in range(math.ceil(count / 1000)):
+    email = f"bench-shopper{n}@demo-motors.example.com"
+    call("POST", "/v1/users", admin, {"email": email, "display_name": f"Bench {n}", "role": "shopper",
+                                      "password": "bench-password-123"})
+    shoppers.append(login(email, "bench-password-123"))
+
+
+def accept(job_and_token):
+    (assignment, _), token = job_and_token
+    call("POST", f"/v1/assignments/{assignment}/accept", token, {})
+
+
+pairs = [(job, shoppers[i // 1000]) for i, job in enumerate(jobs)]
+with futures.ThreadPoolExecutor(4) as pool:
+    list(pool.map(accept, pairs))
+
+
+def answer(item):
+    kind = item["type"]
+    if item.get("allow_na") and random.random() < 0.1:
+        return {"na": True, "comment": "No door at this branch."}
+    if kind == "yes_no":
+        return {"value": random.random() < 0.8}
+    if kind == "scale":
+        return {"value": random.randint(1, 5)}
+    if kind == "number":
+        return {"value": random.randint(5, 60)}
+    if kind == "choice":
+        return {"value": random.choice(["full", "full", "some", "none"])}
+    if kind == "text":
+        return {"value": "The advisor was friendly but busy with another customer."}
+    return {"value": (now - dt.timedelta(minutes=20)).isoformat()}
+
+
+with open(out_file, "w") as out:
+    for (assignment, location), token in pairs:
+        lat, lon = locations[location]
+        body = {
+            "assignment_id": assignment,
+            "answers": {item["key"]: answer(item) for item in items},
+            "visit_start": (now - dt.timedelta(minutes=40)).isoformat(),
+            "visit_end": (now - dt.timedelta(minutes=10)).isoformat(),
+            "sent_at": now.isoformat(),
+            "position": {"latitude": lat + 0.0002, "longitude": lon, "accuracy_m": 8},
+            "narrative": "Greeted after a short wait; the consultation was thorough.",
+            "device": "Pixel 8", "app_version": "1.4.2",
+        }
+        out.write(f"/v1/submissions/{uuid.uuid4()}/submit\t{token}\t{json.dumps(body)}\n")
+print(f"prepared {len(pairs)} accepted assignments for {len(shoppers)} shoppers", file=sys.stderr)
