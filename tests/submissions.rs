@@ -581,3 +581,112 @@ async fn the_review_queue_is_oldest_first_across_pages() {
     assert_eq!(seen, order);
     assert!(second["next_cursor"].is_null());
 }
+
+#[actix_web::test]
+async fn every_kind_of_invalid_answer_is_named_and_the_draft_kept() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let shop = &setup(&app, &org, 1).await[0];
+    let shopper = Some(org.shopper.access_token.as_str());
+    let path = format!("/v1/submissions/{}", uuid::Uuid::new_v4());
+    app.call(Method::PUT, &path, shopper, Some(content(&shop.assignment)))
+        .await
+        .expect(200);
+    let late = Utc::now() + Duration::days(3);
+    let cases: Vec<(Value, Vec<(&str, &str)>)> = vec![
+        // The wrong type, N/A where the item does not allow it, a value beside N/A.
+        (
+            json!({"greeted": {"value": "yes"}, "friendly": {"na": true}, "door": {"value": true, "na": true}}),
+            vec![
+                ("answers.greeted.value", "true or false"),
+                ("answers.friendly", "N/A"),
+                ("answers.door", ""),
+            ],
+        ),
+        // Out of range, a fraction on a scale, text on a scale, an item the checklist lacks.
+        (
+            json!({"greeted": {"value": true}, "friendly": {"value": 0}, "door": {"na": true}, "ghost": {"value": 1}}),
+            vec![("answers.ghost", ""), ("answers.friendly.value", "")],
+        ),
+        (
+            json!({"greeted": {"value": true}, "friendly": {"value": 2.5}, "door": {"na": true}}),
+            vec![("answers.friendly.value", "")],
+        ),
+        (
+            json!({"greeted": {"value": true}, "friendly": {"value": "4"}, "door": {"na": true}}),
+            vec![("answers.friendly.value", "")],
+        ),
+        // A required item left out.
+        (
+            json!({"friendly": {"value": 4}, "door": {"na": true}}),
+            vec![("answers.greeted", "")],
+        ),
+    ];
+    for (answers, expected) in cases {
+        let mut body = content(&shop.assignment);
+        body["answers"] = answers.clone();
+        let problem = app
+            .post(&format!("{path}/submit"), shopper, body)
+            .await
+            .expect_problem(422)
+            .body;
+        let errors = problem["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), expected.len(), "{answers}: {problem}");
+        for (error, (field, words)) in errors.iter().zip(expected) {
+            assert_eq!(error["field"], field, "{answers}: {problem}");
+            assert!(
+                error["message"].as_str().unwrap().contains(words),
+                "{answers}: {problem}"
+            );
+        }
+    }
+    // A visit outside the assignment's window, and one that ends before it starts.
+    let mut outside = content(&shop.assignment);
+    outside["visit_start"] = json!((Utc::now() - Duration::days(3)).to_rfc3339());
+    outside["visit_end"] = json!(late.to_rfc3339());
+    let problem = app
+        .post(&format!("{path}/submit"), shopper, outside)
+        .await
+        .expect_problem(422)
+        .body;
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["visit_start", "visit_end"]);
+    let mut backwards = content(&shop.assignment);
+    backwards["visit_start"] = json!((Utc::now() - Duration::minutes(5)).to_rfc3339());
+    backwards["visit_end"] = json!((Utc::now() - Duration::minutes(30)).to_rfc3339());
+    let problem = app
+        .post(&format!("{path}/submit"), shopper, backwards)
+        .await
+        .expect_problem(422)
+        .body;
+    assert_eq!(problem["errors"][0]["field"], "visit_end");
+    // The draft cannot move to another assignment, and an unknown one is named.
+    let mut moved = content(&shop.assignment);
+    moved["assignment_id"] = json!(uuid::Uuid::new_v4());
+    app.post(&format!("{path}/submit"), shopper, moved.clone())
+        .await
+        .expect_problem(409);
+    let problem = app
+        .post(
+            &format!("/v1/submissions/{}/submit", uuid::Uuid::new_v4()),
+            shopper,
+            moved,
+        )
+        .await
+        .expect_problem(422)
+        .body;
+    assert_eq!(problem["errors"][0]["field"], "assignment_id");
+
+    // None of that touched the draft.
+    let kept = app.get(&path, shopper).await.expect(200).body;
+    assert_eq!(kept["status"], "draft");
+    assert_eq!(
+        kept["content"]["answers"],
+        content(&shop.assignment)["answers"]
+    );
+}

@@ -120,9 +120,17 @@ fn value_problem(item: &crate::checklists::dto::Item, value: &Value) -> Option<S
     let o = &item.options;
     match item.item_type {
         ItemType::YesNo => (!value.is_boolean()).then(|| "must be true or false".into()),
+        // A scale is a rating in whole steps from its minimum (1, 2, … 5): the app offers those
+        // points, so 2.5 is a client fault, not an opinion.
         ItemType::Scale => match (value.as_f64(), o.min, o.max) {
-            (Some(v), Some(min), Some(max)) if (min..=max).contains(&v) => None,
-            (Some(_), Some(min), Some(max)) => Some(format!("must be between {min} and {max}")),
+            (Some(v), Some(min), Some(max))
+                if (min..=max).contains(&v) && (v - min).fract() == 0.0 =>
+            {
+                None
+            }
+            (Some(_), Some(min), Some(max)) => {
+                Some(format!("must be a whole step between {min} and {max}"))
+            }
             _ => Some("must be a number".into()),
         },
         ItemType::Number => match value.as_f64() {
@@ -408,6 +416,23 @@ mod tests {
                 "answers.photo",
             ]
         );
+    }
+
+    #[test]
+    fn scales_take_whole_steps_inside_their_bounds() {
+        for (value, ok) in [
+            (1.0, true),
+            (5.0, true),
+            (3.0, true),
+            (2.5, false),
+            (0.0, false),
+            (6.0, false),
+        ] {
+            let mut answers = good();
+            answers.insert("friendly".into(), answer(json!(value)));
+            let errors = validate_answers(&checklist(), &answers, &photo());
+            assert_eq!(errors.is_empty(), ok, "{value}: {errors:?}");
+        }
     }
 
     #[test]
