@@ -21,6 +21,7 @@ pub mod locations;
 pub mod openapi;
 pub mod ops;
 pub mod organizations;
+pub mod reports;
 pub mod scoring;
 pub mod shoppers;
 pub mod standards;

@@ -60,6 +60,15 @@ enum Command {
         /// The document file (`-` for standard input).
         file: std::path::PathBuf,
     },
+    /// Recompute the report roll-ups from the approved submissions (all organizations, or one).
+    /// Safe while the server runs: it is one transaction.
+    RebuildRollups {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Only this organization's.
+        #[arg(long, env = "SHOPGAP_ORG_ID")]
+        org_id: Option<String>,
+    },
     /// Print the OpenAPI document (YAML) that `openapi.yaml` holds.
     Openapi,
     /// Probe `/healthz` of a running server (for container health checks; needs no curl).
@@ -153,6 +162,16 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Migrate(db) => open_database(&db).map(|_| ()),
+        Command::RebuildRollups { db, org_id } => {
+            let pool = open_database(&db)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let visits = shopgap::db::write_transaction(&mut conn, |conn| {
+                shopgap::reports::rollups::rebuild(conn, org_id.as_deref())
+            })
+            .map_err(|e| e.to_problem().detail)?;
+            println!("roll-ups rebuilt from {visits} approved visits");
+            Ok(())
+        }
         Command::Admin(AdminCommand::CreateOrg {
             db,
             name,

@@ -41,6 +41,7 @@ use crate::error::{FieldError, Problem};
         (name = "shoppers", description = "Shopper profiles and the locations where they are known"),
         (name = "assignments", description = "Mystery shops: planning, the job board, the lifecycle"),
         (name = "submissions", description = "Shoppers' filled checklists: drafts, submission, scores, flags, review"),
+        (name = "reports", description = "Delivery gaps against the standards, from roll-ups of approved visits"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

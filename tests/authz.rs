@@ -682,6 +682,14 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: Method::GET,
+            pattern: "/v1/reports/gaps",
+            path: |_| "/v1/reports/gaps?group_by=standard,location".into(),
+            body: no_body,
+            // The narrow key holds exactly `reports:read`; a foreign caller gets its own report.
+            expect: [200, 200, 403, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::GET,
             pattern: "/v1/attachments/{id}",
             path: |t| format!("/v1/attachments/{}", t.attachment_id),
             body: no_body,

@@ -245,3 +245,18 @@ async fn import_reads_exported_documents() {
         .body;
     assert_eq!(books["items"].as_array().unwrap().len(), 2);
 }
+
+#[actix_web::test]
+async fn rebuild_rollups_runs_against_the_database() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let out = shopgap(&app, &["rebuild-rollups", "--org-id", &org.id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rebuilt from 0 approved visits"));
+    let all = shopgap(&app, &["rebuild-rollups"]);
+    assert!(all.status.success());
+}

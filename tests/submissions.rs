@@ -220,17 +220,40 @@ async fn a_shop_is_drafted_submitted_once_scored_and_approved() {
         .await
         .body;
     assert_eq!(assignment["status"], "approved");
-    // Approved work is final.
-    let again = app
+    // Approved work is not reviewed again: approving or returning it is 409.
+    for action in ["approve", "return"] {
+        let again = app
+            .send(
+                app.client
+                    .post(format!("{}{path}/{action}", app.base))
+                    .bearer_auth(manager)
+                    .header("If-Match", format!("\"{}\"", approved["version"]))
+                    .json(&json!({"comment": "x"})),
+            )
+            .await;
+        assert_eq!(again.expect_problem(409).body["current_state"], "approved");
+    }
+    // It can still be rejected when fraud comes to light, with a reason; the assignment follows.
+    let rejected = app
         .send(
             app.client
                 .post(format!("{}{path}/reject", app.base))
                 .bearer_auth(manager)
                 .header("If-Match", format!("\"{}\"", approved["version"]))
-                .json(&json!({"comment": "x"})),
+                .json(&json!({"comment": "the receipt is from another branch"})),
         )
-        .await;
-    assert_eq!(again.expect_problem(409).body["current_state"], "approved");
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(rejected["status"], "rejected");
+    let assignment = app
+        .get(
+            &format!("/v1/assignments/{}", shop.assignment),
+            Some(manager),
+        )
+        .await
+        .body;
+    assert_eq!(assignment["status"], "rejected");
 }
 
 #[actix_web::test]

@@ -154,7 +154,8 @@ pub fn transition(from: Status, action: Action) -> Result<Status, IllegalTransit
         (S::Accepted | S::Returned, A::Submit) => S::Submitted,
         (S::Submitted, A::Approve) => S::Approved,
         (S::Submitted, A::Return) => S::Returned,
-        (S::Submitted, A::Reject) => S::Rejected,
+        // An approved shop can still be rejected (fraud found later); it leaves the reports.
+        (S::Submitted | S::Approved, A::Reject) => S::Rejected,
         _ => return Err(IllegalTransition { from, action }),
     };
     Ok(to)
@@ -286,6 +287,7 @@ mod tests {
             (S::Submitted, A::Approve, S::Approved),
             (S::Submitted, A::Return, S::Returned),
             (S::Submitted, A::Reject, S::Rejected),
+            (S::Approved, A::Reject, S::Rejected),
         ];
         for (from, action, to) in legal {
             assert_eq!(transition(from, action), Ok(to), "{from} {action:?}");
@@ -308,10 +310,17 @@ mod tests {
 
     #[test]
     fn final_states_go_nowhere() {
-        for from in [Status::Approved, Status::Rejected, Status::Cancelled] {
+        for from in [Status::Rejected, Status::Cancelled] {
             for action in ACTIONS {
                 assert!(transition(from, action).is_err());
             }
+        }
+        // Approved is final but for a late rejection.
+        for action in ACTIONS {
+            assert_eq!(
+                transition(Status::Approved, action).is_ok(),
+                action == Action::Reject
+            );
         }
     }
 

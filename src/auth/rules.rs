@@ -96,6 +96,8 @@ pub enum Permission {
     AssignmentsWrite,
     SubmissionsRead,
     SubmissionsReview,
+    /// Gap reports, scorecards, trends (never shoppers).
+    ReportsRead,
 }
 
 impl Permission {
@@ -105,7 +107,7 @@ impl Permission {
         match self {
             OrganizationRead | UsersRead | StandardsRead | StandardsWrite | LocationsRead
             | LocationsWrite | ShoppersManage | AssignmentsRead | AssignmentsWrite
-            | SubmissionsRead | SubmissionsReview => {
+            | SubmissionsRead | SubmissionsReview | ReportsRead => {
                 matches!(role, Role::Admin | Role::Manager)
             }
             OrganizationWrite | UsersWrite | ApiKeysManage => role == Role::Admin,
@@ -125,6 +127,7 @@ impl Permission {
             AssignmentsRead => Some(Scope::AssignmentsRead),
             AssignmentsWrite => Some(Scope::AssignmentsWrite),
             SubmissionsRead => Some(Scope::SubmissionsRead),
+            ReportsRead => Some(Scope::ReportsRead),
             OrganizationWrite | UsersWrite | ApiKeysManage | ShoppersManage | SubmissionsReview => {
                 None
             }

@@ -298,8 +298,25 @@ diesel::joinable!(checklist_versions -> checklists (checklist_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
+diesel::table! {
+    rollups (organization_id, subject, grain, period_start, subject_key, location_id, channel, checklist_id) {
+        organization_id -> Text,
+        subject -> Text,
+        grain -> Text,
+        period_start -> Date,
+        subject_key -> Text,
+        location_id -> Text,
+        channel -> Text,
+        checklist_id -> Text,
+        n -> BigInt,
+        sum_units -> BigInt,
+        critical_failures -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
+    rollups,
     users,
     refresh_tokens,
     login_throttle,

@@ -273,7 +273,8 @@ pub async fn return_for_correction(
     .await
 }
 
-/// Rejects a shop as invalid, with a reason (`comment`). `If-Match` is required.
+/// Rejects a shop as invalid, with a reason (`comment`): a submitted one, or an approved one
+/// when fraud comes to light later (it then leaves the reports). `If-Match` is required.
 #[utoipa::path(
     tag = "submissions",
     security(("bearer" = [])),

@@ -29,6 +29,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::locations::repo as locations;
 use crate::locations::rules::distance_m;
 use crate::organizations::repo as organizations;
+use crate::reports::rollups;
 use crate::scoring::rules::{score_visit, VisitScore};
 use crate::standards::dto::BookContent;
 use crate::standards::repo as books;
@@ -382,6 +383,10 @@ pub fn edit(
         },
     )?;
     let scores = score_visit(checklist, book, &to_scoring(&answers));
+    let approved = status_of(&current)? == SubmissionStatus::Approved;
+    if approved {
+        rollups::apply(conn, &current, -1)?;
+    }
     let mut row = current;
     row.scores = Some(serde_json::to_string(&scores).map_err(ApiError::internal)?);
     row.raw_score = scores.raw_score;
@@ -390,6 +395,9 @@ pub fn edit(
     row.version += 1;
     row.updated_at = now;
     repo::save(conn, &row, true)?;
+    if approved {
+        rollups::apply(conn, &row, 1)?;
+    }
     Ok(row)
 }
 
@@ -416,10 +424,13 @@ pub fn review(
             current.version
         )));
     }
-    if status_of(&current)? != SubmissionStatus::Submitted {
+    let was = status_of(&current)?;
+    let late_rejection =
+        was == SubmissionStatus::Approved && decision == SubmissionStatus::Rejected;
+    if was != SubmissionStatus::Submitted && !late_rejection {
         return Err(ApiError::Conflict {
             detail: format!(
-                "only a submitted submission can be reviewed; this one is {}",
+                "only a submitted submission can be reviewed (an approved one only rejected); this one is {}",
                 current.status
             ),
             current_state: Some(current.status.clone()),
@@ -454,6 +465,11 @@ pub fn review(
     row.reviewed_at = Some(now);
     row.reviewed_by = reviewer.map(str::to_string);
     repo::save(conn, &row, true)?;
+    match decision {
+        SubmissionStatus::Approved => rollups::apply(conn, &row, 1)?,
+        _ if late_rejection => rollups::apply(conn, &current, -1)?,
+        _ => {}
+    }
     let assignment = assignments::find(conn, org, &row.assignment_id)?;
     assignment_flow::record_submission_step(conn, &assignment, action, reviewer, reason, now)?;
     Ok(row)

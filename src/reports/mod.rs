@@ -1,0 +1,22 @@
+//! Gap reports: what staff delivered against the written standards, over approved visits.
+//!
+//! Reports never scan submissions. Approving a visit adds its per-standard, per-dimension and
+//! visit-score values to `rollups` (per location, channel, checklist and day / ISO week /
+//! month, in the location's time zone) in the same transaction; editing an approved visit takes
+//! the old values away and adds the new ones; rejecting an approved visit (fraud found later)
+//! takes them away. `shopgap rebuild-rollups` recomputes the table from the submissions.
+//!
+//! Decisions: a standard is identified by its code within the organization, and its target is
+//! the one in the most recently published standards-book version that defines the code; region
+//! and segment are the location's current ones (a location that moves region moves its history
+//! with it).
+
+pub mod dto;
+pub mod handlers;
+pub mod rollups;
+pub mod rules;
+pub mod service;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::gap_report);
+}

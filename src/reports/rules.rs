@@ -1,0 +1,314 @@
+//! The arithmetic of the reports, free of HTTP and SQL: which roll-up cells a visit adds to, how
+//! a date range is covered by whole months (or weeks) and edge days, and the Wilson interval.
+
+use chrono::{Datelike, Days, NaiveDate};
+
+use crate::scoring::rules::VisitScore;
+
+/// Fixed-point units per 1.0: sums of integers are exact in any order, so removing a visit
+/// leaves exactly what was there before it, and a rebuild agrees with the running totals.
+pub const UNITS: f64 = 1e9;
+
+pub fn to_units(fraction: f64) -> i64 {
+    (fraction * UNITS).round() as i64
+}
+
+pub fn from_units(units: i64) -> f64 {
+    units as f64 / UNITS
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Grain {
+    Day,
+    Week,
+    Month,
+}
+
+impl Grain {
+    pub const ALL: [Grain; 3] = [Grain::Day, Grain::Week, Grain::Month];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grain::Day => "day",
+            Grain::Week => "week",
+            Grain::Month => "month",
+        }
+    }
+
+    /// The first day of the period of this grain that holds `day` (weeks are ISO weeks).
+    pub fn start_of(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Grain::Day => day,
+            Grain::Week => day - Days::new(day.weekday().num_days_from_monday().into()),
+            Grain::Month => day.with_day(1).expect("day 1 exists"),
+        }
+    }
+
+    /// The last day of the period that starts on `start`.
+    pub fn end_of(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Grain::Day => start,
+            Grain::Week => start + Days::new(6),
+            Grain::Month => {
+                let next = if start.month() == 12 {
+                    NaiveDate::from_ymd_opt(start.year() + 1, 1, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(start.year(), start.month() + 1, 1)
+                };
+                next.expect("a next month exists")
+                    .pred_opt()
+                    .expect("a day before")
+            }
+        }
+    }
+}
+
+/// What a roll-up row counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    Standard,
+    Dimension,
+    Visit,
+    VisitBucket,
+}
+
+impl Subject {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subject::Standard => "standard",
+            Subject::Dimension => "dimension",
+            Subject::Visit => "visit",
+            Subject::VisitBucket => "visit_bucket",
+        }
+    }
+}
+
+/// One visit's share of one roll-up cell (before the location, channel and checklist keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contribution {
+    pub subject: Subject,
+    pub subject_key: String,
+    pub grain: Grain,
+    pub period_start: NaiveDate,
+    pub n: i64,
+    pub sum_units: i64,
+    pub critical_failures: i64,
+}
+
+/// The cells a visit adds to (`sign` 1) or takes from (`sign` -1): every standard and dimension
+/// it observed, its visit score and the tenth that score falls in, for the day, ISO week and
+/// month of its local date.
+pub fn contributions(score: &VisitScore, local_day: NaiveDate, sign: i64) -> Vec<Contribution> {
+    let mut cells: Vec<(Subject, String, i64, i64)> = Vec::new();
+    for (code, c) in &score.standards {
+        cells.push((Subject::Standard, code.clone(), to_units(c.value), 0));
+    }
+    for (dimension, c) in &score.dimensions {
+        let key = serde_json::to_value(dimension)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        cells.push((Subject::Dimension, key, to_units(c.value), 0));
+    }
+    if let Some(visit) = score.visit_score {
+        let critical = i64::from(score.critical_failure);
+        cells.push((
+            Subject::Visit,
+            String::new(),
+            to_units(visit / 100.0),
+            critical,
+        ));
+        cells.push((Subject::VisitBucket, bucket(visit).to_string(), 0, 0));
+    }
+    let mut out = Vec::with_capacity(cells.len() * Grain::ALL.len());
+    for grain in Grain::ALL {
+        for (subject, key, units, critical) in &cells {
+            out.push(Contribution {
+                subject: *subject,
+                subject_key: key.clone(),
+                grain,
+                period_start: grain.start_of(local_day),
+                n: sign,
+                sum_units: sign * units,
+                critical_failures: sign * critical,
+            });
+        }
+    }
+    out
+}
+
+/// The tenth of 0..100 a visit score falls in: 0 for [0, 10), …, 9 for [90, 100].
+pub fn bucket(visit_score: f64) -> u8 {
+    ((visit_score / 10.0).floor().clamp(0.0, 9.0)) as u8
+}
+
+/// A date range as roll-up periods: whole `grain` periods inside it, and single days at its
+/// edges. Summing those rows gives exactly the range.
+pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<(Grain, NaiveDate)> {
+    let mut out = Vec::new();
+    let mut day = from;
+    while day <= to {
+        let start = grain.start_of(day);
+        let end = grain.end_of(start);
+        if grain != Grain::Day && start == day && end <= to {
+            out.push((grain, start));
+            day = end + Days::new(1);
+        } else {
+            out.push((Grain::Day, day));
+            day = day + Days::new(1);
+        }
+    }
+    out
+}
+
+/// The 95 % Wilson score interval for a proportion `p` observed over `n` visits.
+pub fn wilson(p: f64, n: i64) -> (f64, f64) {
+    if n <= 0 {
+        return (0.0, 1.0);
+    }
+    const Z: f64 = 1.96;
+    let n = n as f64;
+    let z2 = Z * Z;
+    let denominator = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denominator;
+    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::scoring::rules::Compliance;
+    use crate::standards::dto::Dimension;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn periods_start_on_mondays_and_firsts() {
+        // 2026-11-25 is a Wednesday.
+        assert_eq!(Grain::Week.start_of(d(2026, 11, 25)), d(2026, 11, 23));
+        assert_eq!(Grain::Week.start_of(d(2026, 11, 23)), d(2026, 11, 23));
+        assert_eq!(Grain::Week.start_of(d(2027, 1, 1)), d(2026, 12, 28));
+        assert_eq!(Grain::Month.start_of(d(2026, 11, 25)), d(2026, 11, 1));
+        assert_eq!(Grain::Month.end_of(d(2026, 12, 1)), d(2026, 12, 31));
+        assert_eq!(Grain::Month.end_of(d(2028, 2, 1)), d(2028, 2, 29));
+    }
+
+    #[test]
+    fn a_range_is_covered_by_whole_periods_and_edge_days() {
+        let covered = cover(d(2026, 10, 30), d(2026, 12, 2), Grain::Month);
+        assert_eq!(
+            covered,
+            vec![
+                (Grain::Day, d(2026, 10, 30)),
+                (Grain::Day, d(2026, 10, 31)),
+                (Grain::Month, d(2026, 11, 1)),
+                (Grain::Day, d(2026, 12, 1)),
+                (Grain::Day, d(2026, 12, 2)),
+            ]
+        );
+        let weeks = cover(d(2026, 11, 22), d(2026, 12, 7), Grain::Week);
+        assert_eq!(
+            weeks,
+            vec![
+                (Grain::Day, d(2026, 11, 22)),
+                (Grain::Week, d(2026, 11, 23)),
+                (Grain::Week, d(2026, 11, 30)),
+                (Grain::Day, d(2026, 12, 7)),
+            ]
+        );
+        assert!(cover(d(2026, 1, 2), d(2026, 1, 1), Grain::Month).is_empty());
+    }
+
+    #[test]
+    fn every_day_of_a_range_is_covered_exactly_once() {
+        let (from, to) = (d(2025, 12, 17), d(2027, 3, 4));
+        for grain in Grain::ALL {
+            let mut days = Vec::new();
+            for (g, start) in cover(from, to, grain) {
+                let mut day = start;
+                while day <= g.end_of(start) {
+                    days.push(day);
+                    day = day + Days::new(1);
+                }
+            }
+            let expected: Vec<NaiveDate> = from.iter_days().take_while(|x| *x <= to).collect();
+            assert_eq!(days, expected, "{grain:?}");
+        }
+    }
+
+    #[test]
+    fn wilson_matches_worked_values() {
+        // p = 0.5, n = 10: centre 0.5, half-width 1.96·sqrt(0.025 + 0.009604)/1.38416 = 0.2634.
+        let (lo, hi) = wilson(0.5, 10);
+        assert!(
+            (lo - 0.2366).abs() < 1e-4 && (hi - 0.7634).abs() < 1e-4,
+            "{lo} {hi}"
+        );
+        // p = 1, n = 5: the upper bound is 1, the lower 5/(5 + 3.8416) = 0.5655.
+        let (lo, hi) = wilson(1.0, 5);
+        assert!((lo - 0.5655).abs() < 1e-4 && hi == 1.0, "{lo} {hi}");
+        assert_eq!(wilson(0.3, 0), (0.0, 1.0));
+    }
+
+    #[test]
+    fn a_visit_adds_to_every_cell_it_observed_and_removing_it_cancels() {
+        let score = VisitScore {
+            raw_score: Some(80.0),
+            visit_score: Some(0.0),
+            critical_failure: true,
+            sections: vec![],
+            standards: BTreeMap::from([(
+                "GRT-01".to_string(),
+                Compliance {
+                    value: 0.75,
+                    weight: 4.0,
+                    items: 2,
+                },
+            )]),
+            dimensions: BTreeMap::from([(
+                Dimension::Empathy,
+                Compliance {
+                    value: 0.75,
+                    weight: 4.0,
+                    items: 2,
+                },
+            )]),
+        };
+        let day = d(2026, 11, 25);
+        let added = contributions(&score, day, 1);
+        assert_eq!(added.len(), 4 * 3);
+        let standard = added
+            .iter()
+            .find(|c| c.subject == Subject::Standard && c.grain == Grain::Week)
+            .unwrap();
+        assert_eq!(standard.period_start, d(2026, 11, 23));
+        assert_eq!(standard.sum_units, 750_000_000);
+        let visit = added
+            .iter()
+            .find(|c| c.subject == Subject::Visit && c.grain == Grain::Month)
+            .unwrap();
+        assert_eq!(
+            (visit.n, visit.sum_units, visit.critical_failures),
+            (1, 0, 1)
+        );
+        let removed = contributions(&score, day, -1);
+        for (a, r) in added.iter().zip(&removed) {
+            assert_eq!(
+                (
+                    a.n + r.n,
+                    a.sum_units + r.sum_units,
+                    a.critical_failures + r.critical_failures
+                ),
+                (0, 0, 0)
+            );
+        }
+        assert_eq!(bucket(100.0), 9);
+        assert_eq!(bucket(0.0), 0);
+        assert_eq!(bucket(59.99), 5);
+    }
+}
