@@ -64,6 +64,7 @@ struct Targets {
     draft_submission: String,
     /// A PDF attached to that draft.
     attachment_id: String,
+    self_assessment_id: String,
     n: usize,
 }
 
@@ -690,6 +691,70 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: Method::GET,
+            pattern: "/v1/reports/scorecard",
+            path: |t| format!("/v1/reports/scorecard?location_id={}", t.location_id),
+            body: no_body,
+            // Another organization's location is not found.
+            expect: [200, 200, 403, 200, 200, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/reports/trend",
+            path: |_| "/v1/reports/trend?grain=week".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/reports/ranking",
+            path: |_| "/v1/reports/ranking".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/reports/self-assessment",
+            path: |_| "/v1/reports/self-assessment".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/self-assessments",
+            path: |_| "/v1/self-assessments".into(),
+            // A period of its own per call, so every permitted caller records a new belief.
+            body: |t| {
+                Some(
+                    json!({"standard": "S1", "believed": 0.8, "period_from": "2025-01-01",
+                    "period_to": (chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap() + chrono::Days::new(t.n as u64)).to_string()}),
+                )
+            },
+            // People only: keys never record beliefs.
+            expect: [201, 201, 403, 403, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/self-assessments",
+            path: |_| "/v1/self-assessments".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::DELETE,
+            pattern: "/v1/self-assessments/{id}",
+            path: |t| format!("/v1/self-assessments/{}", t.self_assessment_id),
+            body: no_body,
+            expect: [204, 204, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/exports/submissions",
+            path: |_| "/v1/exports/submissions".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::GET,
             pattern: "/v1/attachments/{id}",
             path: |t| format!("/v1/attachments/{}", t.attachment_id),
             body: no_body,
@@ -827,7 +892,20 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
     )
     .await
     .expect(201);
+    let self_assessment_id = app
+        .post(
+            "/v1/self-assessments",
+            Some(&org.admin.access_token),
+            json!({"standard": "S1", "believed": 0.9, "period_from": "2026-01-01", "period_to": (chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap() + chrono::Days::new(n as u64)).to_string()}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     Targets {
+        self_assessment_id,
         draft_submission,
         attachment_id,
         submitted_id,

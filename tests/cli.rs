@@ -258,5 +258,9 @@ async fn rebuild_rollups_runs_against_the_database() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("rebuilt from 0 approved visits"));
     let all = shopgap(&app, &["rebuild-rollups"]);
-    assert!(all.status.success());
+    assert!(
+        all.status.success(),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use chrono::{Duration, Utc};
+use chrono::{Datelike, Duration, Utc};
 use common::{Org, TestApp};
 use serde_json::{json, Value};
 
@@ -29,8 +29,18 @@ struct Visit {
     submission: String,
 }
 
-/// Submits and approves one visit per answer set, all at one location.
+/// Submits and approves one visit per answer set, all at one location (`L1` in region East).
 async fn approved_visits(app: &TestApp, org: &Org, answers: &[Value]) -> Vec<Visit> {
+    approved_visits_at(app, org, ("L1", "East"), answers).await
+}
+
+/// The same at a location with the given code and region.
+async fn approved_visits_at(
+    app: &TestApp,
+    org: &Org,
+    (code, region): (&str, &str),
+    answers: &[Value],
+) -> Vec<Visit> {
     let manager = Some(org.manager.access_token.as_str());
     let shopper = Some(org.shopper.access_token.as_str());
     let version = app
@@ -40,7 +50,7 @@ async fn approved_visits(app: &TestApp, org: &Org, answers: &[Value]) -> Vec<Vis
         .body["id"]
         .clone();
     let location = app
-        .post("/v1/locations", manager, json!({"code": "L1", "name": "Branch", "region": "East", "segment": "b2c", "latitude": 52.52, "longitude": 13.40, "time_zone": "Europe/Berlin", "channels": ["in_person"]}))
+        .post("/v1/locations", manager, json!({"code": code, "name": format!("Branch {code}"), "region": region, "segment": "b2c", "latitude": 52.52, "longitude": 13.40, "time_zone": "Europe/Berlin", "channels": ["in_person"]}))
         .await
         .body["id"].clone();
     let org_etag = app
@@ -101,6 +111,13 @@ async fn approved_visits(app: &TestApp, org: &Org, answers: &[Value]) -> Vec<Vis
         out.push(Visit { submission: id });
     }
     out
+}
+
+/// The local date (Berlin) of the visits made here: they start 40 minutes ago.
+fn visit_day() -> chrono::NaiveDate {
+    (Utc::now() - Duration::minutes(40))
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .date_naive()
 }
 
 fn close(actual: &Value, expected: f64) {
@@ -196,10 +213,7 @@ async fn the_gap_report_matches_figures_worked_by_hand_and_follows_edits_and_rej
     close(&empathy["delivered"], 0.791_666_7);
     close(&empathy["target"], 0.9);
     // By standard and month: the visits' local month in Berlin.
-    let month = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Berlin)
-        .format("%Y-%m")
-        .to_string();
+    let month = visit_day().format("%Y-%m").to_string();
     let by_month = app
         .get(
             "/v1/reports/gaps?group_by=standard,month&standard=S1",
@@ -342,6 +356,42 @@ async fn the_gap_report_matches_figures_worked_by_hand_and_follows_edits_and_rej
         .filter(|r| r.subject == "visit")
         .all(|r| r.critical_failures == 0 && r.n == 2));
 
+    // The analysts' export: the two approved visits, one line per answer, edits applied.
+    let export = app
+        .client
+        .get(format!("{}/v1/exports/submissions", app.base))
+        .bearer_auth(&org.manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(export.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = export.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("submission_id,assignment_id,location_code"));
+    assert_eq!(lines.len(), 1 + 2 * 3, "{text}");
+    let edited: Vec<&&str> = lines.iter().filter(|l| l.ends_with(",true")).collect();
+    assert_eq!(edited.len(), 1, "{text}");
+    assert!(
+        edited[0].contains(&format!("{v2},")) && edited[0].contains(",greeted,true,false,,true")
+    );
+    let none = app
+        .client
+        .get(format!(
+            "{}/v1/exports/submissions?from=2020-01-01&to=2020-01-31",
+            app.base
+        ))
+        .bearer_auth(&org.manager.access_token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(none.lines().count(), 1);
+
     // Shoppers see no report; another tenant sees its own, empty one.
     app.get("/v1/reports/gaps", Some(&org.shopper.access_token))
         .await
@@ -353,4 +403,303 @@ async fn the_gap_report_matches_figures_worked_by_hand_and_follows_edits_and_rej
         .expect(200)
         .body;
     assert!(theirs["rows"].as_array().unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn scorecard_ranking_and_trend_match_figures_worked_by_hand() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let manager = Some(org.manager.access_token.as_str());
+    // L1 (East): visit scores 100 and (0 + 1.5 + 1)/5 = 50; S1 1 and 0.375.
+    let good =
+        json!({"greeted": {"value": true}, "friendly": {"value": 5}, "clean": {"value": true}});
+    let so_so =
+        json!({"greeted": {"value": false}, "friendly": {"value": 3}, "clean": {"value": true}});
+    approved_visits_at(&app, &org, ("L1", "East"), &[good, so_so]).await;
+    // L2 (East): raw (1 + 0)/2 = 50, but the critical item failed: visit score 0.
+    let critical =
+        json!({"greeted": {"value": true}, "friendly": {"na": true}, "clean": {"value": false}});
+    approved_visits_at(&app, &org, ("L2", "East"), &[critical]).await;
+    // L3 (West): (1 + 3·0.75 + 1)/5 = 85.
+    let fine =
+        json!({"greeted": {"value": true}, "friendly": {"value": 4}, "clean": {"value": true}});
+    approved_visits_at(&app, &org, ("L3", "West"), &[fine]).await;
+    let locations = app.get("/v1/locations?q=L", manager).await.expect(200).body;
+    let id_of = |code: &str| {
+        locations["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["code"] == code)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    let card = app
+        .get(
+            &format!("/v1/reports/scorecard?location_id={}", id_of("L1")),
+            manager,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(card["location"]["code"], "L1");
+    assert_eq!(card["visit_score"]["n"], 2);
+    close(&card["visit_score"]["mean"], 75.0);
+    // Wilson, p = 0.75, n = 2: centre 1.7104/2.9208 = 0.585593, half-width
+    // 1.96·sqrt(0.09375 + 0.2401)/2.9208 = 0.387731; on the 0–100 scale.
+    close(&card["visit_score"]["ci_low"], 19.7862);
+    close(&card["visit_score"]["ci_high"], 97.3324);
+    assert_eq!(card["critical_failures"], 0);
+    assert_eq!(card["distribution"], json!([0, 0, 0, 0, 0, 1, 0, 0, 0, 1]));
+    assert_eq!(card["region_visit_score"]["n"], 3);
+    close(&card["region_visit_score"]["mean"], 50.0);
+    assert_eq!(card["organization_visit_score"]["n"], 4);
+    close(&card["organization_visit_score"]["mean"], 58.75);
+    assert_eq!(card["standards"][0]["standard"], "S1");
+    close(&card["standards"][0]["delivered"], 0.6875);
+    close(&card["standards"][0]["gap"], 0.2125);
+    let l2 = app
+        .get(
+            &format!("/v1/reports/scorecard?location_id={}", id_of("L2")),
+            manager,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(l2["critical_failures"], 1);
+    assert_eq!(l2["distribution"][0], 1);
+    app.get(
+        &format!("/v1/reports/scorecard?location_id={}", uuid::Uuid::new_v4()),
+        manager,
+    )
+    .await
+    .expect_problem(404);
+
+    // Ranking by visit score, best first; by a standard, ties by code.
+    let ranking = app
+        .get("/v1/reports/ranking", manager)
+        .await
+        .expect(200)
+        .body;
+    let codes: Vec<&str> = ranking["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["location_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["L3", "L1", "L2"]);
+    assert_eq!(ranking["by"], "visit_score");
+    close(&ranking["rows"][0]["value"], 85.0);
+    assert_eq!(ranking["rows"][2]["rank"], 3);
+    let east = app
+        .get("/v1/reports/ranking?region=East", manager)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(east["rows"].as_array().unwrap().len(), 2);
+    let by_s2 = app
+        .get("/v1/reports/ranking?standard=S2", manager)
+        .await
+        .expect(200)
+        .body;
+    let codes: Vec<&str> = by_s2["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["location_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["L1", "L3", "L2"]);
+    close(&by_s2["rows"][2]["gap"], 0.8);
+    close(&by_s2["target"], 0.8);
+    for (path, header, lines) in [
+        (
+            "/v1/reports/ranking?format=csv",
+            "rank,location_id,location_code",
+            4,
+        ),
+        (
+            "/v1/reports/trend?format=csv",
+            "period,n,delivered,gap,change",
+            13,
+        ),
+        ("/v1/reports/self-assessment?format=csv", "", 0),
+    ] {
+        let text = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&org.manager.access_token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(text.starts_with(header), "{path}: {text}");
+        assert_eq!(text.lines().count(), lines, "{path}: {text}");
+    }
+
+    // Trend: twelve months of the visit score, only the visits' month filled.
+    let to = visit_day();
+    let trend = app
+        .get(&format!("/v1/reports/trend?to={to}"), manager)
+        .await
+        .expect(200)
+        .body;
+    let points = trend["points"].as_array().unwrap();
+    assert_eq!(points.len(), 12);
+    assert_eq!(points[11]["period"], to.format("%Y-%m").to_string());
+    assert_eq!(points[11]["n"], 4);
+    close(&points[11]["delivered"], 58.75);
+    assert!(points[10]["delivered"].is_null() && points[11]["change"].is_null());
+    // By ISO week for one standard at one location, with its gap.
+    let weekly = app
+        .get(
+            &format!(
+                "/v1/reports/trend?standard=S1&location_id={}&grain=week&from={}&to={to}",
+                id_of("L1"),
+                to - Duration::days(14)
+            ),
+            manager,
+        )
+        .await
+        .expect(200)
+        .body;
+    let last = weekly["points"].as_array().unwrap().last().unwrap().clone();
+    let week = to.iso_week();
+    assert_eq!(
+        last["period"],
+        format!("{}-W{:02}", week.year(), week.week())
+    );
+    close(&last["delivered"], 0.6875);
+    close(&last["gap"], 0.2125);
+    close(&weekly["target"], 0.9);
+    for bad in [
+        "grain=day",
+        "standard=S1&dimension=empathy",
+        "from=2026-05-01&to=2026-01-01",
+    ] {
+        app.get(&format!("/v1/reports/trend?{bad}"), manager)
+            .await
+            .expect_problem(422);
+    }
+    app.get("/v1/reports/trend", Some(&org.shopper.access_token))
+        .await
+        .expect_problem(403);
+}
+
+#[actix_web::test]
+async fn self_assessments_sit_beside_delivery_with_the_organization_wide_figure() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let manager = Some(org.manager.access_token.as_str());
+    approved_visits(&app, &org, &[
+        json!({"greeted": {"value": true}, "friendly": {"value": 5}, "clean": {"value": true}}),
+        json!({"greeted": {"value": false}, "friendly": {"value": 3}, "clean": {"value": true}}),
+        json!({"greeted": {"value": true}, "friendly": {"na": true}, "clean": {"value": false}}),
+    ])
+    .await;
+    let location = app.get("/v1/locations", manager).await.body["items"][0]["id"].clone();
+    let day = visit_day();
+    let period =
+        json!({"period_from": day - Duration::days(10), "period_to": day + Duration::days(10)});
+    let belief = |extra: Value| {
+        let mut body = period.clone();
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    // The organization believes it greets warmly 95 % of the time; then thinks better of it.
+    let first = app
+        .post(
+            "/v1/self-assessments",
+            manager,
+            belief(json!({"standard": "S1", "believed": 0.95})),
+        )
+        .await
+        .expect(201)
+        .body;
+    let replaced = app
+        .post(
+            "/v1/self-assessments",
+            manager,
+            belief(json!({"standard": "S1", "believed": 0.97, "note": "after training"})),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(replaced["id"], first["id"]);
+    assert!(replaced["location_id"].is_null());
+    app.post(
+        "/v1/self-assessments",
+        manager,
+        belief(json!({"standard": "S2", "believed": 0.9, "location_id": location})),
+    )
+    .await
+    .expect(201);
+    // Doubtful input is named.
+    for bad in [
+        belief(json!({"standard": "S1", "believed": 1.5})),
+        json!({"standard": "S1", "believed": 0.5, "period_from": day, "period_to": day - Duration::days(1)}),
+        belief(json!({"standard": "S1", "believed": 0.5, "location_id": uuid::Uuid::new_v4()})),
+    ] {
+        app.post("/v1/self-assessments", manager, bad)
+            .await
+            .expect_problem(422);
+    }
+
+    let report = app
+        .get("/v1/reports/self-assessment", manager)
+        .await
+        .expect(200)
+        .body;
+    let s1 = row(&report, "standard", "S1");
+    // Delivered (1 + 0.375 + 1)/3 = 0.791667: believed − delivered = 0.178333, target − delivered
+    // = 0.108333.
+    assert_eq!(s1["n"], 3);
+    close(&s1["delivered"], 0.791_666_7);
+    close(&s1["self_gap"], 0.97 - 0.791_666_7);
+    close(&s1["delivery_gap"], 0.9 - 0.791_666_7);
+    let s2 = row(&report, "standard", "S2");
+    close(&s2["delivered"], 2.0 / 3.0);
+    close(&s2["self_gap"], 0.9 - 2.0 / 3.0);
+    // "We think we are better than we are": (0.178333 + 0.233333)/2.
+    close(
+        &report["mean_self_gap"],
+        ((0.97 - 0.791_666_7) + (0.9 - 2.0 / 3.0)) / 2.0,
+    );
+
+    let listed = app
+        .get("/v1/self-assessments?standard=S2", manager)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    app.get(
+        &format!("/v1/self-assessments?from={}", day + Duration::days(30)),
+        manager,
+    )
+    .await
+    .expect(200);
+    app.delete(&format!("/v1/self-assessments/{id}"), manager)
+        .await
+        .expect(204);
+    app.delete(&format!("/v1/self-assessments/{id}"), manager)
+        .await
+        .expect_problem(404);
+    let shopper = Some(org.shopper.access_token.as_str());
+    app.post(
+        "/v1/self-assessments",
+        shopper,
+        belief(json!({"standard": "S1", "believed": 0.5})),
+    )
+    .await
+    .expect_problem(403);
+    app.get("/v1/reports/self-assessment", shopper)
+        .await
+        .expect_problem(403);
 }

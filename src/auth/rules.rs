@@ -98,6 +98,8 @@ pub enum Permission {
     SubmissionsReview,
     /// Gap reports, scorecards, trends (never shoppers).
     ReportsRead,
+    /// Recording what managers believe they deliver (people only, not keys).
+    SelfAssessmentsWrite,
 }
 
 impl Permission {
@@ -107,7 +109,7 @@ impl Permission {
         match self {
             OrganizationRead | UsersRead | StandardsRead | StandardsWrite | LocationsRead
             | LocationsWrite | ShoppersManage | AssignmentsRead | AssignmentsWrite
-            | SubmissionsRead | SubmissionsReview | ReportsRead => {
+            | SubmissionsRead | SubmissionsReview | ReportsRead | SelfAssessmentsWrite => {
                 matches!(role, Role::Admin | Role::Manager)
             }
             OrganizationWrite | UsersWrite | ApiKeysManage => role == Role::Admin,
@@ -128,9 +130,8 @@ impl Permission {
             AssignmentsWrite => Some(Scope::AssignmentsWrite),
             SubmissionsRead => Some(Scope::SubmissionsRead),
             ReportsRead => Some(Scope::ReportsRead),
-            OrganizationWrite | UsersWrite | ApiKeysManage | ShoppersManage | SubmissionsReview => {
-                None
-            }
+            OrganizationWrite | UsersWrite | ApiKeysManage | ShoppersManage | SubmissionsReview
+            | SelfAssessmentsWrite => None,
         }
     }
 

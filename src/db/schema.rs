@@ -314,9 +314,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    self_assessments (id) {
+        id -> Text,
+        organization_id -> Text,
+        location_id -> Nullable<Text>,
+        standard_code -> Text,
+        period_from -> Date,
+        period_to -> Date,
+        believed -> Double,
+        note -> Nullable<Text>,
+        recorded_by -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     rollups,
+    self_assessments,
     users,
     refresh_tokens,
     login_throttle,

@@ -75,3 +75,154 @@ pub struct GapRow {
     /// `n` reaches the organization's minimum sample.
     pub reliable: bool,
 }
+
+/// Filters of the location scorecard.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ScorecardQuery {
+    /// The location.
+    pub location_id: String,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Channels (comma-separated).
+    pub channel: Option<String>,
+    /// Checklist ids (comma-separated).
+    pub checklist_id: Option<String>,
+    /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
+    pub format: Option<String>,
+}
+
+/// A mean over visits with its 95 % Wilson interval (visit scores on 0 to 100).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Estimate {
+    pub n: i64,
+    pub mean: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+}
+
+/// The location the scorecard is about.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScorecardLocation {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub region: String,
+    pub segment: String,
+}
+
+/// One location's visit scores and standards, next to its region and the organization.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Scorecard {
+    pub location: ScorecardLocation,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// The location's visit score (0 to 100).
+    pub visit_score: Estimate,
+    /// Visits with a failed critical item (their visit score is 0).
+    pub critical_failures: i64,
+    /// Visits per tenth of the score: `[0, 10)`, `[10, 20)`, … `[90, 100]`.
+    pub distribution: Vec<i64>,
+    /// The same for every location of its region.
+    pub region_visit_score: Estimate,
+    /// The same for every location of the organization.
+    pub organization_visit_score: Estimate,
+    /// The location's standards, the largest shortfall first.
+    pub standards: Vec<GapRow>,
+}
+
+/// What a trend or ranking measures and where.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TrendQuery {
+    /// A standard code; or `dimension`; or neither, for the visit score.
+    pub standard: Option<String>,
+    /// A SERVQUAL dimension.
+    pub dimension: Option<String>,
+    /// Only this location (default: the organization).
+    pub location_id: Option<String>,
+    /// Only this region.
+    pub region: Option<String>,
+    /// `month` (default) or `week`.
+    pub grain: Option<String>,
+    /// Default: the first day of the month eleven months before `to`.
+    pub from: Option<NaiveDate>,
+    /// Default: today.
+    pub to: Option<NaiveDate>,
+    pub channel: Option<String>,
+    pub checklist_id: Option<String>,
+    /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
+    pub format: Option<String>,
+}
+
+/// Delivered (or the visit score) per period, with the change against the period before.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Trend {
+    /// `standard`, `dimension` or `visit`.
+    pub subject: String,
+    /// The standard code or dimension; absent for the visit score.
+    pub key: Option<String>,
+    pub grain: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The target (standards and dimensions).
+    pub target: Option<f64>,
+    pub points: Vec<TrendPoint>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TrendPoint {
+    /// `YYYY-MM` or `YYYY-Www`.
+    pub period: String,
+    pub n: i64,
+    /// Mean compliance 0 to 1 (the visit score: 0 to 100); absent in a period without visits.
+    pub delivered: Option<f64>,
+    pub gap: Option<f64>,
+    /// Delivered minus the previous period's (absent when either has no visits).
+    pub change: Option<f64>,
+}
+
+/// Filters of the ranking.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RankingQuery {
+    /// Rank by this standard's delivery; by the visit score when absent.
+    pub standard: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub region: Option<String>,
+    pub segment: Option<String>,
+    pub channel: Option<String>,
+    pub checklist_id: Option<String>,
+    /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
+    pub format: Option<String>,
+}
+
+/// Locations best first, each with its interval, so a manager sees which differences are real.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ranking {
+    /// `visit_score` or the standard code.
+    pub by: String,
+    pub target: Option<f64>,
+    pub min_sample_size: i32,
+    pub rows: Vec<RankingRow>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RankingRow {
+    pub rank: usize,
+    pub location_id: String,
+    pub location_code: String,
+    pub region: String,
+    pub n: i64,
+    /// Mean compliance 0 to 1, or the visit score 0 to 100.
+    pub value: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Target minus value (standards only).
+    pub gap: Option<f64>,
+    pub reliable: bool,
+}

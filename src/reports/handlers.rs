@@ -1,13 +1,46 @@
 use actix_web::http::header;
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
+use futures_util::StreamExt;
+use serde::Serialize;
 
-use super::dto::{GapQuery, GapReport};
+use super::dto::{
+    GapQuery, GapReport, Ranking, RankingQuery, Scorecard, ScorecardQuery, Trend, TrendQuery,
+};
+use super::export::{self, ExportQuery};
+use super::self_assessments::{
+    self, RecordSelfAssessment, SelfAssessment, SelfAssessmentQuery, SelfAssessmentReport,
+};
 use super::service;
 use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::error::{ApiError, ApiResult};
+use crate::http::{parse_id, ApiJson};
 use crate::state::AppState;
+
+/// Rows as CSV, one line each, headed by their field names (for spreadsheets).
+fn csv_of<R: Serialize>(rows: &[R]) -> ApiResult<String> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        out.serialize(row).map_err(ApiError::internal)?;
+    }
+    String::from_utf8(out.into_inner().map_err(ApiError::internal)?).map_err(ApiError::internal)
+}
+
+/// The report as JSON, or its rows as CSV when the caller asked for that.
+fn respond<T: Serialize, R: Serialize>(
+    req: &HttpRequest,
+    format: Option<&str>,
+    report: &T,
+    rows: &[R],
+) -> ApiResult<HttpResponse> {
+    if wants_csv(req, format)? {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(csv_of(rows)?));
+    }
+    Ok(HttpResponse::Ok().json(report))
+}
 
 /// Whether the caller asked for CSV: `format=csv`, or `Accept: text/csv` without `format`.
 fn wants_csv(req: &HttpRequest, format: Option<&str>) -> ApiResult<bool> {
@@ -32,7 +65,7 @@ fn wants_csv(req: &HttpRequest, format: Option<&str>) -> ApiResult<bool> {
     security(("bearer" = []), ("api_key" = [])),
     params(GapQuery),
     responses(
-        (status = 200, description = "The report", content(
+        (status = 200, description = "The report; its rows as CSV when asked", content(
             (GapReport = "application/json"),
             (String = "text/csv"),
         )),
@@ -47,17 +80,275 @@ pub async fn gap_report(
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::ReportsRead)?;
     let query = query.into_inner();
-    let csv = wants_csv(&req, query.format.as_deref())?;
+    wants_csv(&req, query.format.as_deref())?;
+    let format = query.format.clone();
     let org = caller.organization_id.clone();
     let today = Utc::now().date_naive();
     let report = state
         .db
         .run(move |conn| service::gap_report(conn, &org, &query, today))
         .await?;
-    if csv {
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .body(service::gap_csv(&report)?));
-    }
-    Ok(HttpResponse::Ok().json(report))
+    respond(&req, format.as_deref(), &report, &report.rows)
+}
+
+/// One location's scorecard (managers, admins, keys with `reports:read`): visit-score average
+/// with its interval and distribution, critical failures, its standards ranked by gap, against
+/// its region's and the organization's averages.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = []), ("api_key" = [])),
+    params(ScorecardQuery),
+    responses((status = 200, description = "The scorecard; its standards as CSV when asked", content(
+        (Scorecard = "application/json"),
+        (String = "text/csv"),
+    )))
+)]
+#[get("/v1/reports/scorecard")]
+pub async fn scorecard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    query: web::Query<ScorecardQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Permission::ReportsRead)?;
+    let query = query.into_inner();
+    let format = query.format.clone();
+    wants_csv(&req, format.as_deref())?;
+    let org = caller.organization_id.clone();
+    let today = Utc::now().date_naive();
+    let report = state
+        .db
+        .run(move |conn| service::scorecard(conn, &org, &query, today))
+        .await?;
+    respond(&req, format.as_deref(), &report, &report.standards)
+}
+
+/// Delivered and gap per month or ISO week for a standard, a dimension or the visit score, for
+/// the organization, a region or a location, with the change against the previous period.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = []), ("api_key" = [])),
+    params(TrendQuery),
+    responses((status = 200, description = "The trend; its points as CSV when asked", content(
+        (Trend = "application/json"),
+        (String = "text/csv"),
+    )))
+)]
+#[get("/v1/reports/trend")]
+pub async fn trend(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    query: web::Query<TrendQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Permission::ReportsRead)?;
+    let query = query.into_inner();
+    let format = query.format.clone();
+    wants_csv(&req, format.as_deref())?;
+    let org = caller.organization_id.clone();
+    let today = Utc::now().date_naive();
+    let report = state
+        .db
+        .run(move |conn| service::trend(conn, &org, &query, today))
+        .await?;
+    respond(&req, format.as_deref(), &report, &report.points)
+}
+
+/// Locations ranked by visit score or by delivery on one standard, best first, each with its
+/// Wilson interval and whether its sample is reliable.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = []), ("api_key" = [])),
+    params(RankingQuery),
+    responses((status = 200, description = "The ranking; its rows as CSV when asked", content(
+        (Ranking = "application/json"),
+        (String = "text/csv"),
+    )))
+)]
+#[get("/v1/reports/ranking")]
+pub async fn ranking(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    query: web::Query<RankingQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Permission::ReportsRead)?;
+    let query = query.into_inner();
+    let format = query.format.clone();
+    wants_csv(&req, format.as_deref())?;
+    let org = caller.organization_id.clone();
+    let today = Utc::now().date_naive();
+    let report = state
+        .db
+        .run(move |conn| service::ranking(conn, &org, &query, today))
+        .await?;
+    respond(&req, format.as_deref(), &report, &report.rows)
+}
+
+/// Records what managers believe a location (or, without `location_id`, the organization)
+/// delivers on a standard over a period (managers, admins). The same scope, standard and period
+/// again replaces the belief (200).
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    request_body = RecordSelfAssessment,
+    responses(
+        (status = 201, description = "Recorded", body = SelfAssessment),
+        (status = 200, description = "Replaced the earlier belief", body = SelfAssessment),
+    )
+)]
+#[post("/v1/self-assessments")]
+pub async fn record_self_assessment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<RecordSelfAssessment>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Permission::SelfAssessmentsWrite)?;
+    let org = caller.organization_id.clone();
+    let by = caller.user_id().map(str::to_string);
+    let (recorded, created) = state
+        .db
+        .transaction(move |conn| {
+            self_assessments::record(
+                conn,
+                &org,
+                by.as_deref(),
+                body.into_inner(),
+                Utc::now().naive_utc(),
+            )
+        })
+        .await?;
+    Ok(if created {
+        HttpResponse::Created().json(recorded)
+    } else {
+        HttpResponse::Ok().json(recorded)
+    })
+}
+
+/// Recorded beliefs (managers, admins, keys with `reports:read`), at most 1,000.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = []), ("api_key" = [])),
+    params(SelfAssessmentQuery),
+    responses((status = 200, description = "The beliefs", body = Vec<SelfAssessment>))
+)]
+#[get("/v1/self-assessments")]
+pub async fn list_self_assessments(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<SelfAssessmentQuery>,
+) -> ApiResult<web::Json<Vec<SelfAssessment>>> {
+    caller.require(Permission::ReportsRead)?;
+    let org = caller.organization_id.clone();
+    let query = query.into_inner();
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| self_assessments::list(conn, &org, &query))
+            .await?,
+    ))
+}
+
+/// Deletes a belief (managers, admins).
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Self-assessment id")),
+    responses((status = 204, description = "Deleted"))
+)]
+#[delete("/v1/self-assessments/{id}")]
+pub async fn delete_self_assessment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Permission::SelfAssessmentsWrite)?;
+    let id = parse_id(&id)?;
+    let org = caller.organization_id.clone();
+    state
+        .db
+        .transaction(move |conn| self_assessments::delete(conn, &org, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Believed beside delivered for every recorded belief, with the self-assessment gap
+/// (believed − delivered), the delivery gap, and their organization-wide mean.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = []), ("api_key" = [])),
+    params(SelfAssessmentQuery),
+    responses((status = 200, description = "The report; its rows as CSV when asked", content(
+        (SelfAssessmentReport = "application/json"),
+        (String = "text/csv"),
+    )))
+)]
+#[get("/v1/reports/self-assessment")]
+pub async fn self_assessment_report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    query: web::Query<SelfAssessmentQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Permission::ReportsRead)?;
+    let org = caller.organization_id.clone();
+    let query = query.into_inner();
+    let format = query.format.clone();
+    wants_csv(&req, format.as_deref())?;
+    let today = Utc::now().date_naive();
+    let report = state
+        .db
+        .run(move |conn| self_assessments::report(conn, &org, &query, today))
+        .await?;
+    respond(&req, format.as_deref(), &report, &report.rows)
+}
+
+/// Approved submissions with their answers (reviewer edits applied) and scores, one CSV line
+/// per answer, for analysts (managers, admins, keys with `reports:read`). Streamed.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = []), ("api_key" = [])),
+    params(ExportQuery),
+    responses((status = 200, description = "The CSV", body = String, content_type = "text/csv"))
+)]
+#[get("/v1/exports/submissions")]
+pub async fn export_submissions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ExportQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Permission::ReportsRead)?;
+    let org = caller.organization_id.clone();
+    let query = query.into_inner();
+    // The first page is read before answering, so a failure is a problem response, not a
+    // truncated file.
+    let (first, mut after) = {
+        let (org, query) = (org.clone(), query.clone());
+        state
+            .db
+            .run(move |conn| export::page(conn, &org, &query, None))
+            .await?
+    };
+    let db = state.db.clone();
+    let rest = futures_util::stream::unfold(after.take(), move |after| {
+        let (db, org, query) = (db.clone(), org.clone(), query.clone());
+        async move {
+            let after = after?;
+            let page = db
+                .run(move |conn| export::page(conn, &org, &query, Some(&after)))
+                .await;
+            Some(match page {
+                Ok((text, next)) => (Ok(web::Bytes::from(text)), next),
+                Err(e) => (Err(actix_web::Error::from(e)), None),
+            })
+        }
+    });
+    let body = futures_util::stream::once(async move { Ok(web::Bytes::from(first)) }).chain(rest);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"submissions.csv\"",
+        ))
+        .streaming(body))
 }

@@ -12,11 +12,21 @@
 //! with it).
 
 pub mod dto;
+pub mod export;
 pub mod handlers;
 pub mod rollups;
 pub mod rules;
+pub mod self_assessments;
 pub mod service;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::gap_report);
+    cfg.service(handlers::gap_report)
+        .service(handlers::scorecard)
+        .service(handlers::trend)
+        .service(handlers::ranking)
+        .service(handlers::self_assessment_report)
+        .service(handlers::record_self_assessment)
+        .service(handlers::list_self_assessments)
+        .service(handlers::delete_self_assessment)
+        .service(handlers::export_submissions);
 }

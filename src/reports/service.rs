@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, Months, NaiveDate, TimeDelta};
 use diesel::prelude::*;
 
-use super::dto::{GapQuery, GapReport, GapRow};
+use super::dto::{
+    Estimate, GapQuery, GapReport, GapRow, Ranking, RankingQuery, RankingRow, Scorecard,
+    ScorecardLocation, ScorecardQuery, Trend, TrendPoint, TrendQuery,
+};
 use super::rollups::RollupRow;
 use super::rules::{cover, from_units, wilson, Grain, Subject};
 use crate::db::schema::{locations, rollups, standards_book_versions};
@@ -124,31 +127,32 @@ fn standards_of(conn: &mut DbConn, org: &str) -> ApiResult<HashMap<String, (Stri
 
 struct Place {
     code: String,
+    name: String,
     region: String,
     segment: String,
 }
 
 fn places_of(conn: &mut DbConn, org: &str) -> ApiResult<HashMap<String, Place>> {
-    let rows: Vec<(String, String, String, String)> = locations::table
+    let rows: Vec<(String, String, String, String, String)> = locations::table
         .filter(locations::organization_id.eq(org))
         .select((
             locations::id,
             locations::code,
+            locations::name,
             locations::region,
             locations::segment,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, code, region, segment)| {
-            (
-                id,
-                Place {
-                    code,
-                    region,
-                    segment,
-                },
-            )
+        .map(|(id, code, name, region, segment)| {
+            let place = Place {
+                code,
+                name,
+                region,
+                segment,
+            };
+            (id, place)
         })
         .collect())
 }
@@ -162,6 +166,122 @@ fn period_label(grain: Grain, day: NaiveDate) -> String {
         }
         _ => format!("{}-{:02}", start.year(), start.month()),
     }
+}
+
+/// A dimension's target: the mean target of the organization's standards in it.
+fn dimension_targets(standards: &HashMap<String, (String, String, f64)>) -> HashMap<String, f64> {
+    let mut sums: HashMap<String, (f64, u32)> = HashMap::new();
+    for (_, dimension, target) in standards.values() {
+        let e = sums.entry(dimension.clone()).or_default();
+        e.0 += target;
+        e.1 += 1;
+    }
+    sums.into_iter()
+        .map(|(d, (sum, count))| (d, sum / f64::from(count)))
+        .collect()
+}
+
+/// The period a report covers: none given is all history; only `to`, the 50 years before it;
+/// only `from`, up to today.
+fn date_range(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    today: NaiveDate,
+) -> ApiResult<Option<(NaiveDate, NaiveDate)>> {
+    if from.is_none() && to.is_none() {
+        return Ok(None);
+    }
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| Grain::Month.start_of(to) - Months::new(12 * 50));
+    if from > to {
+        return Err(ApiError::unprocessable("from", "must not be after to"));
+    }
+    if to - from > TimeDelta::days(366 * 50) {
+        return Err(ApiError::unprocessable(
+            "to",
+            "a report spans at most 50 years",
+        ));
+    }
+    Ok(Some((from, to)))
+}
+
+/// Locations chosen by id, region and segment, as one list of ids; `None` when nothing narrows.
+fn locations_matching(
+    places: &HashMap<String, Place>,
+    ids: &Option<String>,
+    regions: &Option<String>,
+    segments: &Option<String>,
+) -> Option<Vec<String>> {
+    let (ids, regions, segments) = (list(ids), list(regions), list(segments));
+    if ids.is_none() && regions.is_none() && segments.is_none() {
+        return None;
+    }
+    Some(
+        places
+            .iter()
+            .filter(|(id, p)| {
+                ids.as_ref().is_none_or(|w| w.contains(id))
+                    && regions.as_ref().is_none_or(|r| r.contains(&p.region))
+                    && segments.as_ref().is_none_or(|s| s.contains(&p.segment))
+            })
+            .map(|(id, _)| id.clone())
+            .collect(),
+    )
+}
+
+/// Which roll-up cells a report reads.
+struct CellFilter {
+    range: Option<(NaiveDate, NaiveDate)>,
+    /// Whole periods of this grain are read (plus edge days when a range is given).
+    grain: Grain,
+    locations: Option<Vec<String>>,
+    channels: Option<Vec<String>>,
+    checklists: Option<Vec<String>>,
+    subject_keys: Option<Vec<String>>,
+}
+
+fn load_cells(
+    conn: &mut DbConn,
+    org: &str,
+    subject: Subject,
+    f: &CellFilter,
+) -> ApiResult<Vec<RollupRow>> {
+    let mut q = rollups::table
+        .filter(rollups::organization_id.eq(org))
+        .filter(rollups::subject.eq(subject.as_str()))
+        .select(RollupRow::as_select())
+        .into_boxed();
+    match f.range {
+        Some((from, to)) => {
+            let covered = cover(from, to, f.grain);
+            let (days, whole): (Vec<_>, Vec<_>) =
+                covered.into_iter().partition(|(g, _)| *g == Grain::Day);
+            let whole: Vec<NaiveDate> = whole.into_iter().map(|(_, d)| d).collect();
+            let days: Vec<NaiveDate> = days.into_iter().map(|(_, d)| d).collect();
+            q = q.filter(
+                rollups::grain
+                    .eq(f.grain.as_str())
+                    .and(rollups::period_start.eq_any(whole))
+                    .or(rollups::grain
+                        .eq(Grain::Day.as_str())
+                        .and(rollups::period_start.eq_any(days))),
+            );
+        }
+        None => q = q.filter(rollups::grain.eq(f.grain.as_str())),
+    }
+    if let Some(ids) = &f.locations {
+        q = q.filter(rollups::location_id.eq_any(ids.clone()));
+    }
+    if let Some(channels) = &f.channels {
+        q = q.filter(rollups::channel.eq_any(channels.clone()));
+    }
+    if let Some(checklists) = &f.checklists {
+        q = q.filter(rollups::checklist_id.eq_any(checklists.clone()));
+    }
+    if let Some(keys) = &f.subject_keys {
+        q = q.filter(rollups::subject_key.eq_any(keys.clone()));
+    }
+    Ok(q.load(conn)?)
 }
 
 /// The gap report over the roll-ups, per PRODUCT.md §5.
@@ -182,47 +302,13 @@ pub fn gap_report(
     } else {
         Grain::Month
     };
-    let to = query.to.unwrap_or(today);
-    let range = match (query.from, query.to) {
-        (None, None) => None,
-        (from, _) => {
-            let from = from.unwrap_or_else(|| Grain::Month.start_of(to) - Months::new(12 * 50));
-            if from > to {
-                return Err(ApiError::unprocessable("from", "must not be after to"));
-            }
-            if to - from > TimeDelta::days(366 * 50) {
-                return Err(ApiError::unprocessable(
-                    "to",
-                    "a report spans at most 50 years",
-                ));
-            }
-            Some((from, to))
-        }
-    };
+    let range = date_range(query.from, query.to, today)?;
     let organization = organizations::find(conn, org)?;
     let standards = standards_of(conn, org)?;
     let places = places_of(conn, org)?;
 
-    // Locations by id, region and segment become one list of location ids.
-    let wanted_ids = list(&query.location_id);
-    let regions = list(&query.region);
-    let segments = list(&query.segment);
-    let location_filter: Option<Vec<String>> =
-        if wanted_ids.is_some() || regions.is_some() || segments.is_some() {
-            Some(
-                places
-                    .iter()
-                    .filter(|(id, p)| {
-                        wanted_ids.as_ref().is_none_or(|w| w.contains(id))
-                            && regions.as_ref().is_none_or(|r| r.contains(&p.region))
-                            && segments.as_ref().is_none_or(|s| s.contains(&p.segment))
-                    })
-                    .map(|(id, _)| id.clone())
-                    .collect(),
-            )
-        } else {
-            None
-        };
+    let location_filter =
+        locations_matching(&places, &query.location_id, &query.region, &query.segment);
     // Standards by code and dimension become one list of subject keys.
     let codes = list(&query.standard);
     let dimensions = list(&query.dimension);
@@ -258,48 +344,19 @@ pub fn gap_report(
         },
     };
 
-    let mut q = rollups::table
-        .filter(rollups::organization_id.eq(org))
-        .filter(rollups::subject.eq(subject.as_str()))
-        .select(RollupRow::as_select())
-        .into_boxed();
-    match range {
-        Some((from, to)) => {
-            let covered = cover(from, to, period_grain);
-            let whole: Vec<NaiveDate> = covered
-                .iter()
-                .filter(|(g, _)| *g != Grain::Day)
-                .map(|(_, d)| *d)
-                .collect();
-            let days: Vec<NaiveDate> = covered
-                .iter()
-                .filter(|(g, _)| *g == Grain::Day)
-                .map(|(_, d)| *d)
-                .collect();
-            q = q.filter(
-                rollups::grain
-                    .eq(period_grain.as_str())
-                    .and(rollups::period_start.eq_any(whole))
-                    .or(rollups::grain
-                        .eq("day")
-                        .and(rollups::period_start.eq_any(days))),
-            );
-        }
-        None => q = q.filter(rollups::grain.eq(period_grain.as_str())),
-    }
-    if let Some(ids) = location_filter {
-        q = q.filter(rollups::location_id.eq_any(ids));
-    }
-    if let Some(channels) = list(&query.channel) {
-        q = q.filter(rollups::channel.eq_any(channels));
-    }
-    if let Some(checklists) = list(&query.checklist_id) {
-        q = q.filter(rollups::checklist_id.eq_any(checklists));
-    }
-    if let Some(subjects) = subject_filter {
-        q = q.filter(rollups::subject_key.eq_any(subjects));
-    }
-    let cells: Vec<RollupRow> = q.load(conn)?;
+    let cells = load_cells(
+        conn,
+        org,
+        subject,
+        &CellFilter {
+            range,
+            grain: period_grain,
+            locations: location_filter,
+            channels: list(&query.channel),
+            checklists: list(&query.checklist_id),
+            subject_keys: subject_filter,
+        },
+    )?;
 
     // Sum the cells per group.
     type Group = Vec<Option<String>>;
@@ -323,17 +380,7 @@ pub fn gap_report(
         total.1 += cell.sum_units;
     }
 
-    let dimension_targets: HashMap<&str, f64> = {
-        let mut sums: HashMap<&str, (f64, u32)> = HashMap::new();
-        for (_, dimension, target) in standards.values() {
-            let e = sums.entry(dimension.as_str()).or_default();
-            e.0 += target;
-            e.1 += 1;
-        }
-        sums.into_iter()
-            .map(|(d, (s, c))| (d, s / f64::from(c)))
-            .collect()
-    };
+    let dimension_targets = dimension_targets(&standards);
     let mut rows: Vec<GapRow> = groups
         .into_iter()
         .filter(|(_, (n, _))| *n > 0)
@@ -368,7 +415,7 @@ pub fn gap_report(
                     }
                     GroupKey::Dimension => {
                         row.target = value
-                            .as_deref()
+                            .as_ref()
                             .and_then(|d| dimension_targets.get(d).copied());
                         row.dimension = value;
                     }
@@ -408,52 +455,268 @@ pub fn gap_report(
     })
 }
 
-/// The report as CSV, one line per row, for spreadsheets.
-pub fn gap_csv(report: &GapReport) -> ApiResult<String> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record([
-        "standard",
-        "standard_text",
-        "dimension",
-        "location_id",
-        "location_code",
-        "region",
-        "segment",
-        "channel",
-        "period",
-        "n",
-        "delivered",
-        "target",
-        "gap",
-        "ci_low",
-        "ci_high",
-        "significant",
-        "reliable",
-    ])
-    .map_err(ApiError::internal)?;
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let number = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
-    for r in &report.rows {
-        out.write_record([
-            text(&r.standard),
-            text(&r.standard_text),
-            text(&r.dimension),
-            text(&r.location_id),
-            text(&r.location_code),
-            text(&r.region),
-            text(&r.segment),
-            text(&r.channel),
-            text(&r.period),
-            r.n.to_string(),
-            number(Some(r.delivered)),
-            number(r.target),
-            number(r.gap),
-            number(Some(r.ci_low)),
-            number(Some(r.ci_high)),
-            r.significant.map(|b| b.to_string()).unwrap_or_default(),
-            r.reliable.to_string(),
-        ])
-        .map_err(ApiError::internal)?;
+/// A mean over `n` visits from summed units, with its Wilson interval, times `scale`.
+fn estimate(n: i64, units: i64, scale: f64) -> Estimate {
+    if n <= 0 {
+        return Estimate {
+            n: 0,
+            mean: None,
+            ci_low: None,
+            ci_high: None,
+        };
     }
-    String::from_utf8(out.into_inner().map_err(ApiError::internal)?).map_err(ApiError::internal)
+    let p = from_units(units) / n as f64;
+    let (low, high) = wilson(p, n);
+    Estimate {
+        n,
+        mean: Some(p * scale),
+        ci_low: Some(low * scale),
+        ci_high: Some(high * scale),
+    }
+}
+
+/// A location's visit scores, their distribution and critical failures, next to its region's and
+/// the organization's, and its standards ranked by gap.
+pub fn scorecard(
+    conn: &mut DbConn,
+    org: &str,
+    query: &ScorecardQuery,
+    today: NaiveDate,
+) -> ApiResult<Scorecard> {
+    let places = places_of(conn, org)?;
+    let place = places
+        .get(&query.location_id)
+        .ok_or_else(|| ApiError::NotFound("no such location".into()))?;
+    let range = date_range(query.from, query.to, today)?;
+    let filter = |locations: Option<Vec<String>>| CellFilter {
+        range,
+        grain: Grain::Month,
+        locations,
+        channels: list(&query.channel),
+        checklists: list(&query.checklist_id),
+        subject_keys: None,
+    };
+    let visits = load_cells(conn, org, Subject::Visit, &filter(None))?;
+    let (mut here, mut region, mut all) = ((0, 0), (0, 0), (0, 0));
+    let mut critical_failures = 0;
+    for cell in &visits {
+        all = (all.0 + cell.n, all.1 + cell.sum_units);
+        if places.get(&cell.location_id).map(|p| &p.region) == Some(&place.region) {
+            region = (region.0 + cell.n, region.1 + cell.sum_units);
+        }
+        if cell.location_id == query.location_id {
+            here = (here.0 + cell.n, here.1 + cell.sum_units);
+            critical_failures += cell.critical_failures;
+        }
+    }
+    let mut distribution = vec![0; 10];
+    for cell in load_cells(
+        conn,
+        org,
+        Subject::VisitBucket,
+        &filter(Some(vec![query.location_id.clone()])),
+    )? {
+        if let Ok(tenth) = cell.subject_key.parse::<usize>() {
+            if let Some(slot) = distribution.get_mut(tenth) {
+                *slot += cell.n;
+            }
+        }
+    }
+    let standards = gap_report(
+        conn,
+        org,
+        &GapQuery {
+            from: query.from,
+            to: query.to,
+            location_id: Some(query.location_id.clone()),
+            channel: query.channel.clone(),
+            checklist_id: query.checklist_id.clone(),
+            ..Default::default()
+        },
+        today,
+    )?
+    .rows;
+    Ok(Scorecard {
+        location: ScorecardLocation {
+            id: query.location_id.clone(),
+            code: place.code.clone(),
+            name: place.name.clone(),
+            region: place.region.clone(),
+            segment: place.segment.clone(),
+        },
+        from: range.map(|r| r.0),
+        to: range.map(|r| r.1),
+        visit_score: estimate(here.0, here.1, 100.0),
+        critical_failures,
+        distribution,
+        region_visit_score: estimate(region.0, region.1, 100.0),
+        organization_visit_score: estimate(all.0, all.1, 100.0),
+        standards,
+    })
+}
+
+/// What a trend or ranking measures: a standard, a dimension, or the visit score.
+fn measured(
+    standard: &Option<String>,
+    dimension: &Option<String>,
+) -> ApiResult<(Subject, Option<String>, f64)> {
+    match (standard, dimension) {
+        (Some(_), Some(_)) => Err(ApiError::unprocessable(
+            "dimension",
+            "a standard or a dimension, not both",
+        )),
+        (Some(code), None) => Ok((Subject::Standard, Some(code.clone()), 1.0)),
+        (None, Some(dimension)) => Ok((Subject::Dimension, Some(dimension.clone()), 1.0)),
+        (None, None) => Ok((Subject::Visit, None, 100.0)),
+    }
+}
+
+/// Delivered per month or ISO week for a standard, a dimension or the visit score, for the
+/// organization, a region or a location, with the change against the previous period.
+pub fn trend(
+    conn: &mut DbConn,
+    org: &str,
+    query: &TrendQuery,
+    today: NaiveDate,
+) -> ApiResult<Trend> {
+    let grain = match query.grain.as_deref() {
+        None | Some("month") => Grain::Month,
+        Some("week") => Grain::Week,
+        Some(_) => return Err(ApiError::unprocessable("grain", "month or week")),
+    };
+    let (subject, key, scale) = measured(&query.standard, &query.dimension)?;
+    let to = query.to.unwrap_or(today);
+    let from = query
+        .from
+        .unwrap_or_else(|| Grain::Month.start_of(to) - Months::new(11));
+    let (from, to) = date_range(Some(from), Some(to), today)?.expect("both given");
+    let places = places_of(conn, org)?;
+    if let Some(id) = &query.location_id {
+        if !places.contains_key(id) {
+            return Err(ApiError::NotFound("no such location".into()));
+        }
+    }
+    let cells = load_cells(
+        conn,
+        org,
+        subject,
+        &CellFilter {
+            range: Some((from, to)),
+            grain,
+            locations: locations_matching(&places, &query.location_id, &query.region, &None),
+            channels: list(&query.channel),
+            checklists: list(&query.checklist_id),
+            subject_keys: key.clone().map(|k| vec![k]),
+        },
+    )?;
+    let mut per_period: HashMap<String, (i64, i64)> = HashMap::new();
+    for cell in &cells {
+        let total = per_period
+            .entry(period_label(grain, cell.period_start))
+            .or_default();
+        total.0 += cell.n;
+        total.1 += cell.sum_units;
+    }
+    let standards = standards_of(conn, org)?;
+    let target = match (subject, &key) {
+        (Subject::Standard, Some(code)) => standards.get(code).map(|s| s.2),
+        (Subject::Dimension, Some(d)) => dimension_targets(&standards).get(d).copied(),
+        _ => None,
+    };
+    let mut points = Vec::new();
+    let mut previous: Option<f64> = None;
+    let mut start = grain.start_of(from);
+    while start <= to {
+        let label = period_label(grain, start);
+        let (n, units) = per_period.get(&label).copied().unwrap_or_default();
+        let delivered = (n > 0).then(|| from_units(units) / n as f64 * scale);
+        points.push(TrendPoint {
+            period: label,
+            n,
+            delivered,
+            gap: target.zip(delivered).map(|(t, d)| t - d),
+            change: delivered.zip(previous).map(|(d, p)| d - p),
+        });
+        previous = delivered;
+        start = grain.end_of(start) + chrono::Days::new(1);
+    }
+    Ok(Trend {
+        subject: subject.as_str().into(),
+        key,
+        grain: grain.as_str().into(),
+        from,
+        to,
+        target,
+        points,
+    })
+}
+
+/// Locations by the visit score or by delivery on one standard, best first, with intervals.
+pub fn ranking(
+    conn: &mut DbConn,
+    org: &str,
+    query: &RankingQuery,
+    today: NaiveDate,
+) -> ApiResult<Ranking> {
+    let (subject, key, scale) = measured(&query.standard, &None)?;
+    let range = date_range(query.from, query.to, today)?;
+    let places = places_of(conn, org)?;
+    let cells = load_cells(
+        conn,
+        org,
+        subject,
+        &CellFilter {
+            range,
+            grain: Grain::Month,
+            locations: locations_matching(&places, &None, &query.region, &query.segment),
+            channels: list(&query.channel),
+            checklists: list(&query.checklist_id),
+            subject_keys: key.clone().map(|k| vec![k]),
+        },
+    )?;
+    let mut per_location: HashMap<String, (i64, i64)> = HashMap::new();
+    for cell in &cells {
+        let total = per_location.entry(cell.location_id.clone()).or_default();
+        total.0 += cell.n;
+        total.1 += cell.sum_units;
+    }
+    let organization = organizations::find(conn, org)?;
+    let target = key
+        .as_ref()
+        .and_then(|code| standards_of(conn, org).ok()?.get(code).map(|s| s.2));
+    let mut rows: Vec<RankingRow> = per_location
+        .into_iter()
+        .filter(|(_, (n, _))| *n > 0)
+        .filter_map(|(id, (n, units))| {
+            let place = places.get(&id)?;
+            let p = from_units(units) / n as f64;
+            let (low, high) = wilson(p, n);
+            Some(RankingRow {
+                rank: 0,
+                location_code: place.code.clone(),
+                region: place.region.clone(),
+                location_id: id,
+                n,
+                value: p * scale,
+                ci_low: low * scale,
+                ci_high: high * scale,
+                gap: target.map(|t| t - p),
+                reliable: n >= i64::from(organization.min_sample_size),
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.value
+            .total_cmp(&a.value)
+            .then_with(|| a.location_code.cmp(&b.location_code))
+    });
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.rank = i + 1;
+    }
+    Ok(Ranking {
+        by: key.unwrap_or_else(|| "visit_score".into()),
+        target,
+        min_sample_size: organization.min_sample_size,
+        rows,
+    })
 }

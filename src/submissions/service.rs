@@ -289,7 +289,7 @@ fn cache() -> std::sync::MutexGuard<'static, HashMap<(String, String), ScoringIn
 }
 
 /// The answers as scored: the shopper's original with every reviewer edit applied in order.
-fn effective_answers(
+pub(crate) fn effective_answers(
     row: &SubmissionRow,
     edits: &[EditRow],
 ) -> ApiResult<BTreeMap<String, AnswerInput>> {
