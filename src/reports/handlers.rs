@@ -1,6 +1,6 @@
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use futures_util::StreamExt;
 use serde::Serialize;
 
@@ -14,9 +14,37 @@ use super::self_assessments::{
 use super::service;
 use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
+use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{parse_id, ApiJson};
 use crate::state::AppState;
+
+/// What every report handler does: `reports:read`, the format checked before any work, the
+/// report built on the blocking pool, answered as JSON or as its rows in CSV.
+async fn answer<Q, T, R>(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    query: Q,
+    format: Option<String>,
+    build: fn(&mut DbConn, &str, &Q, NaiveDate) -> ApiResult<T>,
+    rows: fn(&T) -> &[R],
+) -> ApiResult<HttpResponse>
+where
+    Q: Send + 'static,
+    T: Serialize + Send + 'static,
+    R: Serialize,
+{
+    caller.require(Permission::ReportsRead)?;
+    wants_csv(req, format.as_deref())?;
+    let org = caller.organization_id.clone();
+    let today = Utc::now().date_naive();
+    let report = state
+        .db
+        .run(move |conn| build(conn, &org, &query, today))
+        .await?;
+    respond(req, format.as_deref(), &report, rows(&report))
+}
 
 /// Rows as CSV, one line each, headed by their field names (for spreadsheets).
 fn csv_of<R: Serialize>(rows: &[R]) -> ApiResult<String> {
@@ -78,17 +106,18 @@ pub async fn gap_report(
     req: HttpRequest,
     query: web::Query<GapQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(Permission::ReportsRead)?;
     let query = query.into_inner();
-    wants_csv(&req, query.format.as_deref())?;
     let format = query.format.clone();
-    let org = caller.organization_id.clone();
-    let today = Utc::now().date_naive();
-    let report = state
-        .db
-        .run(move |conn| service::gap_report(conn, &org, &query, today))
-        .await?;
-    respond(&req, format.as_deref(), &report, &report.rows)
+    answer(
+        &state,
+        &caller,
+        &req,
+        query,
+        format,
+        service::gap_report,
+        |r| &r.rows,
+    )
+    .await
 }
 
 /// One location's scorecard (managers, admins, keys with `reports:read`): visit-score average
@@ -110,17 +139,18 @@ pub async fn scorecard(
     req: HttpRequest,
     query: web::Query<ScorecardQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(Permission::ReportsRead)?;
     let query = query.into_inner();
     let format = query.format.clone();
-    wants_csv(&req, format.as_deref())?;
-    let org = caller.organization_id.clone();
-    let today = Utc::now().date_naive();
-    let report = state
-        .db
-        .run(move |conn| service::scorecard(conn, &org, &query, today))
-        .await?;
-    respond(&req, format.as_deref(), &report, &report.standards)
+    answer(
+        &state,
+        &caller,
+        &req,
+        query,
+        format,
+        service::scorecard,
+        |r| &r.standards,
+    )
+    .await
 }
 
 /// Delivered and gap per month or ISO week for a standard, a dimension or the visit score, for
@@ -141,17 +171,12 @@ pub async fn trend(
     req: HttpRequest,
     query: web::Query<TrendQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(Permission::ReportsRead)?;
     let query = query.into_inner();
     let format = query.format.clone();
-    wants_csv(&req, format.as_deref())?;
-    let org = caller.organization_id.clone();
-    let today = Utc::now().date_naive();
-    let report = state
-        .db
-        .run(move |conn| service::trend(conn, &org, &query, today))
-        .await?;
-    respond(&req, format.as_deref(), &report, &report.points)
+    answer(&state, &caller, &req, query, format, service::trend, |r| {
+        &r.points
+    })
+    .await
 }
 
 /// Locations ranked by visit score or by delivery on one standard, best first, each with its
@@ -172,17 +197,18 @@ pub async fn ranking(
     req: HttpRequest,
     query: web::Query<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(Permission::ReportsRead)?;
     let query = query.into_inner();
     let format = query.format.clone();
-    wants_csv(&req, format.as_deref())?;
-    let org = caller.organization_id.clone();
-    let today = Utc::now().date_naive();
-    let report = state
-        .db
-        .run(move |conn| service::ranking(conn, &org, &query, today))
-        .await?;
-    respond(&req, format.as_deref(), &report, &report.rows)
+    answer(
+        &state,
+        &caller,
+        &req,
+        query,
+        format,
+        service::ranking,
+        |r| &r.rows,
+    )
+    .await
 }
 
 /// Records what managers believe a location (or, without `location_id`, the organization)
@@ -290,17 +316,18 @@ pub async fn self_assessment_report(
     req: HttpRequest,
     query: web::Query<SelfAssessmentQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(Permission::ReportsRead)?;
-    let org = caller.organization_id.clone();
     let query = query.into_inner();
     let format = query.format.clone();
-    wants_csv(&req, format.as_deref())?;
-    let today = Utc::now().date_naive();
-    let report = state
-        .db
-        .run(move |conn| self_assessments::report(conn, &org, &query, today))
-        .await?;
-    respond(&req, format.as_deref(), &report, &report.rows)
+    answer(
+        &state,
+        &caller,
+        &req,
+        query,
+        format,
+        self_assessments::report,
+        |r| &r.rows,
+    )
+    .await
 }
 
 /// Approved submissions with their answers (reviewer edits applied) and scores, one CSV line
