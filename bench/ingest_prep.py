@@ -4,7 +4,10 @@ a published 40-item checklist, 100 locations, enough shoppers, and COUNT assignm
 them. Writes one line per job for bench/submit.lua: `<path>\t<token>\t<body>`, the body being a
 complete final submission with varied answers. Standard library only.
 
-    bench/ingest_prep.py BASE_URL CREDENTIALS_FILE COUNT OUT_FILE
+    bench/ingest_prep.py BASE_URL CREDENTIALS_FILE COUNT OUT_FILE [SPREAD_DAYS]
+
+With SPREAD_DAYS, visits are spread over that many past days (windows open accordingly), and
+OUT_FILE.approve gets the manager's approval of each submission, for the report benchmark.
 """
 import concurrent.futures as futures
 import datetime as dt
@@ -18,6 +21,7 @@ import urllib.parse
 import uuid
 
 base, credentials_file, count, out_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+spread_days = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 url = urllib.parse.urlsplit(base)
 local = threading.local()
 random.seed(5)
@@ -118,7 +122,7 @@ while remaining > 0:  # a wave holds at most 100 shops per location
     per_location = min(remaining, 100)
     call("POST", "/v1/waves", manager, {
         "checklist_version_id": version["id"], "location_ids": list(locations),
-        "shops_per_location": per_location, "window_start": (now - dt.timedelta(days=1)).isoformat(),
+        "shops_per_location": per_location, "window_start": (now - dt.timedelta(days=1 + spread_days)).isoformat(),
         "window_end": (now + dt.timedelta(days=30)).isoformat(), "fee_cents": 2500})
     remaining -= per_location
 
@@ -169,18 +173,24 @@ def answer(item):
     return {"value": (now - dt.timedelta(minutes=20)).isoformat()}
 
 
+approvals = open(out_file + ".approve", "w") if spread_days else None
 with open(out_file, "w") as out:
     for (assignment, location), token in pairs:
         lat, lon = locations[location]
+        ago = dt.timedelta(days=random.randint(0, spread_days)) if spread_days else dt.timedelta(0)
         body = {
             "assignment_id": assignment,
             "answers": {item["key"]: answer(item) for item in items},
-            "visit_start": (now - dt.timedelta(minutes=40)).isoformat(),
-            "visit_end": (now - dt.timedelta(minutes=10)).isoformat(),
+            "visit_start": (now - ago - dt.timedelta(minutes=40)).isoformat(),
+            "visit_end": (now - ago - dt.timedelta(minutes=10)).isoformat(),
             "sent_at": now.isoformat(),
             "position": {"latitude": lat + 0.0002, "longitude": lon, "accuracy_m": 8},
             "narrative": "Greeted after a short wait; the consultation was thorough.",
             "device": "Pixel 8", "app_version": "1.4.2",
         }
-        out.write(f"/v1/submissions/{uuid.uuid4()}/submit\t{token}\t{json.dumps(body)}\n")
+        submission = uuid.uuid4()
+        out.write(f"/v1/submissions/{submission}/submit\t{token}\t{json.dumps(body)}\n")
+        if approvals:
+            # A fresh submission is version 1.
+            approvals.write(f"/v1/submissions/{submission}/approve\t{manager}\t{{}}\t\"1\"\n")
 print(f"prepared {len(pairs)} accepted assignments for {len(shoppers)} shoppers", file=sys.stderr)
