@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::dto::GapQuery;
-use super::service::gap_report;
+use super::service::{gap_report_with, OrgFacts};
 use crate::db::schema::{locations, self_assessments};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -241,11 +241,13 @@ pub fn report(
     query: &SelfAssessmentQuery,
     today: NaiveDate,
 ) -> ApiResult<SelfAssessmentReport> {
+    let facts = OrgFacts::load(conn, org)?;
     let mut rows = Vec::new();
     for belief in find(conn, org, query)? {
-        let delivered = gap_report(
+        let delivered = gap_report_with(
             conn,
             org,
+            &facts,
             &GapQuery {
                 from: Some(belief.period_from),
                 to: Some(belief.period_to),

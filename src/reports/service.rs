@@ -168,6 +168,24 @@ fn period_label(grain: Grain, day: NaiveDate) -> String {
     }
 }
 
+/// What the reports need to know about the organization, read once per request: its minimum
+/// sample, its standards (code → text, dimension, target) and its locations.
+pub struct OrgFacts {
+    min_sample_size: i32,
+    standards: HashMap<String, (String, String, f64)>,
+    places: HashMap<String, Place>,
+}
+
+impl OrgFacts {
+    pub fn load(conn: &mut DbConn, org: &str) -> ApiResult<Self> {
+        Ok(OrgFacts {
+            min_sample_size: organizations::find(conn, org)?.min_sample_size,
+            standards: standards_of(conn, org)?,
+            places: places_of(conn, org)?,
+        })
+    }
+}
+
 /// A dimension's target: the mean target of the organization's standards in it.
 fn dimension_targets(standards: &HashMap<String, (String, String, f64)>) -> HashMap<String, f64> {
     let mut sums: HashMap<String, (f64, u32)> = HashMap::new();
@@ -291,6 +309,18 @@ pub fn gap_report(
     query: &GapQuery,
     today: NaiveDate,
 ) -> ApiResult<GapReport> {
+    let facts = OrgFacts::load(conn, org)?;
+    gap_report_with(conn, org, &facts, query, today)
+}
+
+/// The gap report with the organization's facts already read (for reports built on it).
+pub(super) fn gap_report_with(
+    conn: &mut DbConn,
+    org: &str,
+    facts: &OrgFacts,
+    query: &GapQuery,
+    today: NaiveDate,
+) -> ApiResult<GapReport> {
     let keys = parse_group_by(query)?;
     let subject = if keys.contains(&GroupKey::Dimension) {
         Subject::Dimension
@@ -303,12 +333,10 @@ pub fn gap_report(
         Grain::Month
     };
     let range = date_range(query.from, query.to, today)?;
-    let organization = organizations::find(conn, org)?;
-    let standards = standards_of(conn, org)?;
-    let places = places_of(conn, org)?;
+    let (standards, places) = (&facts.standards, &facts.places);
 
     let location_filter =
-        locations_matching(&places, &query.location_id, &query.region, &query.segment);
+        locations_matching(places, &query.location_id, &query.region, &query.segment);
     // Standards by code and dimension become one list of subject keys.
     let codes = list(&query.standard);
     let dimensions = list(&query.dimension);
@@ -380,7 +408,7 @@ pub fn gap_report(
         total.1 += cell.sum_units;
     }
 
-    let dimension_targets = dimension_targets(&standards);
+    let dimension_targets = dimension_targets(standards);
     let mut rows: Vec<GapRow> = groups
         .into_iter()
         .filter(|(_, (n, _))| *n > 0)
@@ -402,7 +430,7 @@ pub fn gap_report(
                 ci_low: 0.0,
                 ci_high: 1.0,
                 significant: None,
-                reliable: n >= i64::from(organization.min_sample_size),
+                reliable: n >= i64::from(facts.min_sample_size),
             };
             for (key, value) in keys.iter().zip(group) {
                 match key {
@@ -450,7 +478,7 @@ pub fn gap_report(
         from: range.map(|(f, _)| f),
         to: range.map(|(_, t)| t),
         group_by: list(&query.group_by).unwrap_or_else(|| vec!["standard".into()]),
-        min_sample_size: organization.min_sample_size,
+        min_sample_size: facts.min_sample_size,
         rows,
     })
 }
@@ -483,7 +511,8 @@ pub fn scorecard(
     query: &ScorecardQuery,
     today: NaiveDate,
 ) -> ApiResult<Scorecard> {
-    let places = places_of(conn, org)?;
+    let facts = OrgFacts::load(conn, org)?;
+    let places = &facts.places;
     let place = places
         .get(&query.location_id)
         .ok_or_else(|| ApiError::NotFound("no such location".into()))?;
@@ -522,9 +551,10 @@ pub fn scorecard(
             }
         }
     }
-    let standards = gap_report(
+    let standards = gap_report_with(
         conn,
         org,
+        &facts,
         &GapQuery {
             from: query.from,
             to: query.to,
@@ -681,9 +711,10 @@ pub fn ranking(
         total.1 += cell.sum_units;
     }
     let organization = organizations::find(conn, org)?;
+    let standards = standards_of(conn, org)?;
     let target = key
         .as_ref()
-        .and_then(|code| standards_of(conn, org).ok()?.get(code).map(|s| s.2));
+        .and_then(|code| standards.get(code).map(|s| s.2));
     let mut rows: Vec<RankingRow> = per_location
         .into_iter()
         .filter(|(_, (n, _))| *n > 0)
