@@ -1,5 +1,7 @@
 //! Creating organizations from the command line, and the demo organization of `serve --demo`.
 
+pub mod generator;
+
 use chrono::Utc;
 
 use crate::auth::password::{generate_password, hash_password_blocking};

@@ -119,7 +119,7 @@ pub async fn middleware(
                     keys::content_type,
                     keys::body,
                 ))
-                .first::<(String, String, Option<i32>, Option<String>, Option<String>)>(conn)
+                .get_result::<(String, String, Option<i32>, Option<String>, Option<String>)>(conn)
                 .optional()?;
             match found {
                 None => {

@@ -69,6 +69,31 @@ enum Command {
         #[arg(long, env = "SHOPGAP_ORG_ID")]
         org_id: Option<String>,
     },
+    /// Fill the demo organization with a reproducible history of approved shops (locations
+    /// GEN-0001…, shoppers shopper-0001@generated.demo-motors.example.com…, 40-item audits),
+    /// through the same domain code as the API. Adds to what an earlier run made.
+    DemoData {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Locations to shop (created when missing).
+        #[arg(long, default_value_t = 100)]
+        locations: usize,
+        /// Shoppers to shop them (created when missing; password `generated-shopper`).
+        #[arg(long, default_value_t = 500)]
+        shoppers: usize,
+        /// Approved visits to add.
+        #[arg(long, default_value_t = 10_000)]
+        visits: usize,
+        /// Spread the visits over this many days before now.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// The same seed gives the same locations, visits and answers.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Concurrent writers on PostgreSQL (SQLite always uses one).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
     /// Print the OpenAPI document (YAML) that `openapi.yaml` holds.
     Openapi,
     /// Probe `/healthz` of a running server (for container health checks; needs no curl).
@@ -119,6 +144,17 @@ fn open_database(args: &DatabaseArgs) -> Result<Pool, String> {
     Ok(pool)
 }
 
+/// An error as a command prints it: the problem's detail and each field's message.
+fn explain(e: shopgap::error::ApiError) -> String {
+    let problem = e.to_problem();
+    let fields: Vec<String> = problem
+        .errors
+        .iter()
+        .map(|f| format!("\n  {}: {}", f.field, f.message))
+        .collect();
+    format!("{}{}", problem.detail, fields.concat())
+}
+
 fn print_credentials(title: &str, credentials: &[Credential]) {
     println!("\n{title} (shown once; keep them safe):");
     for c in credentials {
@@ -149,15 +185,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let pool = open_database(&db)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let imported = shopgap::demo::import_document(&mut conn, &org_id, &text, publish)
-                .map_err(|e| {
-                    let problem = e.to_problem();
-                    let fields: Vec<String> = problem
-                        .errors
-                        .iter()
-                        .map(|f| format!("\n  {}: {}", f.field, f.message))
-                        .collect();
-                    format!("{}{}", problem.detail, fields.concat())
-                })?;
+                .map_err(explain)?;
             println!("{imported}");
             Ok(())
         }
@@ -170,6 +198,51 @@ fn run(cli: Cli) -> Result<(), String> {
             })
             .map_err(|e| e.to_problem().detail)?;
             println!("roll-ups rebuilt from {visits} approved visits");
+            Ok(())
+        }
+        Command::DemoData {
+            db,
+            locations,
+            shoppers,
+            visits,
+            days,
+            seed,
+            workers,
+        } => {
+            let pool = open_database(&db)?;
+            let plan = shopgap::demo::generator::Plan {
+                locations,
+                shoppers,
+                visits,
+                days,
+                seed,
+                workers,
+            };
+            let bar = indicatif::ProgressBar::new(visits as u64).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:40}] {pos}/{len} visits, {per_sec}, {eta} left",
+                )
+                .map_err(|e| e.to_string())?
+                .progress_chars("=> "),
+            );
+            let started = std::time::Instant::now();
+            let summary =
+                shopgap::demo::generator::generate(&pool, &plan, &|done| bar.set_position(done))
+                    .map_err(explain)?;
+            bar.finish_and_clear();
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "{} approved visits at {} locations by {} shoppers in {seconds:.1} s ({:.0} visits/s); organization {}, checklist version {}",
+                summary.visits,
+                summary.locations,
+                summary.shoppers,
+                summary.visits as f64 / seconds.max(0.001),
+                summary.organization_id,
+                summary.checklist_version_id
+            );
+            if !summary.credentials.is_empty() {
+                print_credentials("Demo organization credentials", &summary.credentials);
+            }
             Ok(())
         }
         Command::Admin(AdminCommand::CreateOrg {

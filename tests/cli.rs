@@ -264,3 +264,157 @@ async fn rebuild_rollups_runs_against_the_database() {
         String::from_utf8_lossy(&all.stderr)
     );
 }
+
+/// The report rows that do not depend on generated ids.
+async fn gap_figures(app: &TestApp, token: &str) -> Vec<(String, i64, String)> {
+    let report = app
+        .get("/v1/reports/gaps?group_by=standard", Some(token))
+        .await
+        .expect(200)
+        .body;
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["standard"].as_str().unwrap().to_string(),
+                r["n"].as_i64().unwrap(),
+                format!("{:.9}", r["delivered"].as_f64().unwrap()),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn demo_data_fills_the_demo_organization_reproducibly() {
+    let args = [
+        "demo-data",
+        "--locations",
+        "4",
+        "--shoppers",
+        "50",
+        "--visits",
+        "60",
+        "--days",
+        "60",
+        "--seed",
+        "11",
+    ];
+    let mut figures = Vec::new();
+    let mut apps = Vec::new();
+    for _ in 0..2 {
+        let app = TestApp::spawn().await;
+        let out = shopgap(&app, &args);
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("60 approved visits at 4 locations by 50 shoppers"));
+        let password = printed_password(&stdout, "manager@demo-motors.example.com");
+        let manager = app
+            .login("manager@demo-motors.example.com", &password)
+            .await
+            .expect(200)
+            .body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        figures.push(gap_figures(&app, &manager).await);
+        apps.push((app, manager));
+    }
+    // The same seed gave the same history; every visit counts on the standards it answers.
+    assert_eq!(figures[0], figures[1]);
+    assert_eq!(figures[0].len(), 12, "the twelve in-person standards");
+    assert!(figures[0].iter().all(|(_, n, _)| *n > 0 && *n <= 60));
+    let (app, manager) = &apps[0];
+    let ranking = app
+        .get("/v1/reports/ranking", Some(manager))
+        .await
+        .expect(200)
+        .body;
+    let visits: i64 = ranking["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["n"].as_i64().unwrap())
+        .sum();
+    assert_eq!(visits, 60);
+    // Shoppers can sign in; the visits are theirs, approved, scored, one per assignment.
+    let shopper = app
+        .login(
+            "shopper-0001@generated.demo-motors.example.com",
+            shopgap::demo::generator::SHOPPER_PASSWORD,
+        )
+        .await
+        .expect(200);
+    assert!(shopper.body["access_token"].is_string());
+    let queue = app
+        .get("/v1/submissions?status=approved", Some(manager))
+        .await
+        .expect(200)
+        .body;
+    let first = &queue["items"][0];
+    assert_eq!(first["status"], "approved");
+    assert!(first["scores"]["visit_score"].is_number());
+    assert!(first["content"]["answers"].as_object().unwrap().len() >= 30);
+
+    // The roll-ups written on approval equal a rebuild.
+    let out = shopgap(app, &["rebuild-rollups"]);
+    assert!(out.status.success());
+    assert_eq!(gap_figures(app, manager).await, figures[0]);
+
+    // A second run adds to the history, keeping the cooldown against the first run's shops.
+    let more = shopgap(
+        app,
+        &[
+            "demo-data",
+            "--locations",
+            "4",
+            "--shoppers",
+            "60",
+            "--visits",
+            "20",
+            "--days",
+            "60",
+            "--seed",
+            "12",
+        ],
+    );
+    assert!(
+        more.status.success(),
+        "{}",
+        String::from_utf8_lossy(&more.stderr)
+    );
+    let ranking = app
+        .get("/v1/reports/ranking", Some(manager))
+        .await
+        .expect(200)
+        .body;
+    let visits: i64 = ranking["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["n"].as_i64().unwrap())
+        .sum();
+    assert_eq!(visits, 80);
+
+    // A plan the cooldown cannot hold is refused before anything is written, with the reason.
+    let refused = shopgap(
+        app,
+        &[
+            "demo-data",
+            "--locations",
+            "2",
+            "--shoppers",
+            "3",
+            "--visits",
+            "500",
+        ],
+    );
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("need at least"), "{stderr}");
+}

@@ -17,7 +17,7 @@ pub fn find_by_prefix(conn: &mut DbConn, prefix: &str) -> ApiResult<Option<ApiKe
     Ok(api_keys::table
         .filter(api_keys::prefix.eq(prefix))
         .select(ApiKeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -26,7 +26,7 @@ pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<ApiKe
         .filter(api_keys::organization_id.eq(org_id))
         .filter(api_keys::id.eq(id))
         .select(ApiKeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such API key".into()))
 }

@@ -33,7 +33,7 @@ pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<AssignmentRo
         .filter(assignments::organization_id.eq(org_id))
         .filter(assignments::id.eq(id))
         .select(AssignmentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such assignment".into()))
 }
@@ -44,7 +44,7 @@ pub fn view(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<AssignmentVi
         .filter(assignments::organization_id.eq(org_id))
         .filter(assignments::id.eq(id))
         .select((AssignmentRow::as_select(), locations::code, locations::name))
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such assignment".into()))
 }
@@ -151,7 +151,7 @@ pub fn last_submission(
         .filter(assignments::location_id.eq(location_id))
         .filter(assignments::submitted_at.is_not_null())
         .select(diesel::dsl::max(assignments::submitted_at))
-        .first::<Option<NaiveDateTime>>(conn)?)
+        .get_result::<Option<NaiveDateTime>>(conn)?)
 }
 
 /// Locations where the shopper submitted a shop since `since`.

@@ -35,7 +35,7 @@ pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<Option<Attac
         .filter(attachments::organization_id.eq(org_id))
         .filter(attachments::id.eq(id))
         .select(AttachmentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -21,7 +21,7 @@ pub fn find_refresh_token(
     Ok(refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .select(RefreshTokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -29,7 +29,7 @@ pub fn find_refresh_token_by_id(conn: &mut DbConn, id: &str) -> ApiResult<Option
     Ok(refresh_tokens::table
         .find(id)
         .select(RefreshTokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -87,7 +87,7 @@ pub fn blocked_until(conn: &mut DbConn, email: &str) -> ApiResult<Option<NaiveDa
     Ok(login_throttle::table
         .find(email)
         .select(login_throttle::blocked_until)
-        .first::<Option<NaiveDateTime>>(conn)
+        .get_result::<Option<NaiveDateTime>>(conn)
         .optional()?
         .flatten())
 }
@@ -122,7 +122,7 @@ pub fn record_login_failure(
     Ok(login_throttle::table
         .find(email)
         .select(login_throttle::failures)
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 pub fn block_login(conn: &mut DbConn, email: &str, until: NaiveDateTime) -> ApiResult<()> {

@@ -26,7 +26,7 @@ pub fn find_checklist(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<Ch
         .filter(checklists::organization_id.eq(org_id))
         .filter(checklists::id.eq(id))
         .select(ChecklistRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such checklist".into()))
 }
@@ -93,7 +93,7 @@ pub fn find_version(
         .filter(versions::checklist_id.eq(checklist_id))
         .filter(versions::version.eq(version))
         .select(ChecklistVersionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such version of this checklist".into()))
 }
@@ -166,6 +166,6 @@ pub fn find_version_by_id(
         .filter(versions::organization_id.eq(org_id))
         .filter(versions::id.eq(id))
         .select(ChecklistVersionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }

@@ -39,9 +39,19 @@ pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<LocationRow>
         .filter(locations::organization_id.eq(org_id))
         .filter(locations::id.eq(id))
         .select(LocationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such location".into()))
+}
+
+pub fn find_by_code(conn: &mut DbConn, org_id: &str, code: &str) -> ApiResult<LocationRow> {
+    locations::table
+        .filter(locations::organization_id.eq(org_id))
+        .filter(locations::code.eq(code))
+        .select(LocationRow::as_select())
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound(format!("no location {code}")))
 }
 
 /// Codes of the organization among `codes` that are taken already.

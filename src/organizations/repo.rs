@@ -17,7 +17,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<OrganizationRow> {
     organizations::table
         .find(id)
         .select(OrganizationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such organization".into()))
 }
@@ -26,7 +26,7 @@ pub fn find_by_name(conn: &mut DbConn, name: &str) -> ApiResult<Option<Organizat
     Ok(organizations::table
         .filter(organizations::name.eq(name))
         .select(OrganizationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -17,7 +17,18 @@ use crate::per_backend;
 use crate::scoring::rules::VisitScore;
 use crate::submissions::model::SubmissionRow;
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Queryable, Selectable, Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Queryable,
+    Selectable,
+    Insertable,
+    serde::Serialize,
+)]
 #[diesel(table_name = rollups)]
 pub struct RollupRow {
     pub organization_id: String,
@@ -104,46 +115,85 @@ fn to_row(keys: &CellKeys, c: &Contribution) -> RollupRow {
     }
 }
 
+/// How an inserted cell meets an existing one: the counts add up.
+macro_rules! upsert_tail {
+    () => {
+        " ON CONFLICT (organization_id, subject, grain, period_start, \
+     subject_key, location_id, channel, checklist_id) DO UPDATE SET n = rollups.n + excluded.n, \
+     sum_units = rollups.sum_units + excluded.sum_units, \
+     critical_failures = rollups.critical_failures + excluded.critical_failures"
+    };
+}
+
+const UPSERT_POSTGRES: &str = concat!(
+    "INSERT INTO rollups (organization_id, subject, grain, period_start, subject_key, \
+     location_id, channel, checklist_id, n, sum_units, critical_failures) \
+     SELECT organization_id, subject, grain, period_start, subject_key, location_id, channel, \
+     checklist_id, n, sum_units, critical_failures FROM json_to_recordset($1::json) AS c(\
+     organization_id text, subject text, grain text, period_start date, subject_key text, \
+     location_id text, channel text, checklist_id text, n bigint, sum_units bigint, \
+     critical_failures bigint)",
+    upsert_tail!()
+);
+
+/// `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the insert, not a join.
+const UPSERT_SQLITE: &str = concat!(
+    "INSERT INTO rollups (organization_id, subject, grain, period_start, subject_key, \
+     location_id, channel, checklist_id, n, sum_units, critical_failures) \
+     SELECT value ->> 'organization_id', value ->> 'subject', value ->> 'grain', \
+     value ->> 'period_start', value ->> 'subject_key', value ->> 'location_id', \
+     value ->> 'channel', value ->> 'checklist_id', value ->> 'n', value ->> 'sum_units', \
+     value ->> 'critical_failures' FROM json_each($1) WHERE true",
+    upsert_tail!()
+);
+
 /// Adds an approved visit to the roll-ups (`sign` 1) or takes it away (`sign` -1), inside the
 /// caller's transaction. Cells that fall to zero visits are deleted, so the table always equals
-/// a rebuild.
+/// a rebuild. One statement writes all of a visit's cells (some 40 of them): one upsert per
+/// cell cost more to parse than to run.
 pub fn apply(conn: &mut DbConn, row: &SubmissionRow, sign: i64) -> ApiResult<()> {
-    for (keys, cell) in cells_of(conn, row, sign)? {
-        let r = to_row(&keys, &cell);
-        let upsert = diesel::insert_into(rollups::table)
-            .values(&r)
-            .on_conflict((
-                rollups::organization_id,
-                rollups::subject,
-                rollups::grain,
-                rollups::period_start,
-                rollups::subject_key,
-                rollups::location_id,
-                rollups::channel,
-                rollups::checklist_id,
-            ))
-            .do_update()
-            .set((
-                rollups::n.eq(rollups::n + r.n),
-                rollups::sum_units.eq(rollups::sum_units + r.sum_units),
-                rollups::critical_failures.eq(rollups::critical_failures + r.critical_failures),
-            ));
-        per_backend!(conn, |c| upsert.execute(c))?;
-        if sign < 0 {
-            diesel::delete(
-                rollups::table
-                    .filter(rollups::organization_id.eq(&r.organization_id))
-                    .filter(rollups::subject.eq(&r.subject))
-                    .filter(rollups::grain.eq(&r.grain))
-                    .filter(rollups::period_start.eq(r.period_start))
-                    .filter(rollups::subject_key.eq(&r.subject_key))
-                    .filter(rollups::location_id.eq(&r.location_id))
-                    .filter(rollups::channel.eq(&r.channel))
-                    .filter(rollups::checklist_id.eq(&r.checklist_id))
-                    .filter(rollups::n.eq(0)),
-            )
-            .execute(conn)?;
+    let cells = cells_of(conn, row, sign)?;
+    let Some((keys, _)) = cells.first() else {
+        return Ok(());
+    };
+    let keys = keys.clone();
+    let mut rows: Vec<RollupRow> = cells.iter().map(|(k, c)| to_row(k, c)).collect();
+    rows.sort();
+    rows.dedup_by(|later, kept| {
+        let same = later.subject == kept.subject
+            && later.grain == kept.grain
+            && later.period_start == kept.period_start
+            && later.subject_key == kept.subject_key;
+        if same {
+            kept.n += later.n;
+            kept.sum_units += later.sum_units;
+            kept.critical_failures += later.critical_failures;
         }
+        same
+    });
+    // Diesel cannot write a multi-row upsert for SQLite, and one bind per value (some 480)
+    // made the statement expensive to parse: the cells go as one JSON array, unpacked by the
+    // database (the SQL is the same but for the unpacking).
+    let cells = serde_json::to_string(&rows).map_err(ApiError::internal)?;
+    let upsert = match conn {
+        DbConn::Postgres(_) => UPSERT_POSTGRES,
+        DbConn::Sqlite(_) => UPSERT_SQLITE,
+    };
+    diesel::sql_query(upsert)
+        .bind::<diesel::sql_types::Text, _>(cells)
+        .execute(conn)?;
+    if sign < 0 {
+        let periods: Vec<NaiveDate> = rows.iter().map(|r| r.period_start).collect();
+        diesel::delete(
+            rollups::table
+                .filter(rollups::organization_id.eq(&keys.organization_id))
+                .filter(rollups::location_id.eq(&keys.location_id))
+                .filter(rollups::channel.eq(&keys.channel))
+                .filter(rollups::checklist_id.eq(&keys.checklist_id))
+                .filter(rollups::period_start.eq_any(periods))
+                .filter(rollups::n.eq(0)),
+        )
+        .execute(conn)?;
     }
     Ok(())
 }

@@ -156,7 +156,7 @@ pub fn record(
         Some(l) => existing.filter(self_assessments::location_id.eq(l.clone())),
         None => existing.filter(self_assessments::location_id.is_null()),
     };
-    let existing: Option<Row> = existing.first(conn).optional()?;
+    let existing: Option<Row> = existing.get_result(conn).optional()?;
     let row = Row {
         id: existing
             .as_ref()

@@ -12,7 +12,7 @@ pub fn find_profile(conn: &mut DbConn, user_id: &str) -> ApiResult<Option<Profil
     Ok(profiles::table
         .find(user_id)
         .select(ProfileRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

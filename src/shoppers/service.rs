@@ -120,9 +120,12 @@ pub fn add_exclusion(
             ))
         }
     };
-    let location_id = query.first::<String>(conn).optional()?.ok_or_else(|| {
-        ApiError::unprocessable("location_id", "no such location in this organization")
-    })?;
+    let location_id = query
+        .get_result::<String>(conn)
+        .optional()?
+        .ok_or_else(|| {
+            ApiError::unprocessable("location_id", "no such location in this organization")
+        })?;
     if input
         .reason
         .as_deref()

@@ -26,7 +26,7 @@ pub fn find_book(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<BookRow
         .filter(books::organization_id.eq(org_id))
         .filter(books::id.eq(id))
         .select(BookRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such standards book".into()))
 }
@@ -88,7 +88,7 @@ pub fn find_version(
         .filter(versions::book_id.eq(book_id))
         .filter(versions::version.eq(version))
         .select(BookVersionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such version of this standards book".into()))
 }
@@ -112,7 +112,7 @@ pub fn find_published(
         .filter(versions::id.eq(version_id))
         .filter(versions::status.eq(VersionStatus::Published.as_str()))
         .select(BookVersionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -122,7 +122,7 @@ pub fn find_by_id(conn: &mut DbConn, org_id: &str, version_id: &str) -> ApiResul
         .filter(versions::organization_id.eq(org_id))
         .filter(versions::id.eq(version_id))
         .select(BookVersionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such standards book version".into()))
 }

@@ -9,7 +9,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<Option<SubmissionRow>> {
     Ok(submissions::table
         .find(id)
         .select(SubmissionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -18,7 +18,7 @@ pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<Submi
         .filter(submissions::organization_id.eq(org_id))
         .filter(submissions::id.eq(id))
         .select(SubmissionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such submission".into()))
 }
@@ -27,7 +27,7 @@ pub fn for_assignment(conn: &mut DbConn, assignment_id: &str) -> ApiResult<Optio
     Ok(submissions::table
         .filter(submissions::assignment_id.eq(assignment_id))
         .select(SubmissionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -105,7 +105,7 @@ pub fn list(
             let at = submissions::table
                 .find(&after)
                 .select(submissions::submitted_at)
-                .first::<Option<chrono::NaiveDateTime>>(conn)
+                .get_result::<Option<chrono::NaiveDateTime>>(conn)
                 .optional()?
                 .flatten();
             if let Some(at) = at {

@@ -26,7 +26,7 @@ pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<UserR
         .filter(users::organization_id.eq(org_id))
         .filter(users::id.eq(id))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such user".into()))
 }
@@ -37,7 +37,7 @@ pub fn find_active(conn: &mut DbConn, id: &str) -> ApiResult<Option<UserRow>> {
         .find(id)
         .filter(users::active.eq(true))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -48,7 +48,7 @@ pub fn active_role(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<Optio
         .filter(users::organization_id.eq(org_id))
         .filter(users::active.eq(true))
         .select(users::role)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -56,7 +56,7 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> ApiResult<Option<UserRow
     Ok(users::table
         .filter(users::email.eq(email))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
