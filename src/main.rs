@@ -226,9 +226,16 @@ fn run(cli: Cli) -> Result<(), String> {
                 .progress_chars("=> "),
             );
             let started = std::time::Instant::now();
-            let summary =
-                shopgap::demo::generator::generate(&pool, &plan, &|done| bar.set_position(done))
-                    .map_err(explain)?;
+            // Without a terminal (CI, scripts) the bar is hidden: a line per tenth instead.
+            let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let tenth = (visits as u64 / 10).max(1);
+            let summary = shopgap::demo::generator::generate(&pool, &plan, &|done| {
+                if !terminal && bar.position() / tenth != done / tenth {
+                    eprintln!("{done}/{visits} visits");
+                }
+                bar.set_position(done)
+            })
+            .map_err(explain)?;
             bar.finish_and_clear();
             let seconds = started.elapsed().as_secs_f64();
             println!(

@@ -142,17 +142,27 @@ pub fn bucket(visit_score: f64) -> u8 {
     ((visit_score / 10.0).floor().clamp(0.0, 9.0)) as u8
 }
 
-/// A date range as roll-up periods: whole `grain` periods inside it, and single days at its
-/// edges. Summing those rows gives exactly the range.
+/// A date range as roll-up periods: whole `grain` periods inside it, and at its edges whole ISO
+/// weeks (when the grain is a month; only weeks lying within one month, so that they still sum
+/// into that month) and single days. Summing those rows gives exactly the range, from at most a
+/// dozen edge days instead of up to two months of them.
 pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<(Grain, NaiveDate)> {
     let mut out = Vec::new();
     let mut day = from;
     while day <= to {
         let start = grain.start_of(day);
         let end = grain.end_of(start);
+        let week_end = Grain::Week.end_of(day);
         if grain != Grain::Day && start == day && end <= to {
             out.push((grain, start));
             day = end + Days::new(1);
+        } else if grain == Grain::Month
+            && Grain::Week.start_of(day) == day
+            && week_end <= to
+            && week_end.month() == day.month()
+        {
+            out.push((Grain::Week, day));
+            day = week_end + Days::new(1);
         } else {
             out.push((Grain::Day, day));
             day = day + Days::new(1);
@@ -219,6 +229,24 @@ mod tests {
                 (Grain::Week, d(2026, 11, 23)),
                 (Grain::Week, d(2026, 11, 30)),
                 (Grain::Day, d(2026, 12, 7)),
+            ]
+        );
+        // Whole weeks inside a partial month stand in for their days; a week across the end of
+        // a month does not (it would count in two months).
+        let edges = cover(d(2026, 10, 5), d(2026, 11, 30), Grain::Month);
+        assert_eq!(
+            edges,
+            vec![
+                (Grain::Week, d(2026, 10, 5)),
+                (Grain::Week, d(2026, 10, 12)),
+                (Grain::Week, d(2026, 10, 19)),
+                (Grain::Day, d(2026, 10, 26)),
+                (Grain::Day, d(2026, 10, 27)),
+                (Grain::Day, d(2026, 10, 28)),
+                (Grain::Day, d(2026, 10, 29)),
+                (Grain::Day, d(2026, 10, 30)),
+                (Grain::Day, d(2026, 10, 31)),
+                (Grain::Month, d(2026, 11, 1)),
             ]
         );
         assert!(cover(d(2026, 1, 2), d(2026, 1, 1), Grain::Month).is_empty());

@@ -9,13 +9,14 @@ use super::dto::{
     Estimate, GapQuery, GapReport, GapRow, Ranking, RankingQuery, RankingRow, Scorecard,
     ScorecardLocation, ScorecardQuery, Trend, TrendPoint, TrendQuery,
 };
-use super::rollups::RollupRow;
 use super::rules::{cover, from_units, wilson, Grain, Subject};
-use crate::db::schema::{locations, rollups, standards_book_versions};
+use crate::db::schema::{locations, standards_book_versions};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::organizations::repo as organizations;
+use crate::per_backend;
 use crate::standards::dto::BookContent;
+use diesel::sql_types::{BigInt, Date, Text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum GroupKey {
@@ -250,7 +251,7 @@ fn locations_matching(
 /// Which roll-up cells a report reads.
 struct CellFilter {
     range: Option<(NaiveDate, NaiveDate)>,
-    /// Whole periods of this grain are read (plus edge days when a range is given).
+    /// Whole periods of this grain are read (plus edge weeks and days when a range is given).
     grain: Grain,
     locations: Option<Vec<String>>,
     channels: Option<Vec<String>>,
@@ -258,48 +259,181 @@ struct CellFilter {
     subject_keys: Option<Vec<String>>,
 }
 
-fn load_cells(
+/// Which cell keys a report keeps apart; the others are summed over by the database.
+#[derive(Debug, Clone, Copy, Default)]
+struct By {
+    subject_key: bool,
+    location: bool,
+    channel: bool,
+    period: bool,
+}
+
+/// Summed roll-up cells. Keys not grouped by are empty (`period_start` is then the earliest).
+#[derive(Debug, QueryableByName)]
+struct CellSum {
+    #[diesel(sql_type = Text)]
+    subject_key: String,
+    #[diesel(sql_type = Text)]
+    location_id: String,
+    #[diesel(sql_type = Text)]
+    channel: String,
+    #[diesel(sql_type = Date)]
+    period_start: NaiveDate,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = BigInt)]
+    sum_units: i64,
+    #[diesel(sql_type = BigInt)]
+    critical_failures: i64,
+}
+
+enum Bind {
+    Text(String),
+    Date(NaiveDate),
+}
+
+/// SQL text with numbered placeholders and their values, in order of first use.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, value: Bind) -> &mut Self {
+        self.binds.push(value);
+        self.text.push_str(&format!("${}", self.binds.len()));
+        self
+    }
+
+    /// `column IN ($i, …)`; never empty (an empty list matches nothing).
+    fn any(&mut self, column: &str, values: impl IntoIterator<Item = Bind>) -> &mut Self {
+        self.push(column).push(" IN (");
+        let mut empty = true;
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+            empty = false;
+        }
+        if empty {
+            self.push("NULL");
+        }
+        self.push(")")
+    }
+}
+
+/// Sums the roll-up cells a report reads, grouped by `by`, in the database: a report moves
+/// one row per group instead of every cell (a year of 100 locations × 12 standards is some
+/// 15,000 month and edge-day cells, but 1,200 groups by standard and location).
+fn sum_cells(
     conn: &mut DbConn,
     org: &str,
     subject: Subject,
     f: &CellFilter,
-) -> ApiResult<Vec<RollupRow>> {
-    let mut q = rollups::table
-        .filter(rollups::organization_id.eq(org))
-        .filter(rollups::subject.eq(subject.as_str()))
-        .select(RollupRow::as_select())
-        .into_boxed();
-    match f.range {
+    by: By,
+) -> ApiResult<Vec<CellSum>> {
+    // One branch per grain read, so that each searches the primary key by organization,
+    // subject, grain and period (an OR across grains made SQLite scan every period).
+    let branches: Vec<(Grain, Option<Vec<NaiveDate>>)> = match f.range {
+        None => vec![(f.grain, None)],
         Some((from, to)) => {
             let covered = cover(from, to, f.grain);
-            let (days, whole): (Vec<_>, Vec<_>) =
-                covered.into_iter().partition(|(g, _)| *g == Grain::Day);
-            let whole: Vec<NaiveDate> = whole.into_iter().map(|(_, d)| d).collect();
-            let days: Vec<NaiveDate> = days.into_iter().map(|(_, d)| d).collect();
-            q = q.filter(
-                rollups::grain
-                    .eq(f.grain.as_str())
-                    .and(rollups::period_start.eq_any(whole))
-                    .or(rollups::grain
-                        .eq(Grain::Day.as_str())
-                        .and(rollups::period_start.eq_any(days))),
-            );
+            [f.grain, Grain::Week, Grain::Day]
+                .into_iter()
+                .enumerate()
+                .filter(|(i, g)| *i == 0 || *g != f.grain)
+                .filter_map(|(_, g)| {
+                    let starts: Vec<NaiveDate> = covered
+                        .iter()
+                        .filter(|(cg, _)| *cg == g)
+                        .map(|(_, d)| *d)
+                        .collect();
+                    (!starts.is_empty()).then_some((g, Some(starts)))
+                })
+                .collect()
         }
-        None => q = q.filter(rollups::grain.eq(f.grain.as_str())),
+    };
+    if branches.is_empty() {
+        return Ok(Vec::new());
     }
-    if let Some(ids) = &f.locations {
-        q = q.filter(rollups::location_id.eq_any(ids.clone()));
+    let column = |grouped: bool, name: &'static str| if grouped { name } else { "''" };
+    let mut q = Sql::default();
+    q.push(&format!(
+        "SELECT {} AS subject_key, {} AS location_id, {} AS channel, {} AS period_start, \
+         CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(sum_units) AS BIGINT) AS sum_units, \
+         CAST(SUM(critical_failures) AS BIGINT) AS critical_failures FROM (",
+        column(by.subject_key, "subject_key"),
+        column(by.location, "location_id"),
+        column(by.channel, "channel"),
+        if by.period {
+            "period_start"
+        } else {
+            "MIN(period_start)"
+        },
+    ));
+    for (i, (grain, starts)) in branches.into_iter().enumerate() {
+        if i > 0 {
+            q.push(" UNION ALL ");
+        }
+        q.push(
+            "SELECT subject_key, location_id, channel, period_start, n, sum_units, \
+             critical_failures FROM rollups WHERE organization_id = ",
+        )
+        .bind(Bind::Text(org.into()))
+        .push(" AND subject = ")
+        .bind(Bind::Text(subject.as_str().into()))
+        .push(" AND grain = ")
+        .bind(Bind::Text(grain.as_str().into()));
+        if let Some(starts) = starts {
+            q.push(" AND ")
+                .any("period_start", starts.into_iter().map(Bind::Date));
+        }
+        let lists = [
+            ("location_id", &f.locations),
+            ("channel", &f.channels),
+            ("checklist_id", &f.checklists),
+            ("subject_key", &f.subject_keys),
+        ];
+        for (name, values) in lists {
+            if let Some(values) = values {
+                q.push(" AND ")
+                    .any(name, values.iter().map(|v| Bind::Text(v.clone())));
+            }
+        }
     }
-    if let Some(channels) = &f.channels {
-        q = q.filter(rollups::channel.eq_any(channels.clone()));
+    q.push(") AS cells");
+    let groups: Vec<&str> = [
+        (by.subject_key, "subject_key"),
+        (by.location, "location_id"),
+        (by.channel, "channel"),
+        (by.period, "period_start"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if !groups.is_empty() {
+        q.push(" GROUP BY ").push(&groups.join(", "));
     }
-    if let Some(checklists) = &f.checklists {
-        q = q.filter(rollups::checklist_id.eq_any(checklists.clone()));
-    }
-    if let Some(keys) = &f.subject_keys {
-        q = q.filter(rollups::subject_key.eq_any(keys.clone()));
-    }
-    Ok(q.load(conn)?)
+    // Without grouping, SUM over no cells is one row of NULLs; the HAVING drops it.
+    q.push(" HAVING COUNT(*) > 0");
+    let rows = per_backend!(conn, |c| {
+        let mut query = diesel::sql_query(&q.text).into_boxed();
+        for b in &q.binds {
+            query = match b {
+                Bind::Text(v) => query.bind::<Text, _>(v),
+                Bind::Date(v) => query.bind::<Date, _>(*v),
+            };
+        }
+        query.load::<CellSum>(c)
+    })?;
+    Ok(rows)
 }
 
 /// The gap report over the roll-ups, per PRODUCT.md §5.
@@ -372,7 +506,17 @@ pub(super) fn gap_report_with(
         },
     };
 
-    let cells = load_cells(
+    let by = By {
+        subject_key: true,
+        location: keys
+            .iter()
+            .any(|k| matches!(k, GroupKey::Location | GroupKey::Region | GroupKey::Segment)),
+        channel: keys.contains(&GroupKey::Channel),
+        period: keys
+            .iter()
+            .any(|k| matches!(k, GroupKey::Month | GroupKey::Week)),
+    };
+    let cells = sum_cells(
         conn,
         org,
         subject,
@@ -384,6 +528,7 @@ pub(super) fn gap_report_with(
             checklists: list(&query.checklist_id),
             subject_keys: subject_filter,
         },
+        by,
     )?;
 
     // Sum the cells per group.
@@ -525,7 +670,11 @@ pub fn scorecard(
         checklists: list(&query.checklist_id),
         subject_keys: None,
     };
-    let visits = load_cells(conn, org, Subject::Visit, &filter(None))?;
+    let per_location = By {
+        location: true,
+        ..By::default()
+    };
+    let visits = sum_cells(conn, org, Subject::Visit, &filter(None), per_location)?;
     let (mut here, mut region, mut all) = ((0, 0), (0, 0), (0, 0));
     let mut critical_failures = 0;
     for cell in &visits {
@@ -539,11 +688,15 @@ pub fn scorecard(
         }
     }
     let mut distribution = vec![0; 10];
-    for cell in load_cells(
+    for cell in sum_cells(
         conn,
         org,
         Subject::VisitBucket,
         &filter(Some(vec![query.location_id.clone()])),
+        By {
+            subject_key: true,
+            ..By::default()
+        },
     )? {
         if let Ok(tenth) = cell.subject_key.parse::<usize>() {
             if let Some(slot) = distribution.get_mut(tenth) {
@@ -626,7 +779,7 @@ pub fn trend(
             return Err(ApiError::NotFound("no such location".into()));
         }
     }
-    let cells = load_cells(
+    let cells = sum_cells(
         conn,
         org,
         subject,
@@ -637,6 +790,10 @@ pub fn trend(
             channels: list(&query.channel),
             checklists: list(&query.checklist_id),
             subject_keys: key.clone().map(|k| vec![k]),
+        },
+        By {
+            period: true,
+            ..By::default()
         },
     )?;
     let mut per_period: HashMap<String, (i64, i64)> = HashMap::new();
@@ -691,7 +848,7 @@ pub fn ranking(
     let (subject, key, scale) = measured(&query.standard, &None)?;
     let range = date_range(query.from, query.to, today)?;
     let places = places_of(conn, org)?;
-    let cells = load_cells(
+    let cells = sum_cells(
         conn,
         org,
         subject,
@@ -702,6 +859,10 @@ pub fn ranking(
             channels: list(&query.channel),
             checklists: list(&query.checklist_id),
             subject_keys: key.clone().map(|k| vec![k]),
+        },
+        By {
+            location: true,
+            ..By::default()
         },
     )?;
     let mut per_location: HashMap<String, (i64, i64)> = HashMap::new();
