@@ -23,11 +23,11 @@ pub fn find_by_prefix(conn: &mut DbConn, prefix: &str) -> ApiResult<Option<ApiKe
 
 pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<ApiKeyRow> {
     api_keys::table
-        .filter(api_keys::organization_id.eq(org_id))
         .filter(api_keys::id.eq(id))
         .select(ApiKeyRow::as_select())
-        .get_result(conn)
+        .get_result::<ApiKeyRow>(conn)
         .optional()?
+        .filter(|row| row.organization_id == org_id)
         .ok_or_else(|| ApiError::NotFound("no such API key".into()))
 }
 

@@ -30,22 +30,22 @@ pub fn insert_events(conn: &mut DbConn, rows: &[EventRow]) -> ApiResult<()> {
 
 pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<AssignmentRow> {
     assignments::table
-        .filter(assignments::organization_id.eq(org_id))
         .filter(assignments::id.eq(id))
         .select(AssignmentRow::as_select())
-        .get_result(conn)
+        .get_result::<AssignmentRow>(conn)
         .optional()?
+        .filter(|row| row.organization_id == org_id)
         .ok_or_else(|| ApiError::NotFound("no such assignment".into()))
 }
 
 pub fn view(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<AssignmentView> {
     assignments::table
         .inner_join(locations::table)
-        .filter(assignments::organization_id.eq(org_id))
         .filter(assignments::id.eq(id))
         .select((AssignmentRow::as_select(), locations::code, locations::name))
-        .get_result(conn)
+        .get_result::<AssignmentView>(conn)
         .optional()?
+        .filter(|(row, _, _)| row.organization_id == org_id)
         .ok_or_else(|| ApiError::NotFound("no such assignment".into()))
 }
 

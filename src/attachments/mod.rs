@@ -32,11 +32,11 @@ pub struct AttachmentRow {
 
 pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<Option<AttachmentRow>> {
     Ok(attachments::table
-        .filter(attachments::organization_id.eq(org_id))
         .filter(attachments::id.eq(id))
         .select(AttachmentRow::as_select())
-        .get_result(conn)
-        .optional()?)
+        .get_result::<AttachmentRow>(conn)
+        .optional()?
+        .filter(|row| row.organization_id == org_id))
 }
 
 pub fn insert(conn: &mut DbConn, row: &AttachmentRow) -> ApiResult<()> {

@@ -23,11 +23,11 @@ pub fn insert_version(conn: &mut DbConn, row: &ChecklistVersionRow) -> ApiResult
 
 pub fn find_checklist(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<ChecklistRow> {
     checklists::table
-        .filter(checklists::organization_id.eq(org_id))
         .filter(checklists::id.eq(id))
         .select(ChecklistRow::as_select())
-        .get_result(conn)
+        .get_result::<ChecklistRow>(conn)
         .optional()?
+        .filter(|row| row.organization_id == org_id)
         .ok_or_else(|| ApiError::NotFound("no such checklist".into()))
 }
 
@@ -163,9 +163,9 @@ pub fn find_version_by_id(
     id: &str,
 ) -> ApiResult<Option<ChecklistVersionRow>> {
     Ok(versions::table
-        .filter(versions::organization_id.eq(org_id))
         .filter(versions::id.eq(id))
         .select(ChecklistVersionRow::as_select())
-        .get_result(conn)
-        .optional()?)
+        .get_result::<ChecklistVersionRow>(conn)
+        .optional()?
+        .filter(|row| row.organization_id == org_id))
 }

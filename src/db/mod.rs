@@ -7,6 +7,13 @@
 //! Lookups by a unique key use `get_result`, not `first`: `first` adds `LIMIT ?`, and SQLite
 //! plans with the bound limit, so such a statement is re-prepared on every execution even when
 //! cached (measured: a fifth of the write path's CPU). `first` stays where an order picks a row.
+//!
+//! A row fetched by id is looked up by its primary key alone and its tenant checked on the row
+//! (`organization_id == org` in Rust, another tenant's row reads as absent). Filtering by
+//! organization in SQL as well let PostgreSQL's generic plan for the prepared statement pick an
+//! index led by `organization_id` when the table had no statistics yet, and scan every row of
+//! the tenant per lookup (measured while generating 10,000 visits: 360 million index entries
+//! read for 75,000 lookups).
 
 pub mod schema;
 

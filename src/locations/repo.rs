@@ -36,11 +36,11 @@ pub fn insert_many(conn: &mut DbConn, rows: &[LocationRow]) -> ApiResult<()> {
 
 pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<LocationRow> {
     locations::table
-        .filter(locations::organization_id.eq(org_id))
         .filter(locations::id.eq(id))
         .select(LocationRow::as_select())
-        .get_result(conn)
+        .get_result::<LocationRow>(conn)
         .optional()?
+        .filter(|row| row.organization_id == org_id)
         .ok_or_else(|| ApiError::NotFound("no such location".into()))
 }
 

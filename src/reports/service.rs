@@ -190,7 +190,11 @@ impl OrgFacts {
 /// A dimension's target: the mean target of the organization's standards in it.
 fn dimension_targets(standards: &HashMap<String, (String, String, f64)>) -> HashMap<String, f64> {
     let mut sums: HashMap<String, (f64, u32)> = HashMap::new();
-    for (_, dimension, target) in standards.values() {
+    // In code order: a float sum depends on its order, and the same report must give the same
+    // figures in every process.
+    let mut codes: Vec<&String> = standards.keys().collect();
+    codes.sort();
+    for (_, dimension, target) in codes.into_iter().map(|c| &standards[c]) {
         let e = sums.entry(dimension.clone()).or_default();
         e.0 += target;
         e.1 += 1;

@@ -23,11 +23,11 @@ pub fn insert_version(conn: &mut DbConn, row: &BookVersionRow) -> ApiResult<()> 
 
 pub fn find_book(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<BookRow> {
     books::table
-        .filter(books::organization_id.eq(org_id))
         .filter(books::id.eq(id))
         .select(BookRow::as_select())
-        .get_result(conn)
+        .get_result::<BookRow>(conn)
         .optional()?
+        .filter(|row| row.organization_id == org_id)
         .ok_or_else(|| ApiError::NotFound("no such standards book".into()))
 }
 

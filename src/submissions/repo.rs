@@ -15,11 +15,11 @@ pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<Option<SubmissionRow>> {
 
 pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<SubmissionRow> {
     submissions::table
-        .filter(submissions::organization_id.eq(org_id))
         .filter(submissions::id.eq(id))
         .select(SubmissionRow::as_select())
-        .get_result(conn)
+        .get_result::<SubmissionRow>(conn)
         .optional()?
+        .filter(|row| row.organization_id == org_id)
         .ok_or_else(|| ApiError::NotFound("no such submission".into()))
 }
 

@@ -23,11 +23,11 @@ pub fn insert(conn: &mut DbConn, row: &UserRow) -> ApiResult<()> {
 /// A user of `org_id`; another organization's user is 404 like a missing one.
 pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<UserRow> {
     users::table
-        .filter(users::organization_id.eq(org_id))
         .filter(users::id.eq(id))
         .select(UserRow::as_select())
-        .get_result(conn)
+        .get_result::<UserRow>(conn)
         .optional()?
+        .filter(|row| row.organization_id == org_id)
         .ok_or_else(|| ApiError::NotFound("no such user".into()))
 }
 
