@@ -197,7 +197,10 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
                 let (job, done) = (&job, &done);
                 scope.spawn(move || -> ApiResult<()> {
                     let mut conn = pool.get().map_err(ApiError::internal)?;
-                    for batch in share.chunks(BATCH) {
+                    for (i, batch) in share.chunks(BATCH).enumerate() {
+                        if worker == 0 && i > 0 && i % ANALYZE_EVERY_BATCHES == 0 {
+                            refresh_statistics(&mut conn)?;
+                        }
                         write_transaction(&mut conn, |conn| {
                             batch.iter().try_for_each(|v| job.shop(conn, v))
                         })?;
@@ -221,6 +224,22 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
         visits: visits.len(),
         credentials,
     })
+}
+
+/// On PostgreSQL, tables filled in bulk are analyzed every this many batches of the first
+/// worker (some 10,000 visits): the planner otherwise keeps the estimates of empty tables
+/// until autovacuum runs (or forever where it is off), and lookups degrade to scans.
+const ANALYZE_EVERY_BATCHES: usize = 25;
+
+fn refresh_statistics(conn: &mut DbConn) -> ApiResult<()> {
+    use diesel::RunQueryDsl;
+    if let DbConn::Postgres(c) = conn {
+        diesel::sql_query(
+            "ANALYZE assignments, assignment_events, submissions, rollups, users, locations",
+        )
+        .execute(c)?;
+    }
+    Ok(())
 }
 
 /// The published 40-item audit checklist's version id, published on the demo book on first use.
