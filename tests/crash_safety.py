@@ -153,7 +153,7 @@ def send_until_acknowledged(job, approve=False):
 def killer():
     kills = 0
     while kills < args.kills and not stop_killing.is_set():
-        time.sleep(random.uniform(0.1, 0.4))
+        time.sleep(random.uniform(0.05, 0.3))
         if stop_killing.is_set():
             break
         kill()
