@@ -80,23 +80,6 @@ async fn create(
     .await
 }
 
-async fn new_shopper(app: &TestApp, org: &Org, name: &str) -> (String, String) {
-    let created = app
-        .post("/v1/users", Some(&org.admin.access_token), json!({"email": format!("{name}@acme.example.com"), "display_name": name, "role": "shopper", "password": common::PASSWORD}))
-        .await
-        .expect(201)
-        .body;
-    let token = app
-        .login(&format!("{name}@acme.example.com"), common::PASSWORD)
-        .await
-        .expect(200)
-        .body;
-    (
-        created["user"]["id"].as_str().unwrap().to_string(),
-        token["access_token"].as_str().unwrap().to_string(),
-    )
-}
-
 fn act(id: &str, action: &str) -> String {
     format!("/v1/assignments/{id}/{action}")
 }
@@ -204,7 +187,7 @@ async fn offers_declines_reassignment_and_cancellation() {
     let org = app.seed_org("Acme").await;
     let plan = plan(&app, &org, 1).await;
     let manager = Some(org.manager.access_token.as_str());
-    let (second, second_token) = new_shopper(&app, &org, "second").await;
+    let (second, second_token) = app.new_shopper(&org, "second").await;
 
     let offered = create(&app, &org, &plan, 0, Some(&org.shopper.id))
         .await
@@ -452,7 +435,7 @@ async fn every_fair_play_rule_refuses_by_name() {
         .expect(200);
 
     // Inactive shoppers cannot be offered anything.
-    let (other, _) = new_shopper(&app, &org, "leaving").await;
+    let (other, _) = app.new_shopper(&org, "leaving").await;
     app.delete(&format!("/v1/users/{other}"), Some(&org.admin.access_token))
         .await
         .expect(204);
@@ -484,7 +467,7 @@ async fn two_shoppers_racing_for_one_job_one_wins() {
     let plan = plan(&app, &org, 1).await;
     let mut tokens = vec![org.shopper.access_token.clone()];
     for i in 0..5 {
-        tokens.push(new_shopper(&app, &org, &format!("racer{i}")).await.1);
+        tokens.push(app.new_shopper(&org, &format!("racer{i}")).await.1);
     }
     for round in 0..3 {
         let id = create(&app, &org, &plan, 0, None).await.body["id"]
@@ -694,7 +677,7 @@ async fn the_app_syncs_what_changed_and_reads_its_checklists() {
     let org = app.seed_org("Acme").await;
     let plan = plan(&app, &org, 2).await;
     let shopper = Some(org.shopper.access_token.as_str());
-    let (second, second_token) = new_shopper(&app, &org, "second").await;
+    let (second, second_token) = app.new_shopper(&org, "second").await;
 
     let a = create(&app, &org, &plan, 0, None).await.body["id"]
         .as_str()
@@ -766,7 +749,7 @@ async fn the_app_syncs_what_changed_and_reads_its_checklists() {
     let path = format!("/v1/checklist-versions/{}", plan.checklist_version_id);
     app.get(&path, shopper).await.expect(200);
     app.get(&path, Some(&second_token)).await.expect(200);
-    let (_, third_token) = new_shopper(&app, &org, "third").await;
+    let (_, third_token) = app.new_shopper(&org, "third").await;
     app.get(&path, Some(&third_token)).await.expect_problem(404);
 }
 

@@ -286,6 +286,21 @@ async fn gap_figures(app: &TestApp, token: &str) -> Vec<(String, i64, String)> {
         .collect()
 }
 
+/// Approved visits counted by the ranking (every visit counts at its location).
+async fn approved_visits(app: &TestApp, token: &str) -> i64 {
+    let ranking = app
+        .get("/v1/reports/ranking", Some(token))
+        .await
+        .expect(200)
+        .body;
+    ranking["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["n"].as_i64().unwrap())
+        .sum()
+}
+
 #[actix_web::test]
 async fn demo_data_fills_the_demo_organization_reproducibly() {
     let args = [
@@ -330,17 +345,7 @@ async fn demo_data_fills_the_demo_organization_reproducibly() {
     assert_eq!(figures[0].len(), 12, "the twelve in-person standards");
     assert!(figures[0].iter().all(|(_, n, _)| *n > 0 && *n <= 60));
     let (app, manager) = &apps[0];
-    let ranking = app
-        .get("/v1/reports/ranking", Some(manager))
-        .await
-        .expect(200)
-        .body;
-    let visits: i64 = ranking["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["n"].as_i64().unwrap())
-        .sum();
+    let visits = approved_visits(app, manager).await;
     assert_eq!(visits, 60);
     // Shoppers can sign in; the visits are theirs, approved, scored, one per assignment.
     let shopper = app
@@ -388,17 +393,7 @@ async fn demo_data_fills_the_demo_organization_reproducibly() {
         "{}",
         String::from_utf8_lossy(&more.stderr)
     );
-    let ranking = app
-        .get("/v1/reports/ranking", Some(manager))
-        .await
-        .expect(200)
-        .body;
-    let visits: i64 = ranking["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["n"].as_i64().unwrap())
-        .sum();
+    let visits = approved_visits(app, manager).await;
     assert_eq!(visits, 80);
 
     // A plan the cooldown cannot hold is refused before anything is written, with the reason.

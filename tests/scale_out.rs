@@ -89,23 +89,6 @@ async fn get(app: &TestApp, p: &Process, path: &str, token: &str) -> common::Res
     .await
 }
 
-async fn new_shopper(app: &TestApp, org: &Org, name: &str) -> (String, String) {
-    let created = app
-        .post("/v1/users", Some(&org.admin.access_token), json!({"email": format!("{name}@acme.example.com"), "display_name": name, "role": "shopper", "password": common::PASSWORD}))
-        .await
-        .expect(201)
-        .body;
-    let token = app
-        .login(&format!("{name}@acme.example.com"), common::PASSWORD)
-        .await
-        .expect(200)
-        .body;
-    (
-        created["user"]["id"].as_str().unwrap().to_string(),
-        token["access_token"].as_str().unwrap().to_string(),
-    )
-}
-
 /// A published one-item checklist and a location; returns (checklist version, location).
 async fn plan(app: &TestApp, org: &Org) -> (String, String) {
     let manager = Some(org.manager.access_token.as_str());
@@ -191,7 +174,7 @@ async fn two_processes_share_one_database_safely() {
     // Shoppers race for open jobs through both processes: one wins each, once.
     let mut shoppers = vec![(org.shopper.id.clone(), org.shopper.access_token.clone())];
     for i in 0..5 {
-        shoppers.push(new_shopper(&app, &org, &format!("racer{i}")).await);
+        shoppers.push(app.new_shopper(&org, &format!("racer{i}")).await);
     }
     for round in 0..3 {
         let job = open_job(&app, &org, &plan).await;
@@ -221,7 +204,7 @@ async fn two_processes_share_one_database_safely() {
     for (round, key) in [None, Some("retry-key-1")].into_iter().enumerate() {
         let job = open_job(&app, &org, &plan).await;
         // A shopper of their own: the cooldown keeps one from shopping the location twice.
-        let (_, shopper) = new_shopper(&app, &org, &format!("field{round}")).await;
+        let (_, shopper) = app.new_shopper(&org, &format!("field{round}")).await;
         post(
             &app,
             &a,

@@ -366,6 +366,24 @@ impl TestApp {
         self.call(Method::DELETE, path, auth, None).await
     }
 
+    /// A new shopper of `org` named `name`, signed in: (user id, access token).
+    pub async fn new_shopper(&self, org: &Org, name: &str) -> (String, String) {
+        let created = self
+            .post("/v1/users", Some(&org.admin.access_token), serde_json::json!({"email": format!("{name}@acme.example.com"), "display_name": name, "role": "shopper", "password": PASSWORD}))
+            .await
+            .expect(201)
+            .body;
+        let token = self
+            .login(&format!("{name}@acme.example.com"), PASSWORD)
+            .await
+            .expect(200)
+            .body;
+        (
+            created["user"]["id"].as_str().unwrap().to_string(),
+            token["access_token"].as_str().unwrap().to_string(),
+        )
+    }
+
     /// Creates an API key with `scopes` as the org's admin and returns its secret.
     pub async fn api_key(&self, org: &Org, scopes: &[&str]) -> String {
         let created = self
