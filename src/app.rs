@@ -87,6 +87,9 @@ pub fn serve(
             .wrap(actix_web::middleware::from_fn(
                 crate::idempotency::middleware,
             ))
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::refuse_nul_in_query,
+            ))
             .wrap(Compat::new(NormalizePath::new(TrailingSlash::MergeOnly)))
             .wrap(prometheus.clone())
             .wrap(

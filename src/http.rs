@@ -1,11 +1,13 @@
 //! HTTP plumbing shared by every domain: extractor error handlers (so malformed input becomes
 //! problem+json), the 404/405 fallback, ETags and cursor pagination.
 
-use actix_web::dev::{Payload, ResourceDef};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ResourceDef, ServiceRequest, ServiceResponse};
 use actix_web::error::{PathError, PayloadError, QueryPayloadError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures_util::future::LocalBoxFuture;
@@ -65,23 +67,90 @@ fn body_error(err: actix_web::Error) -> ApiError {
 
 /// Parses a JSON document, keeping the path of the value a type error is at.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    let document: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    from_document(document)
+}
+
+/// The typed value of a parsed JSON or YAML document, after two rules every body follows:
+/// - JSON has one number type: `3.0` is the integer 3 to JSON Schema (and to the contract), so
+///   whole numbers written with a fraction are read as integers;
+/// - no text holds U+0000: PostgreSQL cannot store it, and no field of ours means it; refused
+///   with the field's path, on either backend.
+pub fn from_document<T: DeserializeOwned>(mut document: serde_json::Value) -> ApiResult<T> {
+    let mut nul_at = Vec::new();
+    normalize(&mut document, "", &mut nul_at);
+    if !nul_at.is_empty() {
+        return Err(ApiError::Unprocessable(
+            nul_at
+                .into_iter()
+                .map(|field| FieldError::new(field, "must not contain NUL (U+0000) characters"))
+                .collect(),
+        ));
+    }
+    serde_path_to_error::deserialize(document).map_err(|e| {
         let field = match e.path().to_string() {
             p if p == "." || p.is_empty() => "body".to_string(),
             p => p,
         };
-        let inner = e.into_inner();
-        if inner.is_data() {
-            ApiError::Unprocessable(vec![FieldError::new(field, inner.to_string())])
+        ApiError::Unprocessable(vec![FieldError::new(field, e.into_inner().to_string())])
+    })
+}
+
+/// Rewrites whole floats (within the range where f64 is exact) as integers, and notes the path
+/// of every string or key holding NUL.
+fn normalize(value: &mut serde_json::Value, path: &str, nul_at: &mut Vec<String>) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    let here = |path: &str| {
+        if path.is_empty() {
+            "body".to_string()
         } else {
-            ApiError::BadRequest(format!("malformed JSON: {inner}"))
+            path.to_string()
         }
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
-    Ok(value)
+    };
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT) {
+                *n = serde_json::Number::from(f as i64);
+            }
+        }
+        serde_json::Value::String(text) if text.contains('\0') => nul_at.push(here(path)),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                normalize(item, &format!("{path}[{i}]"), nul_at);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, field) in fields.iter_mut() {
+                let at = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if key.contains('\0') {
+                    nul_at.push(here(path));
+                }
+                normalize(field, &at, nul_at);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Middleware: a query string holding an encoded NUL (`%00`) is 400, for the reason bodies
+/// refuse NUL (see `from_document`), before any handler reads it.
+pub async fn refuse_nul_in_query(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.query_string().to_ascii_lowercase().contains("%00") {
+        let problem = ApiError::InvalidInput(vec![FieldError::new(
+            "query",
+            "must not contain NUL (U+0000) characters",
+        )]);
+        return Ok(req.into_response(problem.error_response()));
+    }
+    next.call(req).await.map(|r| r.map_into_boxed_body())
 }
 
 pub fn query_config() -> web::QueryConfig {
@@ -165,6 +234,13 @@ pub fn if_match(req: &HttpRequest) -> ApiResult<Option<i32>> {
     if text == "*" {
         return Ok(None);
     }
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::BadRequest(format!(
+            "If-Match must be the ETag you read (such as \"3\") or *, not {text:?}"
+        )));
+    }
+    // `"3"` and `W/"3"` (RFC 9110 §8.8.3), and a bare `3` from clients that drop the quotes;
+    // any other tag is well formed but names no version, so it cannot match.
     let tag = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
     tag.parse::<i32>().map(Some).map_err(|_| {
         ApiError::PreconditionFailed(format!("If-Match {text} names no version of this resource"))
@@ -190,7 +266,7 @@ pub struct PageQuery {
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// Opaque cursor from a previous page's `next_cursor`.
+    /// Opaque cursor from a previous page's `next_cursor` (empty: the first page).
     pub cursor: Option<String>,
 }
 
@@ -206,9 +282,10 @@ impl PageQuery {
         }
     }
 
-    /// The id the previous page ended at.
+    /// The id the previous page ended at. An empty `cursor=` asks for the first page, as some
+    /// clients send it that way.
     pub fn after(&self) -> ApiResult<Option<String>> {
-        let Some(cursor) = &self.cursor else {
+        let Some(cursor) = self.cursor.as_deref().filter(|c| !c.is_empty()) else {
             return Ok(None);
         };
         URL_SAFE_NO_PAD
@@ -250,6 +327,48 @@ pub fn parse_id(raw: &str) -> ApiResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Shape {
+        count: i32,
+        ratio: f64,
+        nested: Vec<u8>,
+    }
+
+    #[test]
+    fn whole_floats_are_integers_and_fractions_stay_errors() {
+        let shape: Shape =
+            parse_json(br#"{"count": 3.0, "ratio": 2, "nested": [1.0, 2]}"#).unwrap();
+        assert_eq!(
+            shape,
+            Shape {
+                count: 3,
+                ratio: 2.0,
+                nested: vec![1, 2]
+            }
+        );
+        let err = parse_json::<Shape>(br#"{"count": 3.5, "ratio": 1, "nested": []}"#).unwrap_err();
+        assert!(
+            matches!(err, ApiError::Unprocessable(ref e) if e[0].field == "count"),
+            "{err:?}"
+        );
+        let err =
+            parse_json::<Shape>(br#"{"count": 1e300, "ratio": 1, "nested": []}"#).unwrap_err();
+        assert!(matches!(err, ApiError::Unprocessable(_)), "{err:?}");
+        let err = parse_json::<Shape>(br#"{"count": 1} x"#).unwrap_err();
+        assert!(matches!(err, ApiError::BadRequest(_)), "{err:?}");
+    }
+
+    #[test]
+    fn text_with_nul_is_refused_with_its_path() {
+        let err = parse_json::<serde_json::Value>(br#"{"a": [{"b": "x\u0000"}], "c": "ok"}"#)
+            .unwrap_err();
+        assert!(
+            matches!(err, ApiError::Unprocessable(ref e) if e[0].field == "a[0].b"),
+            "{err:?}"
+        );
+        assert!(parse_json::<serde_json::Value>(br#"{"a": "x\u0001"}"#).is_ok());
+    }
 
     #[test]
     fn cursors_round_trip() {
@@ -297,12 +416,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Document<T> {
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = body.await.map_err(body_error)?;
-            yaml_serde::from_slice(&bytes).map(Document).map_err(|e| {
+            let document: serde_json::Value = yaml_serde::from_slice(&bytes).map_err(|e| {
                 ApiError::Unprocessable(vec![FieldError::new(
                     "body",
                     format!("not a valid document: {e}"),
                 )])
-            })
+            })?;
+            from_document(document).map(Document)
         })
     }
 }
@@ -356,7 +476,8 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
         if empty {
             return Box::pin(async { Ok(OptionalJson(T::default())) });
         }
-        let json = ApiJson::<T>::from_request(req, payload);
-        Box::pin(async move { json.await.map(|j| OptionalJson(j.0)) })
+        // `null` is an absent body too (the contract types these bodies as nullable).
+        let json = ApiJson::<Option<T>>::from_request(req, payload);
+        Box::pin(async move { json.await.map(|j| OptionalJson(j.0.unwrap_or_default())) })
     }
 }

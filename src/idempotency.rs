@@ -45,15 +45,20 @@ enum Begin {
     Replay(u16, Option<String>, String),
 }
 
+/// 1 to 255 visible ASCII characters: what the contract states for the header.
+fn is_valid_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // A key that is not text is refused below, not ignored: the client counts on it.
     let key = req
         .headers()
         .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_string());
+        .map(|v| v.to_str().unwrap_or_default().to_string());
     let (Some(key), true) = (key, req.method() == Method::POST) else {
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     };
@@ -61,10 +66,12 @@ pub async fn middleware(
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     };
     let respond = |req: ServiceRequest, e: ApiError| Ok(req.into_response(e.error_response()));
-    if key.is_empty() || key.len() > 255 {
+    if !is_valid_key(&key) {
         return respond(
             req,
-            ApiError::BadRequest("Idempotency-Key must be 1 to 255 characters".into()),
+            ApiError::BadRequest(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID, say)".into(),
+            ),
         );
     }
     let Some(scope) = scope(&req, &state) else {
@@ -211,4 +218,19 @@ pub async fn middleware(
 fn forget(conn: &mut crate::db::DbConn, scope: &str, key: &str) -> Result<(), ApiError> {
     diesel::delete(keys::table.find((scope, key))).execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid_key;
+
+    #[test]
+    fn keys_are_visible_ascii_of_bounded_length() {
+        assert!(is_valid_key("0194a3c2-7c1e-7d3a-9f4e-3b2a1c0d9e8f"));
+        assert!(is_valid_key(&"k".repeat(255)));
+        assert!(!is_valid_key(""));
+        assert!(!is_valid_key(&"k".repeat(256)));
+        assert!(!is_valid_key("two words"));
+        assert!(!is_valid_key("tab\there"));
+    }
 }

@@ -29,7 +29,12 @@ use crate::error::{FieldError, Problem};
             someone else's change (412)."
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(Problem, FieldError, crate::versioning::DocumentFormat)),
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::versioning::DocumentFormat,
+        crate::reports::dto::ReportFormat
+    )),
     tags(
         (name = "auth", description = "Sign-in, sessions and the caller"),
         (name = "organization", description = "The tenant and its settings"),
@@ -156,9 +161,16 @@ fn add_common_responses(api: &mut OpenApiDoc) {
                         .required(Required::False)
                         .description(Some(
                             "Makes a retry safe: the same key and request replay the stored response; \
-                             the same key with another request is 422; while the first runs, 409",
+                             the same key with another request is 422; while the first runs, 409. \
+                             1 to 255 visible ASCII characters (a UUID, say)",
                         ))
-                        .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(255))))
+                        .schema(Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .min_length(Some(1))
+                                .max_length(Some(255))
+                                .pattern(Some("^[!-~]+$")),
+                        ))
                         .build(),
                 ));
             }
@@ -171,6 +183,7 @@ fn add_common_responses(api: &mut OpenApiDoc) {
             &mut item.patch,
         ];
         for operation in operations.into_iter().flatten() {
+            describe_if_match(operation);
             let codes = common_codes(path, operation);
             for code in codes {
                 let name = COMMON
@@ -189,6 +202,29 @@ fn add_common_responses(api: &mut OpenApiDoc) {
     }
 }
 
+/// States what an `If-Match` the server reads: visible ASCII, the ETag read before (`"3"`; an
+/// unknown tag is 412), or `*` ("whatever is current") where the header is optional. Where it is
+/// required, `*` names no version: 428, so the pattern leaves out exactly `*`.
+fn describe_if_match(operation: &mut Operation) {
+    for param in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(p) = param {
+            if p.name == "If-Match" && p.parameter_in == ParameterIn::Header {
+                let pattern = if p.required == Required::True {
+                    "^([!-)+-~]|[!-~]{2,})$"
+                } else {
+                    "^[!-~]+$"
+                };
+                p.schema = Some(RefOr::T(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(pattern))
+                        .into(),
+                ));
+            }
+        }
+    }
+}
+
 /// Which shared error statuses an operation can answer, from what it takes.
 fn common_codes(path: &str, operation: &Operation) -> Vec<&'static str> {
     let mut codes = Vec::new();
@@ -199,6 +235,11 @@ fn common_codes(path: &str, operation: &Operation) -> Vec<&'static str> {
     });
     if operation.request_body.is_some() || has_query {
         codes.push("400");
+    }
+    if has_query {
+        // A well-formed query can break a rule across parameters (a range ending before it
+        // starts, an unknown grouping).
+        codes.push("422");
     }
     if authenticated {
         codes.extend(["401", "403"]);

@@ -633,7 +633,7 @@ async fn waves_plan_many_shops_at_once_and_lists_filter() {
         Some(&org.shopper.access_token),
     )
     .await
-    .expect_problem(400);
+    .expect_problem(422);
 
     // A wave with problems creates nothing and names every problem.
     let phone_only = app

@@ -286,12 +286,15 @@ async fn the_gap_report_matches_figures_worked_by_hand_and_follows_edits_and_rej
         "group_by=standard,month,week",
         "group_by=colour",
         "from=2026-02-01&to=2026-01-01",
-        "format=xml",
     ] {
         app.get(&format!("/v1/reports/gaps?{bad}"), manager)
             .await
             .expect_problem(422);
     }
+    // A value outside a parameter's enumeration is malformed, like a date that is not one.
+    app.get("/v1/reports/gaps?format=xml", manager)
+        .await
+        .expect_problem(400);
     app.get("/v1/reports/gaps?from=yesterday", manager)
         .await
         .expect_problem(400);

@@ -41,9 +41,11 @@ impl From<ApiKeyRow> for ApiKey {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// At least one scope.
     #[validate(length(min = 1, message = "give at least one scope"))]
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
     /// When the key stops working; never when absent.
     pub expires_at: Option<DateTime<Utc>>,

@@ -161,10 +161,14 @@ pub struct History {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BoardQuery {
-    /// The shopper's position: nearest jobs first when given (with `longitude`).
+    /// The shopper's position: nearest jobs first when given (with `longitude`; one without
+    /// the other is 422).
+    #[param(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
+    #[param(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
     /// At most this many jobs (1 to 200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 

@@ -529,7 +529,8 @@ pub async fn job_board(
         errors.push(FieldError::new("limit", "must be between 1 and 200"));
     }
     if !errors.is_empty() {
-        return Err(ApiError::InvalidInput(errors));
+        // A rule across parameters, or a value out of range: well formed, not valid.
+        return Err(ApiError::Unprocessable(errors));
     }
     let org = caller.organization_id.clone();
     let items = state

@@ -67,7 +67,14 @@ fn dto(row: AttachmentRow) -> ApiResult<Attachment> {
         ("attachment_id" = String, Path, description = "Attachment id, chosen by the app (a UUID)"),
         UploadQuery,
     ),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file: JPEG, PNG, WebP, HEIC, PDF, MP3, M4A, WAV or Ogg, with its own Content-Type"),
+    request_body(
+        description = "The file: JPEG, PNG, WebP, HEIC, PDF, MP3, M4A, WAV or Ogg, with its own Content-Type; the bytes must be what the type says",
+        content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"),
+            (Vec<u8> = "image/heic"), (Vec<u8> = "application/pdf"), (Vec<u8> = "audio/mpeg"),
+            (Vec<u8> = "audio/mp4"), (Vec<u8> = "audio/wav"), (Vec<u8> = "audio/ogg"),
+        ),
+    ),
     responses(
         (status = 201, description = "Stored", body = Attachment),
         (status = 409, description = "Other bytes under this id, or the submission is final", body = Problem, content_type = "application/problem+json"),

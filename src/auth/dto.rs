@@ -9,8 +9,10 @@ use crate::users::dto::User;
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 254, message = "must be 1 to 254 characters"))]
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
     #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
@@ -18,6 +20,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 512, message = "must be 1 to 512 characters"))]
+    #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
 }
 
@@ -56,7 +59,9 @@ pub struct Me {
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
     /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }

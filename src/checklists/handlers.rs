@@ -297,7 +297,7 @@ pub async fn publish(
     params(("id" = String, Path, description = "Checklist id"), ("version" = i32, Path, description = "Version number"), ExportQuery),
     responses((status = 200, description = "The document", content(
         (ChecklistDocument = "application/json"),
-        (String = "application/yaml"),
+        (ChecklistDocument = "application/yaml"),
     )))
 )]
 #[get("/v1/checklists/{id}/versions/{version}/export")]

@@ -36,6 +36,13 @@ fn at(row: usize, field: &str) -> String {
 /// Parses `text`; returns the rows that parsed and the problems of the others. A problem with
 /// the header fails the whole file.
 pub fn parse(text: &str) -> Result<(Vec<ParsedRow>, Vec<FieldError>), Vec<FieldError>> {
+    if text.contains('\0') {
+        // See `http::from_document`: no text of ours holds NUL.
+        return Err(vec![FieldError::new(
+            "body",
+            "must not contain NUL (U+0000) characters",
+        )]);
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)

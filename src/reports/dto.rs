@@ -2,6 +2,14 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// How a report is delivered: `json` (default) or `csv` (its rows, for spreadsheets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    Json,
+    Csv,
+}
+
 /// Filters and grouping of the gap report. Lists are comma-separated.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -29,7 +37,7 @@ pub struct GapQuery {
     /// `month`, `week`, one of them `standard` or `dimension`. Default `standard`.
     pub group_by: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
-    pub format: Option<String>,
+    pub format: Option<ReportFormat>,
 }
 
 /// The gap report: one row per group, the largest shortfall first.
@@ -90,7 +98,7 @@ pub struct ScorecardQuery {
     /// Checklist ids (comma-separated).
     pub checklist_id: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
-    pub format: Option<String>,
+    pub format: Option<ReportFormat>,
 }
 
 /// A mean over visits with its 95 % Wilson interval (visit scores on 0 to 100).
@@ -154,7 +162,7 @@ pub struct TrendQuery {
     pub channel: Option<String>,
     pub checklist_id: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
-    pub format: Option<String>,
+    pub format: Option<ReportFormat>,
 }
 
 /// Delivered (or the visit score) per period, with the change against the period before.
@@ -198,7 +206,7 @@ pub struct RankingQuery {
     pub channel: Option<String>,
     pub checklist_id: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
-    pub format: Option<String>,
+    pub format: Option<ReportFormat>,
 }
 
 /// Locations best first, each with its interval, so a manager sees which differences are real.

@@ -5,7 +5,8 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::dto::{
-    GapQuery, GapReport, Ranking, RankingQuery, Scorecard, ScorecardQuery, Trend, TrendQuery,
+    GapQuery, GapReport, Ranking, RankingQuery, ReportFormat, Scorecard, ScorecardQuery, Trend,
+    TrendQuery,
 };
 use super::export::{self, ExportQuery};
 use super::self_assessments::{
@@ -15,7 +16,7 @@ use super::service;
 use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::db::DbConn;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{parse_id, ApiJson};
 use crate::state::AppState;
 
@@ -26,7 +27,7 @@ async fn answer<Q, T, R>(
     caller: &Caller,
     req: &HttpRequest,
     query: Q,
-    format: Option<String>,
+    format: Option<ReportFormat>,
     build: fn(&mut DbConn, &str, &Q, NaiveDate) -> ApiResult<T>,
     rows: fn(&T) -> &[R],
 ) -> ApiResult<HttpResponse>
@@ -36,14 +37,13 @@ where
     R: Serialize,
 {
     caller.require(Permission::ReportsRead)?;
-    wants_csv(req, format.as_deref())?;
     let org = caller.organization_id.clone();
     let today = Utc::now().date_naive();
     let report = state
         .db
         .run(move |conn| build(conn, &org, &query, today))
         .await?;
-    respond(req, format.as_deref(), &report, rows(&report))
+    respond(req, format, &report, rows(&report))
 }
 
 /// Rows as CSV, one line each, headed by their field names (for spreadsheets).
@@ -58,11 +58,11 @@ fn csv_of<R: Serialize>(rows: &[R]) -> ApiResult<String> {
 /// The report as JSON, or its rows as CSV when the caller asked for that.
 fn respond<T: Serialize, R: Serialize>(
     req: &HttpRequest,
-    format: Option<&str>,
+    format: Option<ReportFormat>,
     report: &T,
     rows: &[R],
 ) -> ApiResult<HttpResponse> {
-    if wants_csv(req, format)? {
+    if wants_csv(req, format) {
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .body(csv_of(rows)?));
@@ -71,16 +71,14 @@ fn respond<T: Serialize, R: Serialize>(
 }
 
 /// Whether the caller asked for CSV: `format=csv`, or `Accept: text/csv` without `format`.
-fn wants_csv(req: &HttpRequest, format: Option<&str>) -> ApiResult<bool> {
+fn wants_csv(req: &HttpRequest, format: Option<ReportFormat>) -> bool {
     match format {
-        Some("csv") => Ok(true),
-        Some("json") => Ok(false),
-        Some(_) => Err(ApiError::unprocessable("format", "json or csv")),
-        None => Ok(req
+        Some(format) => format == ReportFormat::Csv,
+        None => req
             .headers()
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/csv"))),
+            .is_some_and(|accept| accept.contains("text/csv")),
     }
 }
 
@@ -107,7 +105,7 @@ pub async fn gap_report(
     query: web::Query<GapQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let format = query.format.clone();
+    let format = query.format;
     answer(
         &state,
         &caller,
@@ -127,10 +125,14 @@ pub async fn gap_report(
     tag = "reports",
     security(("bearer" = []), ("api_key" = [])),
     params(ScorecardQuery),
-    responses((status = 200, description = "The scorecard; its standards as CSV when asked", content(
-        (Scorecard = "application/json"),
-        (String = "text/csv"),
-    )))
+    responses(
+        (status = 200, description = "The scorecard; its standards as CSV when asked", content(
+            (Scorecard = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 404, description = "No such location in this organization", body = Problem,
+            content_type = "application/problem+json"),
+    )
 )]
 #[get("/v1/reports/scorecard")]
 pub async fn scorecard(
@@ -140,7 +142,7 @@ pub async fn scorecard(
     query: web::Query<ScorecardQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let format = query.format.clone();
+    let format = query.format;
     answer(
         &state,
         &caller,
@@ -159,10 +161,14 @@ pub async fn scorecard(
     tag = "reports",
     security(("bearer" = []), ("api_key" = [])),
     params(TrendQuery),
-    responses((status = 200, description = "The trend; its points as CSV when asked", content(
-        (Trend = "application/json"),
-        (String = "text/csv"),
-    )))
+    responses(
+        (status = 200, description = "The trend; its points as CSV when asked", content(
+            (Trend = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 404, description = "No such location in this organization", body = Problem,
+            content_type = "application/problem+json"),
+    )
 )]
 #[get("/v1/reports/trend")]
 pub async fn trend(
@@ -172,7 +178,7 @@ pub async fn trend(
     query: web::Query<TrendQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let format = query.format.clone();
+    let format = query.format;
     answer(&state, &caller, &req, query, format, service::trend, |r| {
         &r.points
     })
@@ -198,7 +204,7 @@ pub async fn ranking(
     query: web::Query<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let format = query.format.clone();
+    let format = query.format;
     answer(
         &state,
         &caller,
@@ -317,7 +323,7 @@ pub async fn self_assessment_report(
     query: web::Query<SelfAssessmentQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let format = query.format.clone();
+    let format = query.format;
     answer(
         &state,
         &caller,

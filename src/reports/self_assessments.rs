@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::dto::GapQuery;
+use super::dto::{GapQuery, ReportFormat};
 use super::service::{gap_report_with, OrgFacts};
 use crate::db::schema::{locations, self_assessments};
 use crate::db::DbConn;
@@ -22,13 +22,16 @@ pub struct RecordSelfAssessment {
     pub location_id: Option<String>,
     /// The standard's code.
     #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub standard: String,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
     /// The share of visits believed to comply, 0 to 1.
     #[validate(range(min = 0.0, max = 1.0, message = "must be between 0 and 1"))]
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub believed: f64,
     #[validate(length(max = 2000, message = "at most 2000 characters"))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -58,7 +61,7 @@ pub struct SelfAssessmentQuery {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     /// `json` (default) or `csv` (the report only); `Accept: text/csv` also asks for CSV.
-    pub format: Option<String>,
+    pub format: Option<ReportFormat>,
 }
 
 /// Believed, delivered and both gaps for each recorded belief, and the organization-wide mean

@@ -278,7 +278,7 @@ pub async fn publish(
     params(("id" = String, Path, description = "Book id"), ("version" = i32, Path, description = "Version number"), ExportQuery),
     responses((status = 200, description = "The document", content(
         (BookDocument = "application/json"),
-        (String = "application/yaml"),
+        (BookDocument = "application/yaml"),
     )))
 )]
 #[get("/v1/standards-books/{id}/versions/{version}/export")]

@@ -45,11 +45,14 @@ pub struct CreateUser {
         email(message = "must be an email address"),
         length(max = 254, message = "must be at most 254 characters")
     )]
+    #[schema(max_length = 254, format = Email)]
     pub email: String,
     #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
     pub role: Role,
     /// Initial password (10 to 128 characters). When absent, one is generated and returned once.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
 }
 
@@ -64,6 +67,7 @@ pub struct CreatedUser {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
     /// `false` deactivates the user (their sessions end at once); `true` reactivates.
