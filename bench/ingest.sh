@@ -29,7 +29,7 @@ else
   backend=sqlite
   raw_target=$data/shopgap.db
 fi
-./target/release/shopgap serve --demo >"$data/out" 2>"$data/err" &
+"${CARGO_TARGET_DIR:-target}/release/shopgap" serve --demo >"$data/out" 2>"$data/err" &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 base="http://127.0.0.1:$PORT"

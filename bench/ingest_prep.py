@@ -11,52 +11,19 @@ OUT_FILE.approve gets the manager's approval of each submission, for the report 
 """
 import concurrent.futures as futures
 import datetime as dt
-import http.client
 import json
 import math
 import random
 import sys
-import threading
-import urllib.parse
 import uuid
+
+from benchlib import Api
 
 base, credentials_file, count, out_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 spread_days = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-url = urllib.parse.urlsplit(base)
-local = threading.local()
 random.seed(5)
-
-
-def call(method, path, token=None, body=None, headers=None, raw=None, expect=(200, 201)):
-    if not hasattr(local, "conn"):
-        local.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
-    h = dict(headers or {})
-    if token:
-        h["authorization"] = f"Bearer {token}"
-    data = raw
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["content-type"] = "application/json"
-    local.conn.request(method, path, body=data, headers=h)
-    resp = local.conn.getresponse()
-    payload = resp.read()
-    if resp.status not in expect:
-        raise SystemExit(f"{method} {path}: {resp.status} {payload[:500]!r}")
-    return resp, (json.loads(payload) if payload else None)
-
-
-def password_of(email):
-    for line in open(credentials_file):
-        parts = line.split()
-        if len(parts) >= 3 and parts[1] == email:
-            return parts[2]
-    raise SystemExit(f"no credentials for {email} in {credentials_file}")
-
-
-def login(email, password=None):
-    _, body = call("POST", "/v1/auth/login", body={"email": email, "password": password or password_of(email)})
-    return body["access_token"]
-
+api = Api(base, credentials_file)
+call, login = api.call, api.login
 
 admin = login("admin@demo-motors.example.com")
 manager = login("manager@demo-motors.example.com")
@@ -101,20 +68,7 @@ document = {
 }
 _, version = call("POST", "/v1/checklists/import?publish=true", manager, document)
 
-csv = "code,name,region,segment,latitude,longitude,time_zone,channels\n" + "".join(
-    f"BN{i:03},Bench {i},R{i % 5},b2c,{52.3 + (i % 10) * 0.05:.4f},{13.1 + (i // 10) * 0.06:.4f},"
-    "Europe/Berlin,in_person\n" for i in range(100))
-call("POST", "/v1/locations/import", manager, raw=csv.encode(), headers={"content-type": "text/csv"})
-locations = {}
-cursor = None
-while True:
-    _, page = call("GET", "/v1/locations?limit=200&q=BN" + (f"&cursor={cursor}" if cursor else ""), manager)
-    for loc in page["items"]:
-        if loc["code"].startswith("BN"):
-            locations[loc["id"]] = (loc["latitude"], loc["longitude"])
-    cursor = page.get("next_cursor")
-    if not cursor:
-        break
+locations = api.import_locations(manager, "BN")
 
 now = dt.datetime.now(dt.timezone.utc)
 remaining = math.ceil(count / len(locations))

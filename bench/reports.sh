@@ -16,7 +16,7 @@ SIZES=${SIZES:-"1000 10000 100000"}
 DURATION=${DURATION:-10s}
 data=$(mktemp -d)
 bin=$data/shopgap  # a copy: rebuilding during a run does not change what is measured
-cp ./target/release/shopgap "$bin"
+cp "${CARGO_TARGET_DIR:-target}/release/shopgap" "$bin"
 server=
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$data"' EXIT
 export SHOPGAP_BIND=127.0.0.1:$PORT SHOPGAP_LOG=warn
