@@ -3,10 +3,5 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = string.format('{"email":"%s","password":"%s"}', os.getenv("EMAIL"), os.getenv("PASSWORD"))
 
-function done(summary, latency, requests)
-  io.write(string.format(
-    '{"seconds": %.3f, "requests": %d, "per_second": %.1f, "non_2xx": %d, "socket_errors": %d, "p50_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f}\n',
-    summary.duration / 1e6, summary.requests, summary.requests / (summary.duration / 1e6),
-    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
-end
+-- One JSON line of figures at the end (bench/summary_line.lua); run from the repository root.
+dofile("bench/summary_line.lua")
