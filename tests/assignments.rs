@@ -634,6 +634,12 @@ async fn waves_plan_many_shops_at_once_and_lists_filter() {
     )
     .await
     .expect_problem(422);
+    app.get(
+        "/v1/job-board?latitude=91&longitude=13.4",
+        Some(&org.shopper.access_token),
+    )
+    .await
+    .expect_problem(400);
 
     // A wave with problems creates nothing and names every problem.
     let phone_only = app

@@ -17,13 +17,12 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.parse
+
+from harness import Server
 
 parser = argparse.ArgumentParser()
 parser.add_argument("binary")
@@ -34,51 +33,20 @@ parser.add_argument("--seed", type=int, default=7)
 args = parser.parse_args()
 random.seed(args.seed)
 here = os.path.dirname(os.path.abspath(__file__))
-data = tempfile.mkdtemp(prefix="shopgap-crash-")
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-port = sock.getsockname()[1]
-sock.close()
-base = f"http://127.0.0.1:{port}"
-env = dict(os.environ, SHOPGAP_DATA_DIR=data, SHOPGAP_BIND=f"127.0.0.1:{port}", SHOPGAP_LOG="error")
-if args.database_url:
-    url = urllib.parse.urlsplit(args.database_url)
-    name = url.path.lstrip("/")
-    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
-    for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
-        subprocess.run(["psql", "-X", "-q", admin_url, "-c", sql], check=True)
-    env["SHOPGAP_DATABASE_URL"] = args.database_url
-backend = "postgresql" if args.database_url else "sqlite"
+server = Server(args.binary, args.database_url, prefix="shopgap-crash-")
+data, port, base, env, backend = server.data, server.port, server.base, server.env, server.backend
 
 
 def log(message):
     print(f"[crash-safety {backend}] {message}", flush=True)
 
 
-server = None
-
-
-def start(demo=False):
-    global server
-    out = open(os.path.join(data, "server.out"), "a")
-    server = subprocess.Popen([args.binary, "serve"] + (["--demo"] if demo else []),
-                              env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit("the server did not come up")
+start = server.start
 
 
 def kill():
-    server.send_signal(signal.SIGKILL)
-    server.wait()
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait()
 
 
 def call(method, path, token=None, body=None, headers=None):

@@ -13,15 +13,15 @@ Checks are all on (`--checks all`). What is configured, and why, is in schemathe
 beside this script; nothing there turns a check off.
 """
 import argparse
-import http.client
-import json
 import os
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.parse
+
+from harness import Server
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+from benchlib import Api  # noqa: E402  (bench/: the JSON client and the demo credentials)
 
 parser = argparse.ArgumentParser()
 parser.add_argument("binary")
@@ -34,75 +34,27 @@ args = parser.parse_args()
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(here)
-data = tempfile.mkdtemp(prefix="shopgap-fuzz-")
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-port = sock.getsockname()[1]
-sock.close()
-base = f"http://127.0.0.1:{port}"
-env = dict(os.environ, SHOPGAP_DATA_DIR=data, SHOPGAP_BIND=f"127.0.0.1:{port}", SHOPGAP_LOG="error",
-           # A run takes longer than the default 15-minute access token.
-           SHOPGAP_ACCESS_TOKEN_TTL="7200")
-if args.database_url:
-    name = urllib.parse.urlsplit(args.database_url).path.lstrip("/")
-    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
-    for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
-        subprocess.run(["psql", "-X", "-q", admin_url, "-c", sql], check=True)
-    env["SHOPGAP_DATABASE_URL"] = args.database_url
-backend = "postgresql" if args.database_url else "sqlite"
+# A run takes longer than the default 15-minute access token.
+server = Server(args.binary, args.database_url, prefix="shopgap-fuzz-",
+                SHOPGAP_ACCESS_TOKEN_TTL="7200")
+data, base, backend, out_path = server.data, server.base, server.backend, server.out_path
 
 
 def log(message):
     print(f"[fuzz-contract {backend}] {message}", flush=True)
 
 
-out_path = os.path.join(data, "server.out")
-server = subprocess.Popen([args.binary, "serve", "--demo"], env=env,
-                          stdout=open(out_path, "w"), stderr=subprocess.STDOUT)
-
-
-def request(method, path, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"content-type": "application/json"} if body is not None else {}
-    conn.request(method, path, body=json.dumps(body).encode() if body is not None else None,
-                 headers=headers)
-    resp = conn.getresponse()
-    return resp.status, resp.read()
-
-
 try:
-    deadline = time.time() + 60
-    while True:
-        try:
-            if request("GET", "/healthz")[0] == 200:
-                break
-        except OSError:
-            pass
-        if time.time() > deadline or server.poll() is not None:
-            raise SystemExit(f"the server did not come up:\n{open(out_path).read()}")
-        time.sleep(0.05)
-
-    def password_of(email):
-        for line in open(out_path):
-            parts = line.split()
-            if len(parts) >= 3 and parts[1] == email:
-                return parts[2]
-        raise SystemExit(f"no credentials for {email} in the server's output")
-
-    def token_of(email):
-        status, payload = request("POST", "/v1/auth/login",
-                                  {"email": email, "password": password_of(email)})
-        if status != 200:
-            raise SystemExit(f"login of {email}: {status} {payload[:300]!r}")
-        return json.loads(payload)["access_token"]
-
-    roles = {"manager": "manager@demo-motors.example.com",
-             "shopper": "shopper1@demo-motors.example.com"}
+    server.start(demo=True)
+    # Both sign in before any fuzzing: the client's keep-alive connection would not outlive a
+    # run (the server closes idle ones), and the tokens last the whole run.
+    api = Api(base, out_path)
+    emails = {"manager": "manager@demo-motors.example.com",
+              "shopper": "shopper1@demo-motors.example.com"}
+    tokens = {role: api.login(email) for role, email in emails.items()
+              if not args.only_role or role == args.only_role}
     failed = []
-    for role, email in roles.items():
-        if args.only_role and role != args.only_role:
-            continue
-        token = token_of(email)
+    for role, token in tokens.items():
         report = os.path.join(data, f"report-{role}")
         # The CLI of the schemathesis installed for this Python (its `st` script does the same).
         command = [sys.executable, "-c", "import sys; from schemathesis.cli import schemathesis; "
@@ -115,27 +67,30 @@ try:
                    "--report", "junit", "--report-dir", report, "--no-color"]
         log(f"as the {role}: st run openapi.yaml --checks all --seed {args.seed} "
             f"--max-examples {args.max_examples}")
-        for attempt in (1, 2):
+        attempts = 3
+        for attempt in range(1, attempts + 1):
             started = time.time()
             result = subprocess.run(command, cwd=data, capture_output=True, text=True)
             print(result.stdout, result.stderr, sep="", flush=True)
             log(f"as the {role}: exit {result.returncode} in {time.time() - started:.0f} s")
             # Schemathesis's coverage phase collects cases within a time budget, so on a loaded
             # machine Hypothesis can report "Inconsistent results" while *generating* (a runtime
-            # error of the tool: no request failed a check). Such a run, and only such a run, is
-            # repeated once; any check failure fails at once.
+            # error of the tool: no request failed a check; seen too: a SystemError inside Python's
+            # compiler). Such a run, and only such a run, is repeated, up to three runs in all;
+            # any check failure fails at once.
             tool_error_only = ("Runtime Error" in result.stdout
                                and "\nFailures:" not in result.stdout)
-            if result.returncode == 0 or not tool_error_only or attempt == 2:
+            if result.returncode == 0 or not tool_error_only or attempt == attempts:
                 break
             log(f"as the {role}: schemathesis itself erred (no check failed); running it again")
         if result.returncode != 0:
             failed.append(role)
-        if server.poll() is not None:
+        if not server.alive():
             raise SystemExit(f"the server died:\n{open(out_path).read()[-3000:]}")
     if failed:
         raise SystemExit(f"schemathesis found failures as: {', '.join(failed)}")
     log("no failures")
 finally:
-    server.terminate()
-    server.wait()
+    if server.process:
+        server.process.terminate()
+        server.process.wait()

@@ -508,30 +508,35 @@ pub async fn job_board(
 ) -> ApiResult<web::Json<JobBoard>> {
     let me = caller.require_shopper()?;
     let query = query.into_inner();
-    let mut errors = Vec::new();
-    let position = match (query.latitude, query.longitude) {
-        (Some(lat), Some(lon))
-            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
-        {
-            Some((lat, lon))
-        }
-        (None, None) => None,
-        _ => {
-            errors.push(FieldError::new(
-                "latitude",
-                "give latitude (-90..90) and longitude (-180..180) together",
-            ));
-            None
-        }
-    };
+    // Out of the stated range: 400 like any malformed parameter (and like `limit` on lists).
+    let mut out_of_range = Vec::new();
+    if query.latitude.is_some_and(|l| !(-90.0..=90.0).contains(&l)) {
+        out_of_range.push(FieldError::new("latitude", "must be between -90 and 90"));
+    }
+    if query
+        .longitude
+        .is_some_and(|l| !(-180.0..=180.0).contains(&l))
+    {
+        out_of_range.push(FieldError::new("longitude", "must be between -180 and 180"));
+    }
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        errors.push(FieldError::new("limit", "must be between 1 and 200"));
+        out_of_range.push(FieldError::new("limit", "must be between 1 and 200"));
     }
-    if !errors.is_empty() {
-        // A rule across parameters, or a value out of range: well formed, not valid.
-        return Err(ApiError::Unprocessable(errors));
+    if !out_of_range.is_empty() {
+        return Err(ApiError::InvalidInput(out_of_range));
     }
+    let position = match (query.latitude, query.longitude) {
+        (Some(lat), Some(lon)) => Some((lat, lon)),
+        (None, None) => None,
+        // A rule across parameters: each is well formed, the pair is not valid.
+        _ => {
+            return Err(ApiError::unprocessable(
+                "latitude",
+                "give latitude and longitude together",
+            ))
+        }
+    };
     let org = caller.organization_id.clone();
     let items = state
         .db
