@@ -137,13 +137,14 @@ fn normalize(value: &mut serde_json::Value, path: &str, nul_at: &mut Vec<String>
     }
 }
 
-/// Middleware: a query string holding an encoded NUL (`%00`) is 400, for the reason bodies
-/// refuse NUL (see `from_document`), before any handler reads it.
+/// Middleware: under `/v1/`, a query string holding an encoded NUL (`%00`) is 400, for the
+/// reason bodies refuse NUL (see `from_document`), before any handler reads it. (The contract
+/// lists 400 on every `/v1/` operation for this.)
 pub async fn refuse_nul_in_query(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if req.query_string().to_ascii_lowercase().contains("%00") {
+    if req.path().starts_with("/v1/") && req.query_string().to_ascii_lowercase().contains("%00") {
         let problem = ApiError::InvalidInput(vec![FieldError::new(
             "query",
             "must not contain NUL (U+0000) characters",

@@ -100,7 +100,7 @@ const COMMON: &[(&str, &str, &str)] = &[
     (
         "400",
         "BadRequest",
-        "Malformed request: unparseable JSON or an invalid query parameter",
+        "Malformed request: unparseable JSON, an invalid query parameter, or a query holding NUL (`%00`)",
     ),
     ("401", "Unauthenticated", "No valid credentials"),
     (
@@ -233,7 +233,8 @@ fn common_codes(path: &str, operation: &Operation) -> Vec<&'static str> {
         RefOr::T(p) => p.parameter_in == ParameterIn::Query,
         RefOr::Ref(_) => false,
     });
-    if operation.request_body.is_some() || has_query {
+    // Every API operation reads its query through `http::refuse_nul_in_query` first.
+    if operation.request_body.is_some() || has_query || path.starts_with("/v1/") {
         codes.push("400");
     }
     if has_query {

@@ -173,6 +173,35 @@ async fn malformed_requests_get_problems() {
     // A trailing slash or doubled slashes reach the same resource.
     app.get("/v1//me", Some(admin)).await.expect(200);
 
+    // Text holding NUL is refused wherever it comes in (PostgreSQL cannot store it), with
+    // the field named; the user's other data is untouched.
+    app.get("/v1/me?note=a%00b", Some(admin))
+        .await
+        .expect_problem(400);
+    app.get("/v1/locations?q=%00", Some(admin))
+        .await
+        .expect_problem(400);
+    let nul = app
+        .post(
+            "/v1/users",
+            Some(admin),
+            json!({"email": "nul@example.com", "display_name": "a\u{0}b", "role": "shopper"}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(nul.body["errors"][0]["field"], "display_name");
+
+    // JSON has one number type: a whole number written as `3.0` is the integer 3.
+    let patched = app
+        .patch(
+            "/v1/organization",
+            Some(admin),
+            json!({"cooldown_days": 3.0}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(patched.body["settings"]["cooldown_days"], 3);
+
     // Unreadable header values.
     app.send(
         app.client
