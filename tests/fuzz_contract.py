@@ -73,11 +73,12 @@ try:
             result = subprocess.run(command, cwd=data, capture_output=True, text=True)
             print(result.stdout, result.stderr, sep="", flush=True)
             log(f"as the {role}: exit {result.returncode} in {time.time() - started:.0f} s")
-            # Schemathesis's coverage phase collects cases within a time budget, so on a loaded
-            # machine Hypothesis can report "Inconsistent results" while *generating* (a runtime
-            # error of the tool: no request failed a check; seen too: a SystemError inside Python's
-            # compiler). Such a run, and only such a run, is repeated, up to three runs in all;
-            # any check failure fails at once.
+            # Schemathesis can err in itself while *generating* cases (no request failed a
+            # check): seen here as CPython 3.11's "SystemError: AST constructor recursion depth
+            # mismatch" raised while Hypothesis reads a strategy's source, reported as
+            # "Inconsistent results" in the coverage phase of `POST /v1/submissions/{id}/edits`.
+            # Such a run, and only such a run, is repeated, up to three runs in all; any check
+            # failure fails at once.
             tool_error_only = ("Runtime Error" in result.stdout
                                and "\nFailures:" not in result.stdout)
             if result.returncode == 0 or not tool_error_only or attempt == attempts:
