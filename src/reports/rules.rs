@@ -171,18 +171,38 @@ pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<(Grain, NaiveD
     out
 }
 
+/// z of a two-sided 95 % interval.
+const Z95: f64 = 1.96;
+
 /// The 95 % Wilson score interval for a proportion `p` observed over `n` visits.
+///
+/// At p = 0 and p = 1 the ends come from their closed forms (0 and z²/(n + z²); n/(n + z²) and
+/// 1): the general formula, in floating point, gives 0.9999999999999999 as the upper end of a
+/// perfect record for some n, and a standard delivered perfectly against a target of 1 would
+/// then read as a significant shortfall. The interval always contains `p`.
 pub fn wilson(p: f64, n: i64) -> (f64, f64) {
     if n <= 0 {
         return (0.0, 1.0);
     }
-    const Z: f64 = 1.96;
+    let p = p.clamp(0.0, 1.0);
     let n = n as f64;
-    let z2 = Z * Z;
+    let z2 = Z95 * Z95;
+    if p >= 1.0 {
+        return (n / (n + z2), 1.0);
+    }
+    if p <= 0.0 {
+        return (0.0, z2 / (n + z2));
+    }
     let denominator = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denominator;
-    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
+    ((centre - half).clamp(0.0, p), (centre + half).clamp(p, 1.0))
+}
+
+/// A shortfall is significant when the whole interval lies below the target; never when what
+/// was delivered reaches the target, whatever rounding did to the interval.
+pub fn significant_shortfall(delivered: f64, ci_high: f64, target: f64) -> bool {
+    delivered < target && ci_high < target
 }
 
 #[cfg(test)]
@@ -281,6 +301,38 @@ mod tests {
         let (lo, hi) = wilson(1.0, 5);
         assert!((lo - 0.5655).abs() < 1e-4 && hi == 1.0, "{lo} {hi}");
         assert_eq!(wilson(0.3, 0), (0.0, 1.0));
+    }
+
+    #[test]
+    fn wilson_ends_are_exact_and_a_perfect_record_is_never_a_shortfall() {
+        for n in 1..=2000 {
+            let z2 = 1.96f64 * 1.96;
+            let nf = n as f64;
+            assert_eq!(wilson(1.0, n), (nf / (nf + z2), 1.0), "n = {n}");
+            assert_eq!(wilson(0.0, n), (0.0, z2 / (nf + z2)), "n = {n}");
+            let (_, high) = wilson(1.0, n);
+            assert!(!significant_shortfall(1.0, high, 1.0), "n = {n}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wilson_holds_its_estimate_and_stays_in_range(k in 0i64..=2000, extra in 0i64..=2000) {
+            let n = k + extra.max(1);
+            let p = k as f64 / n as f64;
+            let (low, high) = wilson(p, n);
+            proptest::prop_assert!(0.0 <= low && low <= p && p <= high && high <= 1.0);
+        }
+
+        #[test]
+        fn delivery_at_or_above_target_is_never_significant(
+            delivered in 0.0f64..=1.0, target in 0.0f64..=1.0, n in 1i64..=2000
+        ) {
+            let (_, high) = wilson(delivered, n);
+            if delivered >= target {
+                proptest::prop_assert!(!significant_shortfall(delivered, high, target));
+            }
+        }
     }
 
     #[test]

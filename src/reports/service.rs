@@ -9,7 +9,7 @@ use super::dto::{
     Estimate, GapQuery, GapReport, GapRow, Ranking, RankingQuery, RankingRow, Scorecard,
     ScorecardLocation, ScorecardQuery, Trend, TrendPoint, TrendQuery,
 };
-use super::rules::{cover, from_units, wilson, Grain, Subject};
+use super::rules::{cover, from_units, significant_shortfall, wilson, Grain, Subject};
 use crate::db::schema::{locations, standards_book_versions};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
@@ -613,7 +613,9 @@ pub(super) fn gap_report_with(
             row.ci_low = low;
             row.ci_high = high;
             row.gap = row.target.map(|t| t - row.delivered);
-            row.significant = row.target.map(|t| high < t);
+            row.significant = row
+                .target
+                .map(|t| significant_shortfall(row.delivered, high, t));
             row
         })
         .collect();
