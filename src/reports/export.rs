@@ -11,6 +11,7 @@ use utoipa::IntoParams;
 
 use crate::assignments::repo as assignments;
 use crate::checklists::repo as checklists;
+use crate::csv_writer::CsvWriter;
 use crate::db::schema::submissions;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
@@ -94,12 +95,9 @@ pub fn page(
         q = q.filter(submissions::visit_start.lt(end));
     }
     let rows: Vec<SubmissionRow> = q.load(conn)?;
-    let mut out = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
+    let mut out = CsvWriter::new(false);
     if after.is_none() {
-        out.write_record(HEADER.trim_end().split(','))
-            .map_err(ApiError::internal)?;
+        out.write_record(HEADER.trim_end().split(','))?;
     }
     let mut places = HashMap::new();
     let mut versions = HashMap::new();
@@ -129,7 +127,7 @@ pub fn page(
             t.map(|t| t.and_utc().to_rfc3339()).unwrap_or_default()
         };
         for (key, answer) in &answers {
-            out.serialize(Line {
+            out.serialize(&Line {
                 submission_id: &row.id,
                 assignment_id: &row.assignment_id,
                 location_code: &place.code,
@@ -155,12 +153,10 @@ pub fn page(
                 na: answer.na,
                 comment: answer.comment.as_deref().unwrap_or_default(),
                 edited: edited.contains(&key.as_str()),
-            })
-            .map_err(ApiError::internal)?;
+            })?;
         }
     }
-    let text = String::from_utf8(out.into_inner().map_err(ApiError::internal)?)
-        .map_err(ApiError::internal)?;
+    let text = out.into_string()?;
     let last = (rows.len() as i64 == PAGE)
         .then(|| rows.last().map(|r| r.id.clone()))
         .flatten();

@@ -15,8 +15,9 @@ use super::self_assessments::{
 use super::service;
 use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
+use crate::csv_writer::rows_to_csv;
 use crate::db::DbConn;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::http::{parse_id, ApiJson};
 use crate::state::AppState;
 
@@ -46,15 +47,6 @@ where
     respond(req, format, &report, rows(&report))
 }
 
-/// Rows as CSV, one line each, headed by their field names (for spreadsheets).
-fn csv_of<R: Serialize>(rows: &[R]) -> ApiResult<String> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        out.serialize(row).map_err(ApiError::internal)?;
-    }
-    String::from_utf8(out.into_inner().map_err(ApiError::internal)?).map_err(ApiError::internal)
-}
-
 /// The report as JSON, or its rows as CSV when the caller asked for that.
 fn respond<T: Serialize, R: Serialize>(
     req: &HttpRequest,
@@ -65,7 +57,7 @@ fn respond<T: Serialize, R: Serialize>(
     if wants_csv(req, format) {
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
-            .body(csv_of(rows)?));
+            .body(rows_to_csv(rows)?));
     }
     Ok(HttpResponse::Ok().json(report))
 }
@@ -257,28 +249,36 @@ pub async fn record_self_assessment(
     })
 }
 
-/// Recorded beliefs (managers, admins, keys with `reports:read`), at most 1,000.
+/// Recorded beliefs (managers, admins, keys with `reports:read`), at most 1,000; as CSV with
+/// `format=csv` or `Accept: text/csv`.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = []), ("api_key" = [])),
     params(SelfAssessmentQuery),
-    responses((status = 200, description = "The beliefs", body = Vec<SelfAssessment>))
+    responses((status = 200, description = "The beliefs; as CSV when asked", content(
+        (Vec<SelfAssessment> = "application/json"),
+        (String = "text/csv"),
+    )))
 )]
 #[get("/v1/self-assessments")]
 pub async fn list_self_assessments(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     query: web::Query<SelfAssessmentQuery>,
-) -> ApiResult<web::Json<Vec<SelfAssessment>>> {
-    caller.require(Permission::ReportsRead)?;
-    let org = caller.organization_id.clone();
+) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    Ok(web::Json(
-        state
-            .db
-            .run(move |conn| self_assessments::list(conn, &org, &query))
-            .await?,
-    ))
+    let format = query.format;
+    answer(
+        &state,
+        &caller,
+        &req,
+        query,
+        format,
+        |conn, org, query, _| self_assessments::list(conn, org, query),
+        |beliefs| beliefs.as_slice(),
+    )
+    .await
 }
 
 /// Deletes a belief (managers, admins).
@@ -337,7 +337,9 @@ pub async fn self_assessment_report(
 }
 
 /// Approved submissions with their answers (reviewer edits applied) and scores, one CSV line
-/// per answer, for analysts (managers, admins, keys with `reports:read`). Streamed.
+/// per answer, for analysts (managers, admins, keys with `submissions:read`: the file holds
+/// every answer and comment, so `reports:read` alone, which sees only aggregates, is not
+/// enough). Streamed.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = []), ("api_key" = [])),
@@ -350,7 +352,7 @@ pub async fn export_submissions(
     caller: Caller,
     query: web::Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(Permission::ReportsRead)?;
+    caller.require(Permission::SubmissionsRead)?;
     let org = caller.organization_id.clone();
     let query = query.into_inner();
     // The first page is read before answering, so a failure is a problem response, not a

@@ -60,7 +60,7 @@ pub struct SelfAssessmentQuery {
     /// Only beliefs whose period overlaps `from`..`to`.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    /// `json` (default) or `csv` (the report only); `Accept: text/csv` also asks for CSV.
+    /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
     pub format: Option<ReportFormat>,
 }
 
