@@ -93,9 +93,13 @@ pub fn serve(
             .wrap(Compat::new(NormalizePath::new(TrailingSlash::MergeOnly)))
             .wrap(prometheus.clone())
             .wrap(
+                // No page of ours may be framed by another site (clickjacking), `/docs/`
+                // included; responses that set their own policy keep it.
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("Cache-Control", "no-store")),
+                    .add(("Cache-Control", "no-store"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Content-Security-Policy", "frame-ancestors 'none'")),
             )
             .wrap_fn(|req, srv| {
                 use actix_web::dev::Service;

@@ -368,14 +368,24 @@ async fn evidence_goes_to_an_s3_compatible_bucket_by_configuration() {
     .await
     .expect(201);
 
-    // The bytes are in the bucket, under the configured prefix, and nowhere else.
-    let object = root
+    // The bytes are in the bucket, under the configured prefix (the attachment id, then the
+    // upload's own suffix), and nowhere else.
+    let folder = root
         .path()
         .join("evidence/shopgap")
         .join(&org.id)
-        .join(&submission)
-        .join(&photo);
-    assert_eq!(std::fs::read(&object).unwrap(), JPEG);
+        .join(&submission);
+    let objects: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert!(objects[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with(&format!("{photo}-")));
+    assert_eq!(std::fs::read(&objects[0]).unwrap(), JPEG);
 
     app.post(
         &format!("/v1/submissions/{submission}/submit"),
@@ -445,4 +455,155 @@ async fn unreachable_storage_answers_503_and_keeps_the_draft() {
         .expect(200)
         .body;
     assert_eq!(draft["content"]["answers"]["greeted"]["value"], true);
+}
+
+#[actix_web::test]
+async fn evidence_downloads_as_a_sandboxed_file_and_ids_are_per_organization() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let rival = app.seed_org("Rival").await;
+    let (mine, theirs) = (shop(&app, &org).await, shop(&app, &rival).await);
+    let (me, them) = (
+        org.shopper.access_token.as_str(),
+        rival.shopper.access_token.as_str(),
+    );
+    let (my_draft, their_draft) = (
+        uuid::Uuid::new_v4().to_string(),
+        uuid::Uuid::new_v4().to_string(),
+    );
+    for (token, draft, assignment) in [(me, &my_draft, &mine), (them, &their_draft, &theirs)] {
+        app.call(
+            Method::PUT,
+            &format!("/v1/submissions/{draft}"),
+            Some(token),
+            Some(content(assignment)),
+        )
+        .await
+        .expect(200);
+    }
+
+    // Acme's shopper stores a photo; Rival's shopper then uses the very same attachment id for
+    // another file: it is stored like any unknown id (no 409 that would reveal Acme's).
+    let shared_id = uuid::Uuid::new_v4().to_string();
+    upload(
+        &app,
+        me,
+        &my_draft,
+        &shared_id,
+        "image/jpeg",
+        JPEG,
+        "?item_key=photo",
+    )
+    .await
+    .expect(201);
+    let stored = upload(
+        &app,
+        them,
+        &their_draft,
+        &shared_id,
+        "image/png",
+        PNG,
+        "?item_key=photo",
+    )
+    .await
+    .expect(201)
+    .body;
+    assert_eq!(stored["content_type"], "image/png");
+    assert_eq!(stored["submission_id"], their_draft.as_str());
+    // Each organization reads its own file under that id.
+    let read = |token: &str| {
+        app.client
+            .get(format!("{}/v1/attachments/{shared_id}", app.base))
+            .bearer_auth(token.to_string())
+            .send()
+    };
+    let acme = read(&org.manager.access_token).await.unwrap();
+    assert_eq!(acme.headers()["content-type"], "image/jpeg");
+    assert_eq!(
+        acme.headers()["content-disposition"],
+        format!("attachment; filename=\"evidence-{shared_id}.jpg\"").as_str()
+    );
+    let csp = acme.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("sandbox") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(acme.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(&acme.bytes().await.unwrap()[..], JPEG);
+    let rivals = read(&rival.manager.access_token).await.unwrap();
+    assert_eq!(rivals.headers()["content-type"], "image/png");
+    assert_eq!(&rivals.bytes().await.unwrap()[..], PNG);
+    assert_eq!(app.stored_files().len(), 2);
+
+    // Within one organization, other bytes under a taken id stay a conflict, and a failed
+    // upload leaves nothing in storage, also when several race for one id.
+    upload(&app, me, &my_draft, &shared_id, "image/png", PNG, "")
+        .await
+        .expect_problem(409);
+    let racing = uuid::Uuid::new_v4().to_string();
+    let files: Vec<Vec<u8>> = (0..6u8)
+        .map(|i| {
+            let mut f = JPEG.to_vec();
+            f.push(i);
+            f
+        })
+        .collect();
+    let results = futures_util::future::join_all(
+        files
+            .iter()
+            .map(|f| upload(&app, me, &my_draft, &racing, "image/jpeg", f, "")),
+    )
+    .await;
+    let won: Vec<&common::Resp> = results.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "{:?}",
+        results.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(results.iter().all(|r| r.status == 201 || r.status == 409));
+    // The stored bytes are the winner's, and nothing else was left behind (removal of a
+    // loser's bytes may finish just after its answer).
+    let winner = app
+        .client
+        .get(format!("{}/v1/attachments/{racing}", app.base))
+        .bearer_auth(me)
+        .send()
+        .await
+        .unwrap();
+    let digest = winner.headers()["digest"].to_str().unwrap().to_string();
+    assert_eq!(
+        digest,
+        format!("sha-256={}", won[0].body["sha256"].as_str().unwrap())
+    );
+    let mut left = app.stored_files().len();
+    for _ in 0..50 {
+        if left == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        left = app.stored_files().len();
+    }
+    assert_eq!(left, 3, "{:?}", app.stored_files());
+}
+
+#[actix_web::test]
+async fn every_response_refuses_to_be_framed() {
+    let app = TestApp::spawn().await;
+    for path in ["/healthz", "/docs/", "/v1/me", "/openapi.json"] {
+        let response = app.get(path, None).await;
+        assert_eq!(
+            response.header("x-frame-options").as_deref(),
+            Some("DENY"),
+            "{path}"
+        );
+        assert_eq!(
+            response.header("content-security-policy").as_deref(),
+            Some("frame-ancestors 'none'"),
+            "{path}"
+        );
+    }
 }

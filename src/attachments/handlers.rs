@@ -1,4 +1,4 @@
-use super::storage::storage_error;
+use super::storage::{storage_error, PendingObject};
 use actix_web::http::header;
 use actix_web::{get, put, web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -8,7 +8,7 @@ use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::rules::{check, Refusal};
+use super::rules::{check, extension, Refusal};
 use super::AttachmentRow;
 use crate::auth::caller::{Caller, Principal};
 use crate::auth::rules::{Permission, Role};
@@ -41,6 +41,9 @@ pub struct UploadQuery {
     /// The evidence item it belongs to.
     pub item_key: Option<String>,
 }
+
+/// What a downloaded evidence file may do if a browser renders it: nothing.
+pub const EVIDENCE_CSP: &str = "default-src 'none'; sandbox; frame-ancestors 'none'";
 
 fn dto(row: AttachmentRow) -> ApiResult<Attachment> {
     Ok(Attachment {
@@ -149,7 +152,12 @@ pub async fn upload(
             .collect::<String>()
     };
     let org = caller.organization_id.clone();
-    let object_path = format!("{org}/{submission_id}/{attachment_id}");
+    // A path of its own per upload attempt: two uploads racing under one id never write the
+    // same object, so the loser's bytes can be removed without touching the winner's.
+    let object_path = format!(
+        "{org}/{submission_id}/{attachment_id}-{}",
+        uuid::Uuid::now_v7().simple()
+    );
 
     // Check ownership and idempotency first, store the bytes, then record them.
     let (o, s, a, m, d) = (
@@ -167,13 +175,7 @@ pub async fn upload(
                 return Err(ApiError::NotFound("no such submission".into()));
             }
             if let Some(found) = super::find(conn, &o, &a)? {
-                return if found.sha256 == d && found.submission_id == s {
-                    Ok(Some(found))
-                } else {
-                    Err(ApiError::conflict(
-                        "another file was stored under this attachment id",
-                    ))
-                };
+                return same_file(found, &s, &d).map(Some);
             }
             let status = SubmissionStatus::parse(&sub.status)
                 .ok_or_else(|| ApiError::internal("unknown status"))?;
@@ -189,14 +191,7 @@ pub async fn upload(
     if let Some(found) = existing {
         return Ok(HttpResponse::Created().json(dto(found)?));
     }
-    state
-        .files
-        .put(
-            &ObjectPath::from(object_path.as_str()),
-            bytes.clone().into(),
-        )
-        .await
-        .map_err(storage_error)?;
+    let pending = PendingObject::put(state.files.clone(), &object_path, bytes.clone()).await?;
     let row = AttachmentRow {
         id: attachment_id,
         organization_id: org,
@@ -214,19 +209,35 @@ pub async fn upload(
         created_at: Utc::now().naive_utc(),
     };
     let stored = row.clone();
-    state
+    let recorded = state
         .db
-        .transaction(
-            move |conn| match super::find(conn, &stored.organization_id, &stored.id)? {
-                Some(found) if found.sha256 == stored.sha256 => Ok(()),
-                Some(_) => Err(ApiError::conflict(
-                    "another file was stored under this attachment id",
-                )),
-                None => super::insert(conn, &stored),
-            },
-        )
+        .transaction(move |conn| {
+            match super::find(conn, &stored.organization_id, &stored.id)? {
+                // A concurrent upload of the same file won: answer it (this attempt's copy goes).
+                Some(found) => same_file(found, &stored.submission_id, &stored.sha256),
+                None => {
+                    super::insert(conn, &stored)?;
+                    Ok(stored)
+                }
+            }
+        })
         .await?;
-    Ok(HttpResponse::Created().json(dto(row)?))
+    if recorded.object_path == row.object_path {
+        pending.keep();
+    }
+    Ok(HttpResponse::Created().json(dto(recorded)?))
+}
+
+/// An upload under an id already taken in the organization: the same file again is answered
+/// with the stored one; anything else is 409.
+fn same_file(found: AttachmentRow, submission_id: &str, sha256: &str) -> ApiResult<AttachmentRow> {
+    if found.sha256 == sha256 && found.submission_id == submission_id {
+        Ok(found)
+    } else {
+        Err(ApiError::conflict(
+            "another file was stored under this attachment id",
+        ))
+    }
 }
 
 /// Downloads an evidence file: the shopper who uploaded it, or reviewers and keys with
@@ -235,7 +246,12 @@ pub async fn upload(
     tag = "submissions",
     security(("bearer" = []), ("api_key" = [])),
     params(("id" = String, Path, description = "Attachment id")),
-    responses((status = 200, description = "The file, with its content type and SHA-256 in `Digest`", body = Vec<u8>, content_type = "application/octet-stream"))
+    responses((status = 200, description = "The file, with its content type and SHA-256 in `Digest`; served as a download (`Content-Disposition: attachment`) in a CSP sandbox", body = Vec<u8>, content_type = "application/octet-stream",
+        headers(
+            ("Content-Disposition" = String, description = "`attachment; filename=\"evidence-<id>.<ext>\"`"),
+            ("Content-Security-Policy" = String, description = "`default-src 'none'; sandbox; frame-ancestors 'none'`"),
+            ("Digest" = String, description = "`sha-256=<hex>`"),
+        )))
 )]
 #[get("/v1/attachments/{id}")]
 pub async fn download(
@@ -269,8 +285,16 @@ pub async fn download(
         .bytes()
         .await
         .map_err(storage_error)?;
+    // Evidence is the shopper's file, not ours: a browser saves it instead of showing it, and
+    // if it is ever rendered anyway, it runs in a sandbox without scripts, plugins or framing.
+    let file_name = format!("evidence-{}.{}", row.id, extension(&row.content_type));
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, row.content_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        ))
+        .insert_header((header::CONTENT_SECURITY_POLICY, EVIDENCE_CSP))
         .insert_header(("Digest", format!("sha-256={}", row.sha256)))
         .body(bytes))
 }

@@ -30,13 +30,14 @@ pub struct AttachmentRow {
     pub created_at: NaiveDateTime,
 }
 
+/// An attachment of `org_id`. Ids are the phone's and unique per organization only, so the
+/// organization is part of the key: another organization's id is simply not there.
 pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<Option<AttachmentRow>> {
     Ok(attachments::table
-        .filter(attachments::id.eq(id))
+        .find((org_id, id))
         .select(AttachmentRow::as_select())
         .get_result::<AttachmentRow>(conn)
-        .optional()?
-        .filter(|row| row.organization_id == org_id))
+        .optional()?)
 }
 
 pub fn insert(conn: &mut DbConn, row: &AttachmentRow) -> ApiResult<()> {

@@ -54,6 +54,22 @@ pub const ALLOWED: &[Accepted] = &[
     },
 ];
 
+/// The file-name extension of an accepted content type, for downloads.
+pub fn extension(content_type: &str) -> &'static str {
+    match content_type {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "image/heic" => "heic",
+        "application/pdf" => "pdf",
+        "audio/mpeg" => "mp3",
+        "audio/mp4" => "m4a",
+        "audio/wav" => "wav",
+        "audio/ogg" => "ogg",
+        _ => "bin",
+    }
+}
+
 /// The content type the bytes' signature shows, if it is one of the allowed.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     let starts = |sig: &[u8]| bytes.starts_with(sig);

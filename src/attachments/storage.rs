@@ -165,6 +165,60 @@ pub fn storage_error(err: object_store::Error) -> ApiError {
     }
 }
 
+/// The bytes of an upload written to the store but not yet recorded. Unless [`keep`] is called
+/// once the row is committed, the object is deleted when this is dropped: the upload failed
+/// after writing (a conflict, the database away) or the client went away mid-request. So no
+/// failed upload leaves bytes behind in storage.
+///
+/// [`keep`]: PendingObject::keep
+pub struct PendingObject {
+    store: Arc<dyn ObjectStore>,
+    path: Option<ObjectPath>,
+}
+
+impl PendingObject {
+    pub async fn put(
+        store: Arc<dyn ObjectStore>,
+        path: &str,
+        bytes: actix_web::web::Bytes,
+    ) -> Result<Self, ApiError> {
+        let path = ObjectPath::from(path);
+        store
+            .put(&path, bytes.into())
+            .await
+            .map_err(storage_error)?;
+        Ok(PendingObject {
+            store,
+            path: Some(path),
+        })
+    }
+
+    /// The row that names the object is committed: the object stays.
+    pub fn keep(mut self) {
+        self.path = None;
+    }
+}
+
+impl Drop for PendingObject {
+    fn drop(&mut self) {
+        let Some(path) = self.path.take() else {
+            return;
+        };
+        let store = self.store.clone();
+        let delete = async move {
+            if let Err(e) = store.delete(&path).await {
+                tracing::warn!(error = %e, %path, "could not remove the bytes of a failed upload");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(delete);
+            }
+            Err(_) => tracing::warn!("no runtime to remove the bytes of a failed upload"),
+        }
+    }
+}
+
 /// `s3://bucket/some/prefix` → (`bucket`, `Some("some/prefix")`).
 fn split_s3_url(url: &str) -> Result<(&str, Option<&str>), String> {
     let rest = url

@@ -366,6 +366,28 @@ impl TestApp {
         self.call(Method::DELETE, path, auth, None).await
     }
 
+    /// Where this test server keeps evidence files (directory storage).
+    pub fn files_dir(&self) -> &std::path::Path {
+        self._files.path()
+    }
+
+    /// Every file under the evidence directory, recursively.
+    pub fn stored_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.files_dir(), &mut out);
+        out
+    }
+
     /// A new shopper of `org` named `name`, signed in: (user id, access token).
     pub async fn new_shopper(&self, org: &Org, name: &str) -> (String, String) {
         let created = self
