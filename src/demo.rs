@@ -137,8 +137,8 @@ pub fn ensure_demo(conn: &mut DbConn) -> ApiResult<Vec<Credential>> {
         let now = Utc::now().naive_utc();
         let mut credentials = Vec::new();
         for (email, name, role, password, hash) in accounts {
-            match users::find_by_email(conn, email)? {
-                Some(existing) if existing.organization_id == org.id => {
+            match users::find_by_email(conn, &org.id, email)? {
+                Some(existing) => {
                     let changes = UserChanges {
                         password_hash: Some(hash),
                         active: Some(true),
@@ -146,11 +146,6 @@ pub fn ensure_demo(conn: &mut DbConn) -> ApiResult<Vec<Credential>> {
                         ..Default::default()
                     };
                     users::update(conn, &existing, None, &changes, now)?;
-                }
-                Some(_) => {
-                    return Err(ApiError::conflict(format!(
-                        "{email} belongs to another organization"
-                    )))
                 }
                 None => users::insert(conn, &new_user_row(&org.id, email, name, role, hash))?,
             }

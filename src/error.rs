@@ -27,6 +27,13 @@ impl FieldError {
     }
 }
 
+/// An organization to choose when one email and password open accounts in several.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct OrganizationChoice {
+    pub id: String,
+    pub name: String,
+}
+
 /// RFC 9457 problem details, as every error response carries them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -45,6 +52,10 @@ pub struct Problem {
     /// For state conflicts: the current state of the resource.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_state: Option<String>,
+    /// For a sign-in that opens accounts in several organizations: the ones to choose from
+    /// (send one's id as `organization_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organizations: Option<Vec<OrganizationChoice>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +87,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("validation failed")]
     Unprocessable(Vec<FieldError>),
+    /// The email and password open accounts in several organizations.
+    #[error("choose an organization")]
+    ChooseOrganization(Vec<OrganizationChoice>),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
@@ -117,6 +131,7 @@ impl ApiError {
                 ("unsupported-media-type", "Unsupported media type")
             }
             ApiError::Unprocessable(_) => ("validation", "Validation failed"),
+            ApiError::ChooseOrganization(_) => ("choose-organization", "Choose an organization"),
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
@@ -137,6 +152,11 @@ impl ApiError {
             | ApiError::Unavailable(d) => d.clone(),
             ApiError::Conflict { detail, .. } => detail.clone(),
             ApiError::InvalidInput(e) | ApiError::Unprocessable(e) => summarize(e),
+            ApiError::ChooseOrganization(choices) => format!(
+                "this email and password open accounts in {} organizations; sign in again with \
+                 `organization_id` set to one of `organizations`",
+                choices.len()
+            ),
             ApiError::MethodNotAllowed { allow } => {
                 format!("this resource supports only {}", allow.join(", "))
             }
@@ -149,6 +169,10 @@ impl ApiError {
         };
         let errors = match self {
             ApiError::InvalidInput(e) | ApiError::Unprocessable(e) => e.clone(),
+            ApiError::ChooseOrganization(_) => vec![FieldError::new(
+                "organization_id",
+                "required: this email and password open accounts in several organizations",
+            )],
             _ => Vec::new(),
         };
         let current_state = match self {
@@ -162,6 +186,10 @@ impl ApiError {
             detail,
             errors,
             current_state,
+            organizations: match self {
+                ApiError::ChooseOrganization(choices) => Some(choices.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -187,7 +215,9 @@ impl ResponseError for ApiError {
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unprocessable(_) | ApiError::ChooseOrganization(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,6 +1,21 @@
 //! `Idempotency-Key` on POST requests: the same key with the same request replays the stored
 //! response; the same key with another request is 422; the same key while the first request is
-//! still running is 409. Keys are scoped by caller (user or API key), kept for 24 hours.
+//! still running is 409. Keys are kept for 24 hours.
+//!
+//! The rules that keep it safe:
+//! - A key belongs to a principal that has just **authenticated fully** (the user's id from a
+//!   verified token whose session is live, or the API key's id after its secret, revocation and
+//!   expiry were checked), before anything is read from the store. A request whose credentials
+//!   fail is handed on unremembered (the handler answers 401), so a forged key can neither read
+//!   a replay nor plant an answer; a revoked key or an ended session gets no replays.
+//! - The fingerprint covers the method, path, query string, content type and body.
+//! - Answers a retry should not see again are not stored: server errors (retry them), 401, 408
+//!   and 429 (the request did not run).
+//! - **Secrets are never stored.** A response showing a secret once (a new API key, a generated
+//!   password, a token pair) is marked by its handler ([`shown_once`]); for it only the fact is
+//!   kept (status and `Location`), and a resend is answered 409 saying the request was carried
+//!   out and its secret is not shown twice. Storing it encrypted would keep a secret at rest and
+//!   show a "shown once" secret twice; refusing the resend does neither.
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -10,8 +25,10 @@ use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use chrono::{TimeDelta, Utc};
 use diesel::prelude::*;
 use futures_util::StreamExt;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 
-use crate::auth::tokens::{api_key_lookup, sha256_hex};
+use crate::auth::caller::{authenticate, presents_credentials, Principal};
 use crate::db::schema::idempotency_keys as keys;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -19,30 +36,70 @@ use crate::state::AppState;
 const HEADER: &str = "idempotency-key";
 const KEEP: TimeDelta = TimeDelta::hours(24);
 
-/// Who the key belongs to: the verified user, or the API key's public id.
-fn scope(req: &ServiceRequest, state: &AppState) -> Option<String> {
-    if let Some(key) = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return api_key_lookup(key.trim()).map(|id| format!("key:{id}"));
+/// Marks a response that shows a secret for the only time: it is never stored for replay.
+#[derive(Debug, Clone, Copy)]
+pub struct ShownOnce;
+
+/// A 200 JSON response that shows a secret once.
+pub fn shown_once<T: Serialize>(body: T) -> HttpResponse {
+    mark_shown_once(HttpResponse::Ok().json(body))
+}
+
+/// Marks any response as showing a secret once.
+pub fn mark_shown_once(mut response: HttpResponse) -> HttpResponse {
+    response.extensions_mut().insert(ShownOnce);
+    response
+}
+
+/// The request's fingerprint: method, path, query, content type and body, each length-prefixed
+/// so no two different requests run together into the same text.
+pub fn fingerprint(
+    method: &str,
+    path: &str,
+    query: &str,
+    content_type: &str,
+    body: &[u8],
+) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        method.as_bytes(),
+        path.as_bytes(),
+        query.as_bytes(),
+        content_type.as_bytes(),
+        body,
+    ] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
     }
-    let auth = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = auth
-        .trim()
-        .strip_prefix("Bearer ")
-        .or_else(|| auth.trim().strip_prefix("bearer "))?
-        .trim();
-    if let Some(id) = api_key_lookup(token) {
-        return Some(format!("key:{id}"));
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whose the key is: `user:<id>` or `key:<API key id>`.
+pub fn scope_of(principal: &Principal) -> String {
+    match principal {
+        Principal::User { id, .. } => format!("user:{id}"),
+        Principal::ApiKey { id, .. } => format!("key:{id}"),
     }
-    state
-        .jwt
-        .verify(token)
-        .ok()
-        .map(|claims| format!("user:{}", claims.sub))
+}
+
+/// Whether an answer is kept for replay.
+fn remembered(status: StatusCode) -> bool {
+    !(status.is_server_error()
+        || matches!(
+            status,
+            StatusCode::UNAUTHORIZED | StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS
+        ))
 }
 
 enum Begin {
     Fresh,
     Replay(u16, Option<String>, String),
+    /// The request was carried out and its answer showed a secret: (status, Location).
+    Withheld(u16, Option<String>),
 }
 
 /// 1 to 255 visible ASCII characters: what the contract states for the header.
@@ -74,9 +131,14 @@ pub async fn middleware(
             ),
         );
     }
-    let Some(scope) = scope(&req, &state) else {
-        // Unauthenticated requests are not remembered; the handler answers them.
+    if !presents_credentials(req.request()) {
+        // Public endpoints are not remembered; the handler answers them.
         return next.call(req).await.map(|r| r.map_into_boxed_body());
+    }
+    let scope = match authenticate(req.request().clone()).await {
+        Ok(caller) => scope_of(&caller.principal),
+        // Nothing is read or stored for credentials that fail: the handler answers 401.
+        Err(_) => return next.call(req).await.map(|r| r.map_into_boxed_body()),
     };
     // Read the body to fingerprint the request, then hand it on unchanged.
     let mut bytes = web::BytesMut::new();
@@ -103,12 +165,19 @@ pub async fn middleware(
         }
     }
     let bytes = bytes.freeze();
-    let fingerprint = sha256_hex(&format!(
-        "{} {}\n{}",
-        req.method(),
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let fingerprint = fingerprint(
+        req.method().as_str(),
         req.path(),
-        String::from_utf8_lossy(&bytes)
-    ));
+        req.query_string(),
+        &content_type,
+        &bytes,
+    );
     req.set_payload(Payload::from(bytes));
 
     let (s, k, f) = (scope.clone(), key.clone(), fingerprint.clone());
@@ -148,6 +217,9 @@ pub async fn middleware(
                 Some((_, state, _, _, _)) if state == "running" => Err(ApiError::conflict(
                     "a request with this Idempotency-Key is still running; retry shortly",
                 )),
+                Some((_, state, status, _, location)) if state == "withheld" => {
+                    Ok(Begin::Withheld(status.unwrap_or(200) as u16, location))
+                }
                 Some((_, _, status, content_type, body)) => Ok(Begin::Replay(
                     status.unwrap_or(200) as u16,
                     content_type,
@@ -167,6 +239,14 @@ pub async fn middleware(
             response.insert_header(("Idempotent-Replayed", "true"));
             Ok(req.into_response(response.body(body)))
         }
+        Ok(Begin::Withheld(status, location)) => respond(
+            req,
+            ApiError::conflict(format!(
+                "this request was already carried out (status {status}{}); its answer showed \
+                 a secret that is shown only once and is not kept, so it is not replayed",
+                location.map(|l| format!(", {l}")).unwrap_or_default()
+            )),
+        ),
         Ok(Begin::Fresh) => {
             let response = next.call(req).await;
             let (s, k) = (scope, key);
@@ -178,28 +258,46 @@ pub async fn middleware(
                 }
             };
             let status = response.status();
-            let content_type = response
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
+            let header_text = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let (content_type, location) = (
+                header_text(header::CONTENT_TYPE),
+                header_text(header::LOCATION),
+            );
+            let secret = response
+                .response()
+                .extensions()
+                .get::<ShownOnce>()
+                .is_some();
             let (http_req, res) = response.into_parts();
             let (head, body_stream) = res.into_parts();
             let bytes = body::to_bytes(body_stream).await.unwrap_or_default();
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            // Server errors are not remembered: the client should be able to retry them.
-            let stored = if status.is_server_error() {
+            let stored = if !remembered(status) {
                 state.db.run(move |conn| forget(conn, &s, &k)).await
             } else {
+                let (state_name, content_type, body) = if secret {
+                    ("withheld", None, location)
+                } else {
+                    (
+                        "done",
+                        content_type,
+                        Some(String::from_utf8_lossy(&bytes).into_owned()),
+                    )
+                };
                 state
                     .db
                     .run(move |conn| {
                         diesel::update(keys::table.find((&s, &k)))
                             .set((
-                                keys::state.eq("done"),
+                                keys::state.eq(state_name),
                                 keys::status.eq(Some(i32::from(status.as_u16()))),
                                 keys::content_type.eq(content_type),
-                                keys::body.eq(Some(text)),
+                                keys::body.eq(body),
                             ))
                             .execute(conn)?;
                         Ok(())
@@ -222,7 +320,7 @@ fn forget(conn: &mut crate::db::DbConn, scope: &str, key: &str) -> Result<(), Ap
 
 #[cfg(test)]
 mod tests {
-    use super::is_valid_key;
+    use super::*;
 
     #[test]
     fn keys_are_visible_ascii_of_bounded_length() {
@@ -232,5 +330,48 @@ mod tests {
         assert!(!is_valid_key(&"k".repeat(256)));
         assert!(!is_valid_key("two words"));
         assert!(!is_valid_key("tab\there"));
+    }
+
+    #[test]
+    fn every_part_of_the_request_counts() {
+        let base = fingerprint("POST", "/v1/x", "a=1", "application/json", b"{}");
+        assert_ne!(
+            base,
+            fingerprint("PUT", "/v1/x", "a=1", "application/json", b"{}")
+        );
+        assert_ne!(
+            base,
+            fingerprint("POST", "/v1/y", "a=1", "application/json", b"{}")
+        );
+        assert_ne!(
+            base,
+            fingerprint("POST", "/v1/x", "a=2", "application/json", b"{}")
+        );
+        assert_ne!(base, fingerprint("POST", "/v1/x", "a=1", "text/csv", b"{}"));
+        assert_ne!(
+            base,
+            fingerprint("POST", "/v1/x", "a=1", "application/json", b"[]")
+        );
+        // Parts cannot run into each other.
+        assert_ne!(
+            fingerprint("POST", "/v1/x", "a", "", b""),
+            fingerprint("POST", "/v1/xa", "", "", b"")
+        );
+    }
+
+    #[test]
+    fn failed_and_unrun_requests_are_not_remembered() {
+        for status in [401, 408, 429, 500, 503] {
+            assert!(
+                !remembered(StatusCode::from_u16(status).unwrap()),
+                "{status}"
+            );
+        }
+        for status in [200, 201, 204, 403, 404, 409, 422] {
+            assert!(
+                remembered(StatusCode::from_u16(status).unwrap()),
+                "{status}"
+            );
+        }
     }
 }

@@ -344,7 +344,7 @@ fn claims(org: &common::Org, overrides: Value) -> Value {
     let mut claims = json!({
         "iss": "shopgap", "aud": "shopgap-api", "sub": org.admin.id, "org": org.id,
         "role": "admin", "typ": "access", "iat": now, "nbf": now, "exp": now + 600,
-        "jti": "test",
+        "jti": "test", "sid": sid_of(&org.admin.access_token),
     });
     for (k, v) in overrides.as_object().unwrap() {
         if v.is_null() {
@@ -354,6 +354,19 @@ fn claims(org: &common::Org, overrides: Value) -> Value {
         }
     }
     claims
+}
+
+/// The session id (`sid` claim) inside an access token.
+fn sid_of(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    claims["sid"].as_str().unwrap().to_string()
 }
 
 fn sign(alg: Algorithm, typ: &str, claims: &Value, secret: &[u8]) -> String {
@@ -535,6 +548,7 @@ async fn the_role_comes_from_the_database_not_the_token() {
     // because the role is read from the user row on every request.
     let mut forged = claims(&org, json!({"role": "admin"}));
     forged["sub"] = json!(org.shopper.id);
+    forged["sid"] = json!(sid_of(&org.shopper.access_token));
     let token = sign(Algorithm::HS256, "at+jwt", &forged, JWT_SECRET);
     app.get("/v1/users", Some(&token)).await.expect_problem(403);
 }
@@ -573,4 +587,103 @@ async fn a_refresh_sent_twice_at_once_leaves_one_working_token() {
     .filter(|r| r.status == 200)
     .collect();
     assert_eq!(working.len(), 1);
+}
+
+#[actix_web::test]
+async fn access_tokens_end_with_their_session() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let me = |token: String| {
+        let app = &app;
+        async move { app.get("/v1/me", Some(&token)).await }
+    };
+
+    // Logout ends that session's access token at once, and only that session's.
+    let other_device = app
+        .login(&org.manager.email, PASSWORD)
+        .await
+        .expect(200)
+        .body;
+    app.post(
+        "/v1/auth/logout",
+        None,
+        json!({"refresh_token": org.manager.refresh_token}),
+    )
+    .await
+    .expect(204);
+    me(org.manager.access_token.clone())
+        .await
+        .expect_problem(401);
+    me(other_device["access_token"].as_str().unwrap().into())
+        .await
+        .expect(200);
+
+    // A password change ends every session, the one it was made in included.
+    let second = app
+        .login(&org.manager.email, PASSWORD)
+        .await
+        .expect(200)
+        .body;
+    let second_token = second["access_token"].as_str().unwrap().to_string();
+    app.post(
+        "/v1/me/password",
+        Some(&second_token),
+        json!({"current_password": PASSWORD, "new_password": "a much longer password"}),
+    )
+    .await
+    .expect(204);
+    me(second_token).await.expect_problem(401);
+    me(other_device["access_token"].as_str().unwrap().into())
+        .await
+        .expect_problem(401);
+
+    // A reset by an admin too.
+    let shopper = org.shopper.access_token.clone();
+    me(shopper.clone()).await.expect(200);
+    app.post(
+        &format!("/v1/users/{}/password-reset", org.shopper.id),
+        Some(&org.admin.access_token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    me(shopper).await.expect_problem(401);
+
+    // Deactivation ends sessions for good: reactivating the user does not revive a token
+    // issued before.
+    let second_admin = app
+        .post(
+            "/v1/users",
+            Some(&org.admin.access_token),
+            json!({"email": "boss@acme.example.com", "display_name": "Boss", "role": "manager", "password": PASSWORD}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let id = second_admin["user"]["id"].as_str().unwrap().to_string();
+    let token = app
+        .login("boss@acme.example.com", PASSWORD)
+        .await
+        .expect(200)
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    me(token.clone()).await.expect(200);
+    let path = format!("/v1/users/{id}");
+    app.delete(&path, Some(&org.admin.access_token))
+        .await
+        .expect(204);
+    me(token.clone()).await.expect_problem(401);
+    app.patch(
+        &path,
+        Some(&org.admin.access_token),
+        json!({"active": true}),
+    )
+    .await
+    .expect(200);
+    me(token).await.expect_problem(401);
+    app.login("boss@acme.example.com", PASSWORD)
+        .await
+        .expect(200);
 }

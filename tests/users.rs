@@ -483,3 +483,129 @@ async fn concurrent_writes_all_land() {
         .body;
     assert_eq!(users["items"].as_array().unwrap().len(), 27);
 }
+
+#[actix_web::test]
+async fn an_email_is_unique_within_an_organization_only() {
+    let app = TestApp::spawn().await;
+    let acme = app.seed_org("Acme").await;
+    let rival = app.seed_org("Rival").await;
+    let person = json!({"email": "lee@example.com", "display_name": "Lee", "role": "shopper", "password": PASSWORD});
+
+    // Rival adds lee@ first; Acme can still add the same person (no 409 telling it that the
+    // address is registered elsewhere), but not twice.
+    let in_rival = app
+        .post("/v1/users", Some(&rival.admin.access_token), person.clone())
+        .await
+        .expect(201)
+        .body;
+    let in_acme = app
+        .post("/v1/users", Some(&acme.admin.access_token), person.clone())
+        .await
+        .expect(201)
+        .body;
+    app.post("/v1/users", Some(&acme.admin.access_token), person)
+        .await
+        .expect_problem(409);
+
+    // The same password opens both accounts: the sign-in names the organizations to choose
+    // from, and signs in to the chosen one.
+    let choose = app
+        .login("lee@example.com", PASSWORD)
+        .await
+        .expect_problem(422);
+    assert_eq!(choose.body["errors"][0]["field"], "organization_id");
+    let mut offered: Vec<String> = choose.body["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{}={}",
+                o["name"].as_str().unwrap(),
+                o["id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    offered.sort();
+    assert_eq!(
+        offered,
+        vec![format!("Acme={}", acme.id), format!("Rival={}", rival.id)]
+    );
+    for (org, user) in [(&acme, &in_acme), (&rival, &in_rival)] {
+        let tokens = app
+            .post(
+                "/v1/auth/login",
+                None,
+                json!({"email": "LEE@example.com", "password": PASSWORD, "organization_id": org.id}),
+            )
+            .await
+            .expect(200)
+            .body;
+        let me = app
+            .get("/v1/me", tokens["access_token"].as_str())
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(me["user"]["id"], user["user"]["id"]);
+        assert_eq!(me["organization"]["id"], org.id.as_str());
+    }
+
+    // With different passwords, each password opens its own account with no choice to make.
+    let lee_at_rival = app.login("lee@example.com", PASSWORD).await;
+    assert_eq!(lee_at_rival.status, 422);
+    let tokens = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": "lee@example.com", "password": PASSWORD, "organization_id": rival.id}),
+        )
+        .await
+        .expect(200)
+        .body;
+    app.post(
+        "/v1/me/password",
+        tokens["access_token"].as_str(),
+        json!({"current_password": PASSWORD, "new_password": "rival's own password"}),
+    )
+    .await
+    .expect(204);
+    let me = |tokens: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.get("/v1/me", tokens["access_token"].as_str())
+                .await
+                .expect(200)
+                .body
+        }
+    };
+    let acme_tokens = app
+        .login("lee@example.com", PASSWORD)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        me(acme_tokens).await["organization"]["id"],
+        acme.id.as_str()
+    );
+    let rival_tokens = app
+        .login("lee@example.com", "rival's own password")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        me(rival_tokens).await["organization"]["id"],
+        rival.id.as_str()
+    );
+    // A wrong password, or an organization the address has no account in, is the usual 401.
+    app.login("lee@example.com", "wrong password")
+        .await
+        .expect_problem(401);
+    let nowhere = app.seed_org("Nowhere").await;
+    app.post(
+        "/v1/auth/login",
+        None,
+        json!({"email": "lee@example.com", "password": PASSWORD, "organization_id": nowhere.id}),
+    )
+    .await
+    .expect_problem(401);
+}

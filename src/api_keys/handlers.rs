@@ -9,6 +9,7 @@ use crate::auth::rules::Permission;
 use crate::auth::tokens::{new_api_key, sha256_hex};
 use crate::error::{ApiResult, FieldError};
 use crate::http::{next_cursor, parse_id, ApiJson, PageQuery};
+use crate::idempotency::mark_shown_once;
 use crate::state::AppState;
 use crate::validation::validate_all;
 
@@ -55,12 +56,14 @@ pub async fn create_api_key(
         .db
         .run(move |conn| repo::insert(conn, &stored))
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/api-keys/{}", row.id)))
-        .json(CreatedApiKey {
-            api_key: ApiKey::from(row),
-            secret,
-        }))
+    Ok(mark_shown_once(
+        HttpResponse::Created()
+            .insert_header(("Location", format!("/v1/api-keys/{}", row.id)))
+            .json(CreatedApiKey {
+                api_key: ApiKey::from(row),
+                secret,
+            }),
+    ))
 }
 
 /// The organization's API keys, revoked ones included (admins).

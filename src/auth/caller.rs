@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use chrono::{TimeDelta, Utc};
 
 use super::rules::{Permission, Role, Scope};
@@ -123,26 +123,51 @@ fn credential(req: &HttpRequest) -> Result<Credential, ApiError> {
 /// into a write.
 const LAST_USED_RESOLUTION: TimeDelta = TimeDelta::seconds(60);
 
-async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
+/// Whether the request presents credentials at all (a bearer token or an API key).
+pub fn presents_credentials(req: &HttpRequest) -> bool {
+    req.headers().contains_key("x-api-key")
+        || req
+            .headers()
+            .contains_key(actix_web::http::header::AUTHORIZATION)
+}
+
+/// Authenticates the request fully: a token's signature, claims, user and session, or a key's
+/// secret, revocation and expiry. The result is kept in the request, so the `Caller` extractor
+/// (and anything else later in the same request) does not do it twice.
+pub async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
+    if let Some(caller) = req.extensions().get::<Caller>() {
+        return Ok(caller.clone());
+    }
+    let caller = authenticate_afresh(&req).await?;
+    req.extensions_mut().insert(caller.clone());
+    Ok(caller)
+}
+
+async fn authenticate_afresh(req: &HttpRequest) -> Result<Caller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?
         .clone();
-    match credential(&req)? {
+    match credential(req)? {
         Credential::Jwt(token) => {
             let claims = state.jwt.verify(&token).map_err(|e| {
                 tracing::debug!(error = %e, "access token refused");
                 ApiError::Unauthenticated("the access token is invalid or expired".into())
             })?;
-            // The user is looked up on every request so deactivation and role changes apply at
-            // once rather than when the token expires.
-            let (sub, org) = (claims.sub, claims.org);
+            // The user and the session are looked up on every request, so deactivation, role
+            // changes, logout and password changes apply at once rather than when the token
+            // expires.
+            let (sub, org, sid) = (claims.sub, claims.org, claims.sid);
             let (id, org_id) = (sub.clone(), org.clone());
             let role = state
                 .db
-                .run(move |conn| users::active_role(conn, &org, &sub))
+                .run(move |conn| users::role_in_session(conn, &org, &sub, &sid))
                 .await?
-                .ok_or_else(|| ApiError::Unauthenticated("the account is not active".into()))?;
+                .ok_or_else(|| {
+                    ApiError::Unauthenticated(
+                        "the session has ended or the account is not active; sign in again".into(),
+                    )
+                })?;
             let role = role.parse::<Role>().map_err(ApiError::internal)?;
             Ok(Caller {
                 organization_id: org_id,

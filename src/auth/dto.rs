@@ -14,6 +14,10 @@ pub struct LoginRequest {
     #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
     #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
+    /// The organization to sign in to, needed only when the email and password open accounts
+    /// in several (the 422 answer lists them).
+    #[serde(default)]
+    pub organization_id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -15,6 +15,7 @@ use crate::api_keys::repo as api_keys;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::ApiJson;
+use crate::idempotency::shown_once;
 use crate::organizations::repo as organizations;
 use crate::state::AppState;
 use crate::users::dto::User;
@@ -29,6 +30,9 @@ fn invalid_credentials() -> ApiError {
 
 /// Signs in with email and password.
 ///
+/// An email is unique within an organization. When the email and password open accounts in
+/// several organizations, the answer is 422 listing them (`organizations`), and the client
+/// signs in again with `organization_id`; an address in one organization needs nothing more.
 /// An unknown email and a wrong password get the same answer in the same time. After a few
 /// failures for one email, further attempts are refused for a growing delay (429 with
 /// `Retry-After`), whether or not the account exists.
@@ -38,6 +42,7 @@ fn invalid_credentials() -> ApiError {
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input; or the email and password open accounts in several organizations, listed in `organizations`: send `organization_id`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts for this email", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "Too many logins at once", body = Problem, content_type = "application/problem+json"),
@@ -47,18 +52,19 @@ fn invalid_credentials() -> ApiError {
 pub async fn login(
     state: web::Data<AppState>,
     body: ApiJson<LoginRequest>,
-) -> ApiResult<web::Json<TokenPair>> {
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     validate_all(&body, Vec::new())?;
     let email = normalize_email(&body.email);
 
     let lookup = email.clone();
-    let (blocked, user) = state
+    let organization = body.organization_id.map(|id| id.to_string());
+    let (blocked, candidates) = state
         .db
         .run(move |conn| {
             Ok((
                 repo::blocked_until(conn, &lookup)?,
-                users::find_by_email(conn, &lookup)?,
+                users::with_email(conn, &lookup, organization.as_deref())?,
             ))
         })
         .await?;
@@ -68,9 +74,38 @@ pub async fn login(
         });
     }
 
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let password_ok = state.passwords.verify(body.password, hash).await?;
-    let user = user.filter(|u| password_ok && u.active);
+    // An address may hold accounts in several organizations: the password is tried against
+    // each (against a dummy hash when there is none, so an unknown address costs the same).
+    let mut opened = Vec::new();
+    if candidates.is_empty() {
+        state.passwords.verify(body.password.clone(), None).await?;
+    }
+    for user in candidates {
+        let ok = state
+            .passwords
+            .verify(body.password.clone(), Some(user.password_hash.clone()))
+            .await?;
+        if ok && user.active {
+            opened.push(user);
+        }
+    }
+    if opened.len() > 1 {
+        // Only someone holding the password of each account learns which organizations they are.
+        let mut choices = Vec::new();
+        for user in &opened {
+            let org_id = user.organization_id.clone();
+            let org = state
+                .db
+                .run(move |conn| organizations::find(conn, &org_id))
+                .await?;
+            choices.push(crate::error::OrganizationChoice {
+                id: org.id,
+                name: org.name,
+            });
+        }
+        return Err(ApiError::ChooseOrganization(choices));
+    }
+    let user = opened.pop();
 
     let Some(user) = user else {
         state
@@ -98,12 +133,22 @@ pub async fn login(
             let now = Utc::now().naive_utc();
             repo::clear_login_failures(conn, &email)?;
             users::record_login(conn, &user_id, now)?;
-            let family = uuid::Uuid::now_v7().to_string();
-            let (token, _) = new_refresh_token(conn, &family, &user_id, now, refresh_ttl)?;
-            Ok(token)
+            let session = uuid::Uuid::now_v7().to_string();
+            repo::start_session(conn, &session, &user_id, now)?;
+            let (token, _) = new_refresh_token(conn, &session, &user_id, now, refresh_ttl)?;
+            Ok((token, session))
         })
         .await?;
-    token_pair(&state, &user.id, &org_id, &user.role, refresh_token).map(web::Json)
+    let (refresh_token, session) = refresh_token;
+    token_pair(
+        &state,
+        &user.id,
+        &org_id,
+        &user.role,
+        refresh_token,
+        &session,
+    )
+    .map(shown_once)
 }
 
 /// Issues a refresh token in `family` and stores its digest.
@@ -136,11 +181,12 @@ fn token_pair(
     org_id: &str,
     role: &str,
     refresh_token: String,
+    session: &str,
 ) -> ApiResult<TokenPair> {
     let role: Role = role.parse().map_err(ApiError::internal)?;
     let access_token = state
         .jwt
-        .issue(user_id, org_id, role)
+        .issue(user_id, org_id, role, session)
         .map_err(ApiError::internal)?;
     Ok(TokenPair {
         access_token,
@@ -153,7 +199,11 @@ fn token_pair(
 
 /// Outcome of a refresh inside its transaction: tokens, or a refusal to commit as such.
 enum RefreshOutcome {
-    Issued { token: String, user: Box<UserRow> },
+    Issued {
+        token: String,
+        user: Box<UserRow>,
+        session: String,
+    },
     Refused,
 }
 
@@ -174,7 +224,7 @@ enum RefreshOutcome {
 pub async fn refresh(
     state: web::Data<AppState>,
     body: ApiJson<RefreshRequest>,
-) -> ApiResult<web::Json<TokenPair>> {
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     validate_all(&body, Vec::new())?;
     let hash = sha256_hex(&body.refresh_token);
@@ -216,6 +266,7 @@ pub async fn refresh(
                     Ok(RefreshOutcome::Issued {
                         token,
                         user: Box::new(user),
+                        session: current.family_id.clone(),
                     })
                 }
                 RefreshDecision::RetryWithinGrace => {
@@ -228,6 +279,7 @@ pub async fn refresh(
                     Ok(RefreshOutcome::Issued {
                         token,
                         user: Box::new(user),
+                        session: current.family_id.clone(),
                     })
                 }
                 RefreshDecision::ReuseDetected => {
@@ -241,17 +293,27 @@ pub async fn refresh(
         })
         .await?;
     match outcome {
-        RefreshOutcome::Issued { token, user } => {
-            token_pair(&state, &user.id, &user.organization_id, &user.role, token).map(web::Json)
-        }
+        RefreshOutcome::Issued {
+            token,
+            user,
+            session,
+        } => token_pair(
+            &state,
+            &user.id,
+            &user.organization_id,
+            &user.role,
+            token,
+            &session,
+        )
+        .map(shown_once),
         RefreshOutcome::Refused => Err(ApiError::Unauthenticated(
             "the refresh token is not valid; sign in again".into(),
         )),
     }
 }
 
-/// Ends the session the refresh token belongs to (its whole family). Always 204, so the
-/// answer says nothing about the token.
+/// Ends the session the refresh token belongs to: its whole refresh-token family, and every
+/// access token issued in it, at once. Always 204, so the answer says nothing about the token.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,

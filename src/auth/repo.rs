@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::RefreshTokenRow;
-use crate::db::schema::{login_throttle, refresh_tokens};
+use crate::db::schema::{login_throttle, refresh_tokens, sessions};
 use crate::db::DbConn;
 use crate::error::ApiResult;
 use crate::per_backend;
@@ -71,6 +71,25 @@ pub fn revoke_refresh_token(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> 
     Ok(())
 }
 
+/// A new session (one sign-in); its id is also the id of its refresh-token family.
+pub fn start_session(
+    conn: &mut DbConn,
+    id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(id),
+            sessions::user_id.eq(user_id),
+            sessions::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends a session: every refresh token of its family is revoked and its access tokens stop
+/// working at once.
 pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> ApiResult<()> {
     diesel::update(
         refresh_tokens::table
@@ -78,6 +97,13 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> 
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(family_id))
+            .filter(sessions::ended_at.is_null()),
+    )
+    .set(sessions::ended_at.eq(now))
     .execute(conn)?;
     Ok(())
 }

@@ -30,6 +30,8 @@ pub struct AccessClaims {
     /// The user's organization.
     pub org: String,
     pub role: Role,
+    /// The session (sign-in) the token belongs to: ending it ends the token at once.
+    pub sid: String,
     pub typ: String,
     pub iat: i64,
     pub nbf: i64,
@@ -74,7 +76,13 @@ impl JwtKeys {
         self.ttl_secs
     }
 
-    pub fn issue(&self, user_id: &str, org_id: &str, role: Role) -> Result<String, TokenError> {
+    pub fn issue(
+        &self,
+        user_id: &str,
+        org_id: &str,
+        role: Role,
+        session_id: &str,
+    ) -> Result<String, TokenError> {
         let now = Utc::now().timestamp();
         let claims = AccessClaims {
             iss: ISSUER.into(),
@@ -82,6 +90,7 @@ impl JwtKeys {
             sub: user_id.into(),
             org: org_id.into(),
             role,
+            sid: session_id.into(),
             typ: ACCESS_CLAIM_TYP.into(),
             iat: now,
             nbf: now,
@@ -157,10 +166,11 @@ mod tests {
     #[test]
     fn issued_tokens_verify_and_carry_claims() {
         let keys = JwtKeys::new(&[7u8; 32], Duration::from_secs(60));
-        let token = keys.issue("u1", "o1", Role::Manager).unwrap();
+        let token = keys.issue("u1", "o1", Role::Manager, "s1").unwrap();
         let claims = keys.verify(&token).unwrap();
         assert_eq!((claims.sub.as_str(), claims.org.as_str()), ("u1", "o1"));
         assert_eq!(claims.role, Role::Manager);
+        assert_eq!(claims.sid, "s1");
         let other = JwtKeys::new(&[8u8; 32], Duration::from_secs(60));
         assert!(other.verify(&token).is_err());
     }

@@ -46,6 +46,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     login_throttle (email) {
         email -> Text,
         failures -> Integer,
@@ -274,7 +283,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    attachments (id) {
+    attachments (organization_id, id) {
         id -> Text,
         organization_id -> Text,
         submission_id -> Text,
@@ -297,6 +306,7 @@ diesel::joinable!(standards_book_versions -> standards_books (book_id));
 diesel::joinable!(checklist_versions -> checklists (checklist_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 
 diesel::table! {
     rollups (organization_id, subject, grain, period_start, subject_key, location_id, channel, checklist_id) {
@@ -335,6 +345,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     self_assessments,
     users,
     refresh_tokens,
+    sessions,
     login_throttle,
     api_keys,
     standards_books,

@@ -160,8 +160,7 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
         ..plan.clone()
     };
     check_plan(plan, org.cooldown_days)?;
-    let manager = users::find_by_email(conn, MANAGER_EMAIL)?
-        .filter(|u| u.organization_id == org.id)
+    let manager = users::find_by_email(conn, &org.id, MANAGER_EMAIL)?
         .ok_or_else(|| ApiError::unprocessable("organization", "the demo manager is missing"))?;
     let now = Utc::now().naive_utc();
     let mut rng = StdRng::seed_from_u64(plan.seed);
@@ -348,13 +347,8 @@ fn ensure_shoppers(conn: &mut DbConn, org: &str, plan: &Plan) -> ApiResult<Vec<S
     let mut ids = Vec::new();
     for i in 1..=plan.shoppers {
         let email = format!("shopper-{i:04}@generated.demo-motors.example.com");
-        let id = match users::find_by_email(conn, &email)? {
-            Some(user) if user.organization_id == org => user.id,
-            Some(_) => {
-                return Err(ApiError::conflict(format!(
-                    "{email} belongs to another organization"
-                )))
-            }
+        let id = match users::find_by_email(conn, org, &email)? {
+            Some(user) => user.id,
             None => {
                 let row = new_user_row(
                     org,

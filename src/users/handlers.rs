@@ -11,6 +11,7 @@ use crate::auth::password::generate_password;
 use crate::auth::rules::{password_problem, Permission, Role};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::{if_match, json_with_etag, next_cursor, parse_id, ApiJson, PageQuery};
+use crate::idempotency::{mark_shown_once, shown_once};
 use crate::state::AppState;
 use crate::validation::validate_all;
 
@@ -62,6 +63,7 @@ pub async fn create_user(
         .await?;
     let location = format!("/v1/users/{}", row.id);
     let version = row.version;
+    let shows_password = generated.is_some();
     let mut response = json_with_etag(
         StatusCode::CREATED,
         &CreatedUser {
@@ -74,7 +76,12 @@ pub async fn create_user(
         header::LOCATION,
         header::HeaderValue::from_str(&location).map_err(ApiError::internal)?,
     );
-    Ok(response)
+    // A generated password is shown in this answer only.
+    Ok(if shows_password {
+        mark_shown_once(response)
+    } else {
+        response
+    })
 }
 
 /// Users of the caller's organization, oldest first (admins, managers, keys with `users:read`).
@@ -209,7 +216,7 @@ pub async fn reset_password(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-) -> ApiResult<web::Json<PasswordReset>> {
+) -> ApiResult<HttpResponse> {
     caller.require(Permission::UsersWrite)?;
     let id = parse_id(&id)?;
     let org_id = caller.organization_id.clone();
@@ -234,7 +241,7 @@ pub async fn reset_password(
             repo::revoke_sessions(conn, &id, now)
         })
         .await?;
-    Ok(web::Json(PasswordReset { password }))
+    Ok(shown_once(PasswordReset { password }))
 }
 
 /// The shared path of PATCH and DELETE: checks the admin rules in the same transaction as the

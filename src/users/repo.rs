@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use super::model::{UserChanges, UserRow};
 use crate::auth::rules::Role;
-use crate::db::schema::{refresh_tokens, users};
+use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 
@@ -13,7 +13,7 @@ pub fn insert(conn: &mut DbConn, row: &UserRow) -> ApiResult<()> {
         .execute(conn)
         .map_err(|e| match ApiError::from(e) {
             ApiError::Conflict { .. } => {
-                ApiError::conflict("a user with this email already exists")
+                ApiError::conflict("a user with this email already exists in the organization")
             }
             other => other,
         })?;
@@ -41,23 +41,48 @@ pub fn find_active(conn: &mut DbConn, id: &str) -> ApiResult<Option<UserRow>> {
         .optional()?)
 }
 
-/// The role of an active user of `org_id`: what every authenticated request checks.
-pub fn active_role(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<Option<String>> {
+/// The role of an active user of `org_id` whose session `session_id` has not ended: what every
+/// request with an access token checks, in one lookup.
+pub fn role_in_session(
+    conn: &mut DbConn,
+    org_id: &str,
+    id: &str,
+    session_id: &str,
+) -> ApiResult<Option<String>> {
     Ok(users::table
+        .inner_join(sessions::table)
         .filter(users::id.eq(id))
         .filter(users::organization_id.eq(org_id))
         .filter(users::active.eq(true))
+        .filter(sessions::id.eq(session_id))
+        .filter(sessions::ended_at.is_null())
         .select(users::role)
         .get_result(conn)
         .optional()?)
 }
 
-pub fn find_by_email(conn: &mut DbConn, email: &str) -> ApiResult<Option<UserRow>> {
+/// The user of `org_id` with this (normalized) email; emails are unique per organization.
+pub fn find_by_email(conn: &mut DbConn, org_id: &str, email: &str) -> ApiResult<Option<UserRow>> {
     Ok(users::table
+        .filter(users::organization_id.eq(org_id))
         .filter(users::email.eq(email))
         .select(UserRow::as_select())
         .get_result(conn)
         .optional()?)
+}
+
+/// Every account holding this email (one per organization at most), or only the one of
+/// `org_id`: what sign-in tries.
+pub fn with_email(conn: &mut DbConn, email: &str, org_id: Option<&str>) -> ApiResult<Vec<UserRow>> {
+    let mut query = users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .order(users::id)
+        .into_boxed();
+    if let Some(org_id) = org_id {
+        query = query.filter(users::organization_id.eq(org_id.to_string()));
+    }
+    Ok(query.load(conn)?)
 }
 
 /// One page (plus one row, to tell whether more follow) in id order, i.e. creation order.
@@ -136,7 +161,8 @@ pub fn record_login(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> ApiResul
     Ok(())
 }
 
-/// Ends every session of a user (deactivation, password reset).
+/// Ends every session of a user (deactivation, password change or reset): their refresh tokens
+/// stop working and so do their access tokens, at once.
 pub fn revoke_sessions(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> ApiResult<()> {
     diesel::update(
         refresh_tokens::table
@@ -144,6 +170,13 @@ pub fn revoke_sessions(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> 
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::ended_at.is_null()),
+    )
+    .set(sessions::ended_at.eq(now))
     .execute(conn)?;
     Ok(())
 }
