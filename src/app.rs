@@ -90,6 +90,7 @@ pub fn serve(
             .wrap(actix_web::middleware::from_fn(
                 crate::http::refuse_nul_in_query,
             ))
+            .wrap(actix_web::middleware::from_fn(crate::http::refuse_long_uri))
             .wrap(Compat::new(NormalizePath::new(TrailingSlash::MergeOnly)))
             .wrap(prometheus.clone())
             .wrap(

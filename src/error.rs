@@ -81,6 +81,8 @@ pub enum ApiError {
     PreconditionFailed(String),
     #[error("precondition required: {0}")]
     PreconditionRequired(String),
+    #[error("URI too long: {0}")]
+    UriTooLong(String),
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
@@ -127,6 +129,7 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             ApiError::PreconditionRequired(_) => ("precondition-required", "Precondition required"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
+            ApiError::UriTooLong(_) => ("uri-too-long", "URI too long"),
             ApiError::UnsupportedMediaType(_) => {
                 ("unsupported-media-type", "Unsupported media type")
             }
@@ -148,6 +151,7 @@ impl ApiError {
             | ApiError::PreconditionFailed(d)
             | ApiError::PreconditionRequired(d)
             | ApiError::PayloadTooLarge(d)
+            | ApiError::UriTooLong(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::Unavailable(d) => d.clone(),
             ApiError::Conflict { detail, .. } => detail.clone(),
@@ -214,6 +218,7 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) | ApiError::ChooseOrganization(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY

@@ -154,6 +154,29 @@ pub async fn refuse_nul_in_query(
     next.call(req).await.map(|r| r.map_into_boxed_body())
 }
 
+/// The longest request target (path and query string) the server reads, in bytes. A longer
+/// one is 414 before any handler runs. (Request heads beyond 128 KiB are refused earlier, by
+/// the HTTP layer itself, with a bare 431.)
+pub const MAX_URI_BYTES: usize = 8192;
+
+/// Middleware: a request target longer than [`MAX_URI_BYTES`] is 414.
+pub async fn refuse_long_uri(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let length = req
+        .uri()
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
+    if length > MAX_URI_BYTES {
+        let problem = ApiError::UriTooLong(format!(
+            "the request URI is {length} bytes; at most {MAX_URI_BYTES} are read"
+        ));
+        return Ok(req.into_response(problem.error_response()));
+    }
+    next.call(req).await.map(|r| r.map_into_boxed_body())
+}
+
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {
         let message = match err {

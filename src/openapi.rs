@@ -114,6 +114,11 @@ const COMMON: &[(&str, &str, &str)] = &[
         "No such resource in the caller's organization",
     ),
     (
+        "414",
+        "UriTooLong",
+        "The request URI (path and query string) is longer than 8,192 bytes",
+    ),
+    (
         "413",
         "PayloadTooLarge",
         "The body is larger than the server accepts",
@@ -258,6 +263,8 @@ fn common_codes(path: &str, operation: &Operation) -> Vec<&'static str> {
     if idempotent {
         codes.extend(["400", "409", "422"]);
     }
+    // Every request's URI is measured first (`http::refuse_long_uri`).
+    codes.push("414");
     if path.starts_with("/v1/") || path == "/readyz" {
         codes.push("503");
     }

@@ -49,11 +49,26 @@ async fn approved_visits_on(
     app: &TestApp,
     org: &Org,
     checklist: Value,
-    (code, region): (&str, &str),
+    place: (&str, &str),
     answers: &[Value],
 ) -> Vec<Visit> {
+    let (version, location) = shop_setup(app, org, checklist, place).await;
+    let mut out = Vec::new();
+    for answer in answers {
+        out.push(approve_one(app, org, &version, &location, None, answer).await);
+    }
+    out
+}
+
+/// A published checklist version and a location (code, region; segment b2c), with the
+/// organization's cooldown off and a minimum sample of 3: (version id, location id).
+async fn shop_setup(
+    app: &TestApp,
+    org: &Org,
+    checklist: Value,
+    (code, region): (&str, &str),
+) -> (Value, Value) {
     let manager = Some(org.manager.access_token.as_str());
-    let shopper = Some(org.shopper.access_token.as_str());
     let version = app
         .post("/v1/checklists/import?publish=true", manager, checklist)
         .await
@@ -82,46 +97,64 @@ async fn approved_visits_on(
     )
     .await
     .expect(200);
-    let mut out = Vec::new();
-    for answer in answers {
-        let assignment = app
-            .post("/v1/assignments", manager, json!({"location_id": location, "checklist_version_id": version, "shopper_id": org.shopper.id,
-                "window_start": (Utc::now() - Duration::days(1)).to_rfc3339(), "window_end": (Utc::now() + Duration::days(1)).to_rfc3339()}))
-            .await
-            .expect(201)
-            .body["id"].as_str().unwrap().to_string();
-        app.post(
-            &format!("/v1/assignments/{assignment}/accept"),
-            shopper,
-            json!({}),
-        )
-        .await
-        .expect(200);
-        let id = uuid::Uuid::new_v4().to_string();
-        let sent = app
-            .post(
-                &format!("/v1/submissions/{id}/submit"),
-                shopper,
-                json!({
-                "assignment_id": assignment, "answers": answer,
-                "visit_start": (Utc::now() - Duration::minutes(40)).to_rfc3339(),
-                "visit_end": (Utc::now() - Duration::minutes(10)).to_rfc3339()}),
-            )
-            .await
-            .expect(200)
-            .body;
-        app.send(
-            app.client
-                .post(format!("{}/v1/submissions/{id}/approve", app.base))
-                .bearer_auth(&org.manager.access_token)
-                .header("If-Match", format!("\"{}\"", sent["version"]))
-                .json(&json!({})),
-        )
-        .await
-        .expect(200);
-        out.push(Visit { submission: id });
+    (version, location)
+}
+
+/// One visit planned, accepted, submitted and approved at `location` on checklist `version`,
+/// with the assignment's `segment` when given.
+async fn approve_one(
+    app: &TestApp,
+    org: &Org,
+    version: &Value,
+    location: &Value,
+    segment: Option<&str>,
+    answer: &Value,
+) -> Visit {
+    let manager = Some(org.manager.access_token.as_str());
+    let shopper = Some(org.shopper.access_token.as_str());
+    let mut plan = json!({"location_id": location, "checklist_version_id": version, "shopper_id": org.shopper.id,
+        "window_start": (Utc::now() - Duration::days(1)).to_rfc3339(), "window_end": (Utc::now() + Duration::days(1)).to_rfc3339()});
+    if let Some(segment) = segment {
+        plan["segment"] = json!(segment);
     }
-    out
+    let assignment = app
+        .post("/v1/assignments", manager, plan)
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/v1/assignments/{assignment}/accept"),
+        shopper,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let id = uuid::Uuid::new_v4().to_string();
+    let sent = app
+        .post(
+            &format!("/v1/submissions/{id}/submit"),
+            shopper,
+            json!({
+            "assignment_id": assignment, "answers": answer,
+            "visit_start": (Utc::now() - Duration::minutes(40)).to_rfc3339(),
+            "visit_end": (Utc::now() - Duration::minutes(10)).to_rfc3339()}),
+        )
+        .await
+        .expect(200)
+        .body;
+    app.send(
+        app.client
+            .post(format!("{}/v1/submissions/{id}/approve", app.base))
+            .bearer_auth(&org.manager.access_token)
+            .header("If-Match", format!("\"{}\"", sent["version"]))
+            .json(&json!({})),
+    )
+    .await
+    .expect(200);
+    Visit { submission: id }
 }
 
 /// The local date (Berlin) of the visits made here: they start 40 minutes ago.
@@ -863,4 +896,210 @@ async fn csv_exports_never_hand_a_spreadsheet_a_formula() {
         .header("content-type")
         .unwrap()
         .starts_with("text/csv"));
+}
+
+#[actix_web::test]
+async fn regional_history_stays_put_when_a_location_moves() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let manager = Some(org.manager.access_token.as_str());
+    let (version, location) = shop_setup(&app, &org, checklist(), ("L1", "East")).await;
+    let good =
+        json!({"greeted": {"value": true}, "friendly": {"value": 5}, "clean": {"value": true}});
+    let poor =
+        json!({"greeted": {"value": false}, "friendly": {"value": 1}, "clean": {"value": true}});
+    // Two B2C visits while the branch is in East, and one B2B shop there (the assignment's own
+    // segment: the branch itself is B2C).
+    approve_one(&app, &org, &version, &location, None, &good).await;
+    approve_one(&app, &org, &version, &location, None, &good).await;
+    approve_one(&app, &org, &version, &location, Some("b2b"), &poor).await;
+
+    // Upgrading a database that had these visits before regions and segments were recorded:
+    // the migration records them from the assignment and location, and the server rebuilds
+    // the roll-ups right after it, to the same cells.
+    let before = rollups(&app, &org).await;
+    // The B2B visit's cells: two standards, two dimensions, the visit score and its tenth, by
+    // day, ISO week and month.
+    assert_eq!(before.iter().filter(|r| r.segment == "b2b").count(), 6 * 3);
+    let pool = app.pool.clone();
+    actix_web::web::block(move || {
+        use diesel_migrations::MigrationHarness;
+        use shopgap::db::{DbConn, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+        let mut conn = pool.get().unwrap();
+        let conn: &mut DbConn = &mut conn;
+        match conn {
+            DbConn::Postgres(c) => c.revert_last_migration(POSTGRES_MIGRATIONS).map(|_| ()),
+            DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(|_| ()),
+        }
+        .unwrap();
+        shopgap::db::run_migrations(conn).unwrap();
+    })
+    .await
+    .unwrap();
+    assert_eq!(rollups(&app, &org).await, before);
+
+    // The branch moves to West; a visit after the move counts there.
+    let id = location.as_str().unwrap();
+    app.patch(
+        &format!("/v1/locations/{id}"),
+        manager,
+        json!({"region": "West"}),
+    )
+    .await
+    .expect(200);
+    approve_one(&app, &org, &version, &location, None, &poor).await;
+
+    let by = |query: &'static str| {
+        let app = &app;
+        async move {
+            app.get(&format!("/v1/reports/gaps?{query}"), manager)
+                .await
+                .expect(200)
+                .body
+        }
+    };
+    let regional = by("group_by=standard,region&standard=S1").await;
+    let east = row(&regional, "region", "East");
+    let west = row(&regional, "region", "West");
+    assert_eq!((east["n"].as_i64(), west["n"].as_i64()), (Some(3), Some(1)));
+    // S1 per visit: good = 1, poor = (0 + 3·0)/4 = 0.
+    close(&east["delivered"], 2.0 / 3.0);
+    close(&west["delivered"], 0.0);
+    assert_eq!(
+        by("region=East&standard=S1").await["rows"][0]["n"],
+        3,
+        "the filter reads the recorded region too"
+    );
+    let segments = by("group_by=standard,segment&standard=S1").await;
+    assert_eq!(row(&segments, "segment", "b2c")["n"], 3);
+    let b2b = row(&segments, "segment", "b2b");
+    assert_eq!(b2b["n"], 1);
+    close(&b2b["delivered"], 0.0);
+    assert_eq!(by("segment=b2b&standard=S1").await["rows"][0]["n"], 1);
+    // The ranking and the trend filter by the recorded region as well.
+    let ranking = app
+        .get("/v1/reports/ranking?region=East", manager)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(ranking["rows"][0]["n"], 3);
+    let trend = app
+        .get("/v1/reports/trend?standard=S1&region=West", manager)
+        .await
+        .expect(200)
+        .body;
+    let points: i64 = trend["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["n"].as_i64().unwrap())
+        .sum();
+    assert_eq!(points, 1);
+
+    // A rebuild from the submissions gives exactly the same cells.
+    let before = rollups(&app, &org).await;
+    assert!(before
+        .iter()
+        .any(|r| r.region == "East" && r.segment == "b2b"));
+    assert_eq!(rebuilt(&app, &org).await, before);
+    assert_eq!(by("group_by=standard,region&standard=S1").await, regional);
+
+    // The analysts' export carries the recorded region and segment.
+    let text = app
+        .client
+        .get(format!("{}/v1/exports/submissions", app.base))
+        .bearer_auth(&org.manager.access_token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let (r, g) = (
+        header.iter().position(|h| *h == "region").unwrap(),
+        header.iter().position(|h| *h == "segment").unwrap(),
+    );
+    let mut seen: Vec<(String, String)> = lines[1..]
+        .iter()
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[r].to_string(), cells[g].to_string())
+        })
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(
+        seen,
+        [("East", "b2b"), ("East", "b2c"), ("West", "b2c")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+}
+
+#[actix_web::test]
+async fn list_filters_and_uris_are_bounded() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let manager = Some(org.manager.access_token.as_str());
+    let many = |n: usize| {
+        (0..n)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    // 100 values are fine; 101 are refused, naming each parameter that holds too many.
+    app.get(&format!("/v1/reports/gaps?standard={}", many(100)), manager)
+        .await
+        .expect(200);
+    let refused = app
+        .get(
+            &format!(
+                "/v1/reports/gaps?standard={}&channel={}",
+                many(101),
+                many(101)
+            ),
+            manager,
+        )
+        .await
+        .expect_problem(422);
+    let mut fields: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["channel", "standard"]);
+    for path in [
+        "/v1/reports/trend?checklist_id=",
+        "/v1/reports/ranking?region=",
+        "/v1/reports/scorecard?location_id=x&channel=",
+    ] {
+        let refused = app
+            .get(&format!("{path}{}", many(101)), manager)
+            .await
+            .expect_problem(422);
+        assert!(refused.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 100"));
+    }
+    // What took a second (5,000 values) or failed (11,000 and more) before: the URI is now
+    // refused first.
+    let huge = app
+        .get(
+            &format!("/v1/reports/gaps?checklist_id={}", many(5_000)),
+            manager,
+        )
+        .await
+        .expect_problem(414);
+    assert!(huge.body["detail"].as_str().unwrap().contains("8192"));
+    let long = app
+        .get(
+            &format!("/v1/reports/gaps?region={}", "x".repeat(9000)),
+            manager,
+        )
+        .await;
+    assert_eq!(long.status, 414);
 }

@@ -177,7 +177,12 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
             .run_pending_migrations(SQLITE_MIGRATIONS)
             .map(|v| v.iter().map(|m| m.to_string()).collect()),
     };
-    applied.map_err(|e| DbError::Migration(e.to_string()))
+    let applied = applied.map_err(|e| DbError::Migration(e.to_string()))?;
+    // What a migration could not do in SQL (roll-ups of a new shape, rebuilt from the
+    // submissions) is done here, once.
+    crate::reports::rollups::run_pending_maintenance(conn)
+        .map_err(|e| DbError::Migration(format!("after migrating: {e}")))?;
+    Ok(applied)
 }
 
 /// The pool as the handlers use it: every diesel call runs on the blocking thread pool, and the

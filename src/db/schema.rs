@@ -252,6 +252,8 @@ diesel::table! {
         submitted_at -> Nullable<Timestamp>,
         reviewed_at -> Nullable<Timestamp>,
         reviewed_by -> Nullable<Text>,
+        region -> Nullable<Text>,
+        segment -> Nullable<Text>,
     }
 }
 
@@ -309,13 +311,15 @@ diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::table! {
-    rollups (organization_id, subject, grain, period_start, subject_key, location_id, channel, checklist_id) {
+    rollups (organization_id, subject, grain, period_start, subject_key, location_id, region, segment, channel, checklist_id) {
         organization_id -> Text,
         subject -> Text,
         grain -> Text,
         period_start -> Date,
         subject_key -> Text,
         location_id -> Text,
+        region -> Text,
+        segment -> Text,
         channel -> Text,
         checklist_id -> Text,
         n -> BigInt,
@@ -336,6 +340,12 @@ diesel::table! {
         note -> Nullable<Text>,
         recorded_by -> Nullable<Text>,
         recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pending_maintenance (task) {
+        task -> Text,
     }
 }
 

@@ -10,28 +10,34 @@ pub enum ReportFormat {
     Csv,
 }
 
-/// Filters and grouping of the gap report. Lists are comma-separated.
+/// Filters and grouping of the gap report. Lists are comma-separated, at most 100 values each
+/// (422 naming the parameter beyond that).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct GapQuery {
-    /// First day (inclusive), by each visit's local date at its location. Default: all history.
+    /// First day (inclusive), by each visit's start date, local at its location. Default: all
+    /// history.
     pub from: Option<NaiveDate>,
-    /// Last day (inclusive). Default: today.
+    /// Last day (inclusive), by the same local date. Default: today.
     pub to: Option<NaiveDate>,
-    /// Location ids.
+    /// Location ids (comma-separated, at most 100).
     pub location_id: Option<String>,
-    /// Regions.
+    /// Regions (comma-separated, at most 100), as recorded on each visit when it was approved:
+    /// its location's region then. Moving a location later does not move its past visits.
     pub region: Option<String>,
-    /// Channels (`in_person`, `phone`, …).
+    /// Channels (`in_person`, `phone`, …; comma-separated, at most 100): the channel of the
+    /// visit's checklist.
     pub channel: Option<String>,
-    /// Segments (`b2c`, `b2b`, …).
+    /// Segments (`b2c`, `b2b`; comma-separated, at most 100), as recorded on each visit when it
+    /// was approved: its assignment's segment.
     pub segment: Option<String>,
-    /// Checklist ids.
+    /// Checklist ids (comma-separated, at most 100): every version of each checklist.
     pub checklist_id: Option<String>,
-    /// Standard codes.
+    /// Standard codes (comma-separated, at most 100).
     pub standard: Option<String>,
-    /// SERVQUAL dimensions.
+    /// SERVQUAL dimensions (comma-separated, at most 100): the standards in them, or the
+    /// dimensions themselves when grouping by dimension.
     pub dimension: Option<String>,
     /// One or two of `standard`, `dimension`, `location`, `region`, `channel`, `segment`,
     /// `month`, `week`, one of them `standard` or `dimension`. Default `standard`.
@@ -93,9 +99,9 @@ pub struct ScorecardQuery {
     pub location_id: String,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    /// Channels (comma-separated).
+    /// Channels of the visits' checklists (comma-separated, at most 100).
     pub channel: Option<String>,
-    /// Checklist ids (comma-separated).
+    /// Checklist ids (comma-separated, at most 100).
     pub checklist_id: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
     pub format: Option<ReportFormat>,
@@ -132,7 +138,7 @@ pub struct Scorecard {
     pub critical_failures: i64,
     /// Visits per tenth of the score: `[0, 10)`, `[10, 20)`, … `[90, 100]`.
     pub distribution: Vec<i64>,
-    /// The same for every location of its region.
+    /// The same for every visit of its (current) region, as recorded when approved.
     pub region_visit_score: Estimate,
     /// The same for every location of the organization.
     pub organization_visit_score: Estimate,
@@ -151,7 +157,8 @@ pub struct TrendQuery {
     pub dimension: Option<String>,
     /// Only this location (default: the organization).
     pub location_id: Option<String>,
-    /// Only this region.
+    /// Only these regions (comma-separated, at most 100), as recorded on each visit when it was
+    /// approved.
     pub region: Option<String>,
     /// `month` (default) or `week`.
     pub grain: Option<String>,
@@ -159,7 +166,9 @@ pub struct TrendQuery {
     pub from: Option<NaiveDate>,
     /// Default: today.
     pub to: Option<NaiveDate>,
+    /// Channels of the visits' checklists (comma-separated, at most 100).
     pub channel: Option<String>,
+    /// Checklist ids (comma-separated, at most 100).
     pub checklist_id: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
     pub format: Option<ReportFormat>,
@@ -201,9 +210,14 @@ pub struct RankingQuery {
     pub standard: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// Regions (comma-separated, at most 100), as recorded on each visit when it was approved.
     pub region: Option<String>,
+    /// Segments (comma-separated, at most 100), as recorded on each visit when it was approved
+    /// (the assignment's segment).
     pub segment: Option<String>,
+    /// Channels of the visits' checklists (comma-separated, at most 100).
     pub channel: Option<String>,
+    /// Checklist ids (comma-separated, at most 100).
     pub checklist_id: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
     pub format: Option<ReportFormat>,
@@ -224,6 +238,7 @@ pub struct RankingRow {
     pub rank: usize,
     pub location_id: String,
     pub location_code: String,
+    /// The location's current region.
     pub region: String,
     pub n: i64,
     /// Mean compliance 0 to 1, or the visit score 0 to 100.

@@ -131,8 +131,9 @@ pub fn page(
                 submission_id: &row.id,
                 assignment_id: &row.assignment_id,
                 location_code: &place.code,
-                region: &place.region,
-                segment: &place.segment,
+                // As recorded on the visit when it was approved, like the reports.
+                region: row.region.as_deref().unwrap_or(&place.region),
+                segment: row.segment.as_deref().unwrap_or(&place.segment),
                 channel: &version.channel,
                 checklist_id: &version.checklist_id,
                 checklist_version_id: &version.id,

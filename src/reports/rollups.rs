@@ -37,6 +37,8 @@ pub struct RollupRow {
     pub period_start: NaiveDate,
     pub subject_key: String,
     pub location_id: String,
+    pub region: String,
+    pub segment: String,
     pub channel: String,
     pub checklist_id: String,
     pub n: i64,
@@ -49,6 +51,8 @@ pub struct RollupRow {
 struct CellKeys {
     organization_id: String,
     location_id: String,
+    region: String,
+    segment: String,
     channel: String,
     checklist_id: String,
 }
@@ -65,8 +69,12 @@ fn keys_of(conn: &mut DbConn, row: &SubmissionRow) -> ApiResult<(CellKeys, Naive
         .or(row.submitted_at)
         .unwrap_or(row.received_at);
     let day = local_day(started, &location.time_zone);
+    // The region and segment recorded when the visit was approved; a row approved before they
+    // were recorded (the migration fills those in) falls back to today's.
     let keys = CellKeys {
         organization_id: org.clone(),
+        region: row.region.clone().unwrap_or(location.region),
+        segment: row.segment.clone().unwrap_or(assignment.segment),
         location_id: location.id,
         channel: version.channel,
         checklist_id: version.checklist_id,
@@ -107,6 +115,8 @@ fn to_row(keys: &CellKeys, c: &Contribution) -> RollupRow {
         period_start: c.period_start,
         subject_key: c.subject_key.clone(),
         location_id: keys.location_id.clone(),
+        region: keys.region.clone(),
+        segment: keys.segment.clone(),
         channel: keys.channel.clone(),
         checklist_id: keys.checklist_id.clone(),
         n: c.n,
@@ -119,7 +129,8 @@ fn to_row(keys: &CellKeys, c: &Contribution) -> RollupRow {
 macro_rules! upsert_tail {
     () => {
         " ON CONFLICT (organization_id, subject, grain, period_start, \
-     subject_key, location_id, channel, checklist_id) DO UPDATE SET n = rollups.n + excluded.n, \
+     subject_key, location_id, region, segment, channel, checklist_id) DO UPDATE SET \
+     n = rollups.n + excluded.n, \
      sum_units = rollups.sum_units + excluded.sum_units, \
      critical_failures = rollups.critical_failures + excluded.critical_failures"
     };
@@ -127,23 +138,25 @@ macro_rules! upsert_tail {
 
 const UPSERT_POSTGRES: &str = concat!(
     "INSERT INTO rollups (organization_id, subject, grain, period_start, subject_key, \
-     location_id, channel, checklist_id, n, sum_units, critical_failures) \
-     SELECT organization_id, subject, grain, period_start, subject_key, location_id, channel, \
-     checklist_id, n, sum_units, critical_failures FROM json_to_recordset($1::json) AS c(\
+     location_id, region, segment, channel, checklist_id, n, sum_units, critical_failures) \
+     SELECT organization_id, subject, grain, period_start, subject_key, location_id, region, \
+     segment, channel, checklist_id, n, sum_units, critical_failures \
+     FROM json_to_recordset($1::json) AS c(\
      organization_id text, subject text, grain text, period_start date, subject_key text, \
-     location_id text, channel text, checklist_id text, n bigint, sum_units bigint, \
-     critical_failures bigint)",
+     location_id text, region text, segment text, channel text, checklist_id text, n bigint, \
+     sum_units bigint, critical_failures bigint)",
     upsert_tail!()
 );
 
 /// `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the insert, not a join.
 const UPSERT_SQLITE: &str = concat!(
     "INSERT INTO rollups (organization_id, subject, grain, period_start, subject_key, \
-     location_id, channel, checklist_id, n, sum_units, critical_failures) \
+     location_id, region, segment, channel, checklist_id, n, sum_units, critical_failures) \
      SELECT value ->> 'organization_id', value ->> 'subject', value ->> 'grain', \
      value ->> 'period_start', value ->> 'subject_key', value ->> 'location_id', \
-     value ->> 'channel', value ->> 'checklist_id', value ->> 'n', value ->> 'sum_units', \
-     value ->> 'critical_failures' FROM json_each($1) WHERE true",
+     value ->> 'region', value ->> 'segment', value ->> 'channel', value ->> 'checklist_id', \
+     value ->> 'n', value ->> 'sum_units', value ->> 'critical_failures' \
+     FROM json_each($1) WHERE true",
     upsert_tail!()
 );
 
@@ -188,6 +201,8 @@ pub fn apply(conn: &mut DbConn, row: &SubmissionRow, sign: i64) -> ApiResult<()>
             rollups::table
                 .filter(rollups::organization_id.eq(&keys.organization_id))
                 .filter(rollups::location_id.eq(&keys.location_id))
+                .filter(rollups::region.eq(&keys.region))
+                .filter(rollups::segment.eq(&keys.segment))
                 .filter(rollups::channel.eq(&keys.channel))
                 .filter(rollups::checklist_id.eq(&keys.checklist_id))
                 .filter(rollups::period_start.eq_any(periods))
@@ -227,6 +242,8 @@ pub fn rebuild(conn: &mut DbConn, organization: Option<&str>) -> ApiResult<usize
         String,
         String,
         String,
+        String,
+        String,
     );
     let mut totals: BTreeMap<Key, (i64, i64, i64)> = BTreeMap::new();
     for row in &approved {
@@ -240,6 +257,8 @@ pub fn rebuild(conn: &mut DbConn, organization: Option<&str>) -> ApiResult<usize
                     r.period_start,
                     r.subject_key,
                     r.location_id,
+                    r.region,
+                    r.segment,
                     r.channel,
                     r.checklist_id,
                 ))
@@ -258,8 +277,10 @@ pub fn rebuild(conn: &mut DbConn, organization: Option<&str>) -> ApiResult<usize
             period_start: k.3,
             subject_key: k.4,
             location_id: k.5,
-            channel: k.6,
-            checklist_id: k.7,
+            region: k.6,
+            segment: k.7,
+            channel: k.8,
+            checklist_id: k.9,
             n,
             sum_units,
             critical_failures,
@@ -280,4 +301,29 @@ pub fn all(conn: &mut DbConn, organization: &str) -> ApiResult<Vec<RollupRow>> {
         .load(conn)?;
     rows.sort();
     Ok(rows)
+}
+
+/// Finishes what a migration left to the application: the roll-ups rebuilt from the
+/// submissions when a migration changed their shape. Runs after every migration run, in one
+/// transaction with the removal of the task, so it happens exactly once.
+pub fn run_pending_maintenance(conn: &mut DbConn) -> ApiResult<()> {
+    use crate::db::schema::pending_maintenance as pending;
+    crate::db::write_transaction(conn, |conn| {
+        let tasks: Vec<String> = pending::table.select(pending::task).load(conn)?;
+        for task in tasks {
+            match task.as_str() {
+                "rebuild_rollups" => {
+                    let visits = rebuild(conn, None)?;
+                    tracing::info!(visits, "roll-ups rebuilt after a migration");
+                }
+                other => {
+                    return Err(ApiError::internal(format!(
+                        "unknown maintenance task {other}"
+                    )))
+                }
+            }
+            diesel::delete(pending::table.find(&task)).execute(conn)?;
+        }
+        Ok(())
+    })
 }

@@ -12,7 +12,7 @@ use super::dto::{
 use super::rules::{cover, from_units, significant_shortfall, wilson, Grain, Subject};
 use crate::db::schema::{locations, standards_book_versions};
 use crate::db::DbConn;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::organizations::repo as organizations;
 use crate::per_backend;
 use crate::standards::dto::BookContent;
@@ -46,8 +46,13 @@ impl GroupKey {
     }
 }
 
+/// The most values a comma-separated filter holds. Each value becomes a database parameter in
+/// every branch of a report's query; thousands of them made SQLite and PostgreSQL fail (500)
+/// and a few thousand took a second.
+pub const MAX_LIST_VALUES: usize = 100;
+
 /// `a,b, c` → `["a", "b", "c"]`; absent or blank → `None` (no filter).
-fn list(value: &Option<String>) -> Option<Vec<String>> {
+fn split_list(value: &Option<String>) -> Option<Vec<String>> {
     let items: Vec<String> = value
         .as_deref()?
         .split(',')
@@ -57,8 +62,32 @@ fn list(value: &Option<String>) -> Option<Vec<String>> {
     (!items.is_empty()).then_some(items)
 }
 
+/// Comma-separated filters, each split and bounded; every one that holds too many values is
+/// named (422).
+fn lists<const N: usize>(
+    fields: [(&'static str, &Option<String>); N],
+) -> ApiResult<[Option<Vec<String>>; N]> {
+    let mut problems = Vec::new();
+    let parsed = fields.map(|(name, value)| {
+        let items = split_list(value);
+        if items.as_ref().is_some_and(|i| i.len() > MAX_LIST_VALUES) {
+            problems.push(FieldError::new(
+                name,
+                format!("at most {MAX_LIST_VALUES} comma-separated values"),
+            ));
+        }
+        items
+    });
+    if problems.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(ApiError::Unprocessable(problems))
+    }
+}
+
 fn parse_group_by(query: &GapQuery) -> ApiResult<Vec<GroupKey>> {
-    let names = list(&query.group_by).unwrap_or_else(|| vec!["standard".into()]);
+    let [names] = lists([("group_by", &query.group_by)])?;
+    let names = names.unwrap_or_else(|| vec!["standard".into()]);
     let mut keys = Vec::new();
     for name in &names {
         let key = GroupKey::parse(name).ok_or_else(|| {
@@ -228,36 +257,15 @@ fn date_range(
     Ok(Some((from, to)))
 }
 
-/// Locations chosen by id, region and segment, as one list of ids; `None` when nothing narrows.
-fn locations_matching(
-    places: &HashMap<String, Place>,
-    ids: &Option<String>,
-    regions: &Option<String>,
-    segments: &Option<String>,
-) -> Option<Vec<String>> {
-    let (ids, regions, segments) = (list(ids), list(regions), list(segments));
-    if ids.is_none() && regions.is_none() && segments.is_none() {
-        return None;
-    }
-    Some(
-        places
-            .iter()
-            .filter(|(id, p)| {
-                ids.as_ref().is_none_or(|w| w.contains(id))
-                    && regions.as_ref().is_none_or(|r| r.contains(&p.region))
-                    && segments.as_ref().is_none_or(|s| s.contains(&p.segment))
-            })
-            .map(|(id, _)| id.clone())
-            .collect(),
-    )
-}
-
 /// Which roll-up cells a report reads.
 struct CellFilter {
     range: Option<(NaiveDate, NaiveDate)>,
     /// Whole periods of this grain are read (plus edge weeks and days when a range is given).
     grain: Grain,
     locations: Option<Vec<String>>,
+    /// Regions and segments as recorded on each visit when it was approved.
+    regions: Option<Vec<String>>,
+    segments: Option<Vec<String>>,
     channels: Option<Vec<String>>,
     checklists: Option<Vec<String>>,
     subject_keys: Option<Vec<String>>,
@@ -268,6 +276,8 @@ struct CellFilter {
 struct By {
     subject_key: bool,
     location: bool,
+    region: bool,
+    segment: bool,
     channel: bool,
     period: bool,
 }
@@ -279,6 +289,10 @@ struct CellSum {
     subject_key: String,
     #[diesel(sql_type = Text)]
     location_id: String,
+    #[diesel(sql_type = Text)]
+    region: String,
+    #[diesel(sql_type = Text)]
+    segment: String,
     #[diesel(sql_type = Text)]
     channel: String,
     #[diesel(sql_type = Date)]
@@ -370,11 +384,14 @@ fn sum_cells(
     let column = |grouped: bool, name: &'static str| if grouped { name } else { "''" };
     let mut q = Sql::default();
     q.push(&format!(
-        "SELECT {} AS subject_key, {} AS location_id, {} AS channel, {} AS period_start, \
+        "SELECT {} AS subject_key, {} AS location_id, {} AS region, {} AS segment, \
+         {} AS channel, {} AS period_start, \
          CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(sum_units) AS BIGINT) AS sum_units, \
          CAST(SUM(critical_failures) AS BIGINT) AS critical_failures FROM (",
         column(by.subject_key, "subject_key"),
         column(by.location, "location_id"),
+        column(by.region, "region"),
+        column(by.segment, "segment"),
         column(by.channel, "channel"),
         if by.period {
             "period_start"
@@ -387,8 +404,8 @@ fn sum_cells(
             q.push(" UNION ALL ");
         }
         q.push(
-            "SELECT subject_key, location_id, channel, period_start, n, sum_units, \
-             critical_failures FROM rollups WHERE organization_id = ",
+            "SELECT subject_key, location_id, region, segment, channel, period_start, n, \
+             sum_units, critical_failures FROM rollups WHERE organization_id = ",
         )
         .bind(Bind::Text(org.into()))
         .push(" AND subject = ")
@@ -401,6 +418,8 @@ fn sum_cells(
         }
         let lists = [
             ("location_id", &f.locations),
+            ("region", &f.regions),
+            ("segment", &f.segments),
             ("channel", &f.channels),
             ("checklist_id", &f.checklists),
             ("subject_key", &f.subject_keys),
@@ -416,6 +435,8 @@ fn sum_cells(
     let groups: Vec<&str> = [
         (by.subject_key, "subject_key"),
         (by.location, "location_id"),
+        (by.region, "region"),
+        (by.segment, "segment"),
         (by.channel, "channel"),
         (by.period, "period_start"),
     ]
@@ -473,11 +494,16 @@ pub(super) fn gap_report_with(
     let range = date_range(query.from, query.to, today)?;
     let (standards, places) = (&facts.standards, &facts.places);
 
-    let location_filter =
-        locations_matching(places, &query.location_id, &query.region, &query.segment);
+    let [locations, regions, segments, channels, checklists, codes, dimensions] = lists([
+        ("location_id", &query.location_id),
+        ("region", &query.region),
+        ("segment", &query.segment),
+        ("channel", &query.channel),
+        ("checklist_id", &query.checklist_id),
+        ("standard", &query.standard),
+        ("dimension", &query.dimension),
+    ])?;
     // Standards by code and dimension become one list of subject keys.
-    let codes = list(&query.standard);
-    let dimensions = list(&query.dimension);
     let subject_filter: Option<Vec<String>> = match subject {
         Subject::Dimension => match (&codes, &dimensions) {
             (Some(_), _) => {
@@ -512,9 +538,9 @@ pub(super) fn gap_report_with(
 
     let by = By {
         subject_key: true,
-        location: keys
-            .iter()
-            .any(|k| matches!(k, GroupKey::Location | GroupKey::Region | GroupKey::Segment)),
+        location: keys.contains(&GroupKey::Location),
+        region: keys.contains(&GroupKey::Region),
+        segment: keys.contains(&GroupKey::Segment),
         channel: keys.contains(&GroupKey::Channel),
         period: keys
             .iter()
@@ -527,9 +553,11 @@ pub(super) fn gap_report_with(
         &CellFilter {
             range,
             grain: period_grain,
-            locations: location_filter,
-            channels: list(&query.channel),
-            checklists: list(&query.checklist_id),
+            locations,
+            regions,
+            segments,
+            channels,
+            checklists,
             subject_keys: subject_filter,
         },
         by,
@@ -539,14 +567,13 @@ pub(super) fn gap_report_with(
     type Group = Vec<Option<String>>;
     let mut groups: BTreeMap<Group, (i64, i64)> = BTreeMap::new();
     for cell in &cells {
-        let place = places.get(&cell.location_id);
         let group: Group = keys
             .iter()
             .map(|k| match k {
                 GroupKey::Standard | GroupKey::Dimension => Some(cell.subject_key.clone()),
                 GroupKey::Location => Some(cell.location_id.clone()),
-                GroupKey::Region => place.map(|p| p.region.clone()),
-                GroupKey::Segment => place.map(|p| p.segment.clone()),
+                GroupKey::Region => Some(cell.region.clone()),
+                GroupKey::Segment => Some(cell.segment.clone()),
                 GroupKey::Channel => Some(cell.channel.clone()),
                 GroupKey::Month => Some(period_label(Grain::Month, cell.period_start)),
                 GroupKey::Week => Some(period_label(Grain::Week, cell.period_start)),
@@ -628,7 +655,7 @@ pub(super) fn gap_report_with(
     Ok(GapReport {
         from: range.map(|(f, _)| f),
         to: range.map(|(_, t)| t),
-        group_by: list(&query.group_by).unwrap_or_else(|| vec!["standard".into()]),
+        group_by: split_list(&query.group_by).unwrap_or_else(|| vec!["standard".into()]),
         min_sample_size: facts.min_sample_size,
         rows,
     })
@@ -662,22 +689,29 @@ pub fn scorecard(
     query: &ScorecardQuery,
     today: NaiveDate,
 ) -> ApiResult<Scorecard> {
+    let range = date_range(query.from, query.to, today)?;
+    let [channels, checklists] = lists([
+        ("channel", &query.channel),
+        ("checklist_id", &query.checklist_id),
+    ])?;
     let facts = OrgFacts::load(conn, org)?;
     let places = &facts.places;
     let place = places
         .get(&query.location_id)
         .ok_or_else(|| ApiError::NotFound("no such location".into()))?;
-    let range = date_range(query.from, query.to, today)?;
     let filter = |locations: Option<Vec<String>>| CellFilter {
         range,
         grain: Grain::Month,
         locations,
-        channels: list(&query.channel),
-        checklists: list(&query.checklist_id),
+        regions: None,
+        segments: None,
+        channels: channels.clone(),
+        checklists: checklists.clone(),
         subject_keys: None,
     };
     let per_location = By {
         location: true,
+        region: true,
         ..By::default()
     };
     let visits = sum_cells(conn, org, Subject::Visit, &filter(None), per_location)?;
@@ -685,7 +719,8 @@ pub fn scorecard(
     let mut critical_failures = 0;
     for cell in &visits {
         all = (all.0 + cell.n, all.1 + cell.sum_units);
-        if places.get(&cell.location_id).map(|p| &p.region) == Some(&place.region) {
+        // The region's visits: those recorded in the location's region when approved.
+        if cell.region == place.region {
             region = (region.0 + cell.n, region.1 + cell.sum_units);
         }
         if cell.location_id == query.location_id {
@@ -779,12 +814,18 @@ pub fn trend(
         .from
         .unwrap_or_else(|| Grain::Month.start_of(to) - Months::new(11));
     let (from, to) = date_range(Some(from), Some(to), today)?.expect("both given");
+    let [regions, channels, checklists] = lists([
+        ("region", &query.region),
+        ("channel", &query.channel),
+        ("checklist_id", &query.checklist_id),
+    ])?;
     let places = places_of(conn, org)?;
     if let Some(id) = &query.location_id {
         if !places.contains_key(id) {
             return Err(ApiError::NotFound("no such location".into()));
         }
     }
+    let locations = query.location_id.clone().map(|id| vec![id]);
     let cells = sum_cells(
         conn,
         org,
@@ -792,9 +833,11 @@ pub fn trend(
         &CellFilter {
             range: Some((from, to)),
             grain,
-            locations: locations_matching(&places, &query.location_id, &query.region, &None),
-            channels: list(&query.channel),
-            checklists: list(&query.checklist_id),
+            locations,
+            regions,
+            segments: None,
+            channels,
+            checklists,
             subject_keys: key.clone().map(|k| vec![k]),
         },
         By {
@@ -853,6 +896,12 @@ pub fn ranking(
 ) -> ApiResult<Ranking> {
     let (subject, key, scale) = measured(&query.standard, &None)?;
     let range = date_range(query.from, query.to, today)?;
+    let [regions, segments, channels, checklists] = lists([
+        ("region", &query.region),
+        ("segment", &query.segment),
+        ("channel", &query.channel),
+        ("checklist_id", &query.checklist_id),
+    ])?;
     let places = places_of(conn, org)?;
     let cells = sum_cells(
         conn,
@@ -861,9 +910,11 @@ pub fn ranking(
         &CellFilter {
             range,
             grain: Grain::Month,
-            locations: locations_matching(&places, &None, &query.region, &query.segment),
-            channels: list(&query.channel),
-            checklists: list(&query.checklist_id),
+            locations: None,
+            regions,
+            segments,
+            channels,
+            checklists,
             subject_keys: key.clone().map(|k| vec![k]),
         },
         By {

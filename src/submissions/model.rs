@@ -34,6 +34,11 @@ pub struct SubmissionRow {
     pub submitted_at: Option<NaiveDateTime>,
     pub reviewed_at: Option<NaiveDateTime>,
     pub reviewed_by: Option<String>,
+    /// The region and segment the visit counts under in reports, recorded when it is approved
+    /// (the location's region then, the assignment's segment), so that moving a location later
+    /// does not rewrite history.
+    pub region: Option<String>,
+    pub segment: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -148,6 +148,8 @@ fn base_row(
         submitted_at: None,
         reviewed_at: existing.as_ref().and_then(|e| e.reviewed_at),
         reviewed_by: existing.as_ref().and_then(|e| e.reviewed_by.clone()),
+        region: existing.as_ref().and_then(|e| e.region.clone()),
+        segment: existing.as_ref().and_then(|e| e.segment.clone()),
     })
 }
 
@@ -457,6 +459,7 @@ pub fn review(
         by: reviewer.and_then(|r| r.parse().ok()),
         at: now.and_utc(),
     };
+    let assignment = assignments::find(conn, org, &current.assignment_id)?;
     let mut row = current.clone();
     row.status = decision.as_str().into();
     row.review = Some(serde_json::to_string(&review).map_err(ApiError::internal)?);
@@ -464,13 +467,19 @@ pub fn review(
     row.updated_at = now;
     row.reviewed_at = Some(now);
     row.reviewed_by = reviewer.map(str::to_string);
+    if decision == SubmissionStatus::Approved {
+        // What the visit counts under in reports, from now on: the location's region today
+        // and the assignment's segment.
+        let location = locations::find(conn, org, &assignment.location_id)?;
+        row.region = Some(location.region);
+        row.segment = Some(assignment.segment.clone());
+    }
     repo::save(conn, &row, true)?;
     match decision {
         SubmissionStatus::Approved => rollups::apply(conn, &row, 1)?,
         _ if late_rejection => rollups::apply(conn, &current, -1)?,
         _ => {}
     }
-    let assignment = assignments::find(conn, org, &row.assignment_id)?;
     assignment_flow::record_submission_step(conn, &assignment, action, reviewer, reason, now)?;
     Ok(row)
 }
