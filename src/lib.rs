@@ -19,6 +19,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod locations;
+pub mod maintenance;
 pub mod openapi;
 pub mod ops;
 pub mod organizations;

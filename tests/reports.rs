@@ -921,21 +921,7 @@ async fn regional_history_stays_put_when_a_location_moves() {
     // The B2B visit's cells: two standards, two dimensions, the visit score and its tenth, by
     // day, ISO week and month.
     assert_eq!(before.iter().filter(|r| r.segment == "b2b").count(), 6 * 3);
-    let pool = app.pool.clone();
-    actix_web::web::block(move || {
-        use diesel_migrations::MigrationHarness;
-        use shopgap::db::{DbConn, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
-        let mut conn = pool.get().unwrap();
-        let conn: &mut DbConn = &mut conn;
-        match conn {
-            DbConn::Postgres(c) => c.revert_last_migration(POSTGRES_MIGRATIONS).map(|_| ()),
-            DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(|_| ()),
-        }
-        .unwrap();
-        shopgap::db::run_migrations(conn).unwrap();
-    })
-    .await
-    .unwrap();
+    common::redo_migrations_from(&app, "2026-12-02-000016").await;
     assert_eq!(rollups(&app, &org).await, before);
 
     // The branch moves to West; a visit after the move counts there.

@@ -713,3 +713,192 @@ async fn every_kind_of_invalid_answer_is_named_and_the_draft_kept() {
         content(&shop.assignment)["answers"]
     );
 }
+
+#[actix_web::test]
+async fn a_resubmission_supersedes_earlier_edits_of_the_items_answered_again() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let shop = &setup(&app, &org, 1).await[0];
+    let id = uuid::Uuid::new_v4().to_string();
+    let path = format!("/v1/submissions/{id}");
+    let (shopper, manager) = (
+        org.shopper.access_token.as_str(),
+        org.manager.access_token.as_str(),
+    );
+    let with_etag = |action: &str, version: &Value, body: Value| {
+        app.client
+            .post(format!("{}{path}/{action}", app.base))
+            .bearer_auth(manager)
+            .header("If-Match", format!("\"{version}\""))
+            .json(&body)
+    };
+    let first = app
+        .post(
+            &format!("{path}/submit"),
+            Some(shopper),
+            content(&shop.assignment),
+        )
+        .await
+        .expect(200)
+        .body;
+    // The reviewer edits `friendly` (4 → 2), then returns the shop.
+    let edited = app
+        .send(with_etag(
+            "edits",
+            &first["version"],
+            json!({"item_key": "friendly", "answer": {"value": 2}, "reason": "curt"}),
+        ))
+        .await
+        .expect(200)
+        .body;
+    let returned = app
+        .send(with_etag(
+            "return",
+            &edited["version"],
+            json!({"item_comments": {"friendly": "was it really a 4?"}}),
+        ))
+        .await
+        .expect(200)
+        .body;
+    // The shopper answers `friendly` again (5) and submits.
+    let mut again = content(&shop.assignment);
+    again["answers"]["friendly"] = json!({"value": 5});
+    let resubmitted = app
+        .post(&format!("{path}/submit"), Some(shopper), again)
+        .await
+        .expect(200)
+        .body;
+    let view = app.get(&path, Some(manager)).await.expect(200).body;
+    // greeted 1 (w1), friendly (5-1)/4 = 1 (w3): 100, from the shopper's new answer.
+    assert_eq!(view["scores"]["raw_score"], 100.0, "{}", view["scores"]);
+    assert!(
+        view["effective_answers"].is_null(),
+        "{}",
+        view["effective_answers"]
+    );
+    let history = &view["edits"][0];
+    assert_eq!(
+        history["new_answer"]["value"], 2,
+        "the edit stays in the history"
+    );
+    assert!(history["superseded_at"].is_string(), "{history}");
+    assert!(returned["version"].as_i64() < resubmitted["version"].as_i64());
+
+    // Approved; a later, unrelated edit rescores from the answers as they stand: the
+    // superseded edit does not come back and quietly lower the approved score.
+    let approved = app
+        .send(with_etag("approve", &view["version"], json!({})))
+        .await
+        .expect(200)
+        .body;
+    let later = app
+        .send(with_etag(
+            "edits",
+            &approved["version"],
+            json!({"item_key": "notes", "answer": {"value": "spoke to Ana"}, "reason": "from the recording"}),
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(later["scores"]["raw_score"], 100.0, "{}", later["scores"]);
+    assert_eq!(later["effective_answers"]["friendly"]["value"], 5);
+    assert_eq!(later["effective_answers"]["notes"]["value"], "spoke to Ana");
+
+    // The reports and the export agree with the stored score.
+    let report = app
+        .get("/v1/reports/gaps", Some(manager))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(report["rows"][0]["delivered"], 1.0, "{report}");
+    let text = app
+        .client
+        .get(format!("{}/v1/exports/submissions", app.base))
+        .bearer_auth(manager)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let lines: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    let line = |key: &str| {
+        lines
+            .iter()
+            .find(|l| &l[column("item_key")] == key)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(&line("friendly")[column("value")], "5");
+    assert_eq!(&line("friendly")[column("edited")], "false");
+    assert_eq!(&line("notes")[column("edited")], "true");
+    assert_eq!(&line("friendly")[column("raw_score")], "100.0");
+
+    // A database holding such an edit from before the rule (in force, and an approved score
+    // computed with it) is mended by the migration and the rescoring after it.
+    let stale_score = {
+        use diesel::prelude::*;
+        use shopgap::db::schema::{submission_edits, submissions};
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(submission_edits::table.filter(submission_edits::item_key.eq("friendly")))
+            .set(submission_edits::superseded_at.eq(None::<chrono::NaiveDateTime>))
+            .execute(&mut *conn)
+            .unwrap();
+        // The scores as the edit made them (friendly 2): what a later edit used to store.
+        assert_eq!(edited["scores"]["raw_score"], 43.75);
+        diesel::update(submissions::table.find(&id))
+            .set((
+                submissions::raw_score.eq(Some(43.75)),
+                submissions::visit_score.eq(Some(43.75)),
+                submissions::scores.eq(Some(edited["scores"].to_string())),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+        submissions::table
+            .find(&id)
+            .select(submissions::raw_score)
+            .get_result::<Option<f64>>(&mut *conn)
+            .unwrap()
+    };
+    assert_eq!(stale_score, Some(43.75));
+    // Roll-ups as they were then: agreeing with the stale score.
+    let rollups = |rebuild: bool| {
+        let (pool, org) = (app.pool.clone(), org.id.clone());
+        actix_web::web::block(move || {
+            let mut conn = pool.get().unwrap();
+            if rebuild {
+                shopgap::db::write_transaction(&mut conn, |c| {
+                    shopgap::reports::rollups::rebuild(c, Some(&org))
+                })
+                .unwrap();
+            }
+            shopgap::reports::rollups::all(&mut conn, &org).unwrap()
+        })
+    };
+    let stale_cells = rollups(true).await.unwrap();
+    common::redo_migrations_from(&app, "2026-12-02-000017").await;
+    let mended_cells = rollups(false).await.unwrap();
+    assert_ne!(mended_cells, stale_cells);
+    assert_eq!(mended_cells, rollups(true).await.unwrap());
+    let mended = app.get(&path, Some(manager)).await.expect(200).body;
+    assert_eq!(mended["scores"]["raw_score"], 100.0);
+    let export = app
+        .client
+        .get(format!("{}/v1/exports/submissions", app.base))
+        .bearer_auth(manager)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !export.contains("43.75") && export.contains(",100.0,"),
+        "{export}"
+    );
+    assert!(mended["edits"][0]["superseded_at"].is_string());
+    assert!(mended["edits"][1]["superseded_at"].is_null());
+}

@@ -180,7 +180,7 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     let applied = applied.map_err(|e| DbError::Migration(e.to_string()))?;
     // What a migration could not do in SQL (roll-ups of a new shape, rebuilt from the
     // submissions) is done here, once.
-    crate::reports::rollups::run_pending_maintenance(conn)
+    crate::maintenance::run_pending(conn)
         .map_err(|e| DbError::Migration(format!("after migrating: {e}")))?;
     Ok(applied)
 }

@@ -268,6 +268,7 @@ diesel::table! {
         reason -> Text,
         edited_by -> Nullable<Text>,
         edited_at -> Timestamp,
+        superseded_at -> Nullable<Timestamp>,
     }
 }
 

@@ -115,7 +115,11 @@ pub fn page(
         let place = &places[&assignment.location_id];
         let version = &versions[&assignment.checklist_version_id];
         let edits = submission_repo::edits_of(conn, &row.id)?;
-        let edited: Vec<&str> = edits.iter().map(|e| e.item_key.as_str()).collect();
+        let edited: Vec<&str> = edits
+            .iter()
+            .filter(|e| e.superseded_at.is_none())
+            .map(|e| e.item_key.as_str())
+            .collect();
         let answers = effective_answers(row, &edits)?;
         let flags: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&row.flags)
             .unwrap_or_default()

@@ -302,28 +302,3 @@ pub fn all(conn: &mut DbConn, organization: &str) -> ApiResult<Vec<RollupRow>> {
     rows.sort();
     Ok(rows)
 }
-
-/// Finishes what a migration left to the application: the roll-ups rebuilt from the
-/// submissions when a migration changed their shape. Runs after every migration run, in one
-/// transaction with the removal of the task, so it happens exactly once.
-pub fn run_pending_maintenance(conn: &mut DbConn) -> ApiResult<()> {
-    use crate::db::schema::pending_maintenance as pending;
-    crate::db::write_transaction(conn, |conn| {
-        let tasks: Vec<String> = pending::table.select(pending::task).load(conn)?;
-        for task in tasks {
-            match task.as_str() {
-                "rebuild_rollups" => {
-                    let visits = rebuild(conn, None)?;
-                    tracing::info!(visits, "roll-ups rebuilt after a migration");
-                }
-                other => {
-                    return Err(ApiError::internal(format!(
-                        "unknown maintenance task {other}"
-                    )))
-                }
-            }
-            diesel::delete(pending::table.find(&task)).execute(conn)?;
-        }
-        Ok(())
-    })
-}

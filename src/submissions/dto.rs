@@ -141,6 +141,9 @@ pub struct Edit {
     pub reason: String,
     pub edited_by: Option<uuid::Uuid>,
     pub edited_at: DateTime<Utc>,
+    /// Set when the shopper, after the shop was returned, answered the item again: from then
+    /// on the shopper's answer counts and this edit is history (not in `effective_answers`).
+    pub superseded_at: Option<DateTime<Utc>>,
 }
 
 /// A reviewer changes one answer, saying why.

@@ -54,4 +54,7 @@ pub struct EditRow {
     pub reason: String,
     pub edited_by: Option<String>,
     pub edited_at: NaiveDateTime,
+    /// When a resubmission by the shopper answered the item again: the edit is history then,
+    /// not part of the answers as scored.
+    pub superseded_at: Option<NaiveDateTime>,
 }

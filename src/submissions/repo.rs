@@ -1,3 +1,4 @@
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{EditRow, SubmissionRow};
@@ -129,6 +130,37 @@ pub fn insert_edit(conn: &mut DbConn, row: &EditRow) -> ApiResult<()> {
         .values(row)
         .execute(conn)?;
     Ok(())
+}
+
+/// Marks the edits still in force on `item_keys` as superseded by the shopper's resubmission.
+pub fn supersede_edits(
+    conn: &mut DbConn,
+    submission_id: &str,
+    item_keys: &[String],
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    diesel::update(
+        submission_edits::table
+            .filter(submission_edits::submission_id.eq(submission_id))
+            .filter(submission_edits::item_key.eq_any(item_keys))
+            .filter(submission_edits::superseded_at.is_null()),
+    )
+    .set(submission_edits::superseded_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Submissions with an edit superseded by a resubmission (what maintenance rescores).
+pub fn with_superseded_edits(conn: &mut DbConn) -> ApiResult<Vec<SubmissionRow>> {
+    let ids = submission_edits::table
+        .filter(submission_edits::superseded_at.is_not_null())
+        .select(submission_edits::submission_id)
+        .distinct();
+    Ok(submissions::table
+        .filter(submissions::id.eq_any(ids))
+        .order(submissions::id)
+        .select(SubmissionRow::as_select())
+        .load(conn)?)
 }
 
 /// A submission's edits, oldest first.

@@ -251,8 +251,46 @@ pub fn submit(
     row.critical_failure = scores.critical_failure;
     row.submitted_at = Some(now);
     repo::save(conn, &row, ctx.existing.is_some())?;
+    if ctx.existing.is_some() {
+        // A resubmission after a return: the shopper's answers now stand over the reviewer's
+        // earlier edits of the same items (they were scored from those answers just above).
+        let answered: Vec<String> = content.answers.keys().cloned().collect();
+        repo::supersede_edits(conn, id, &answered, now)?;
+    }
     assignment_flow::record_submission_step(conn, a, Action::Submit, Some(shopper), None, now)?;
     Ok(row)
+}
+
+/// Recomputes a scored visit's scores from its effective answers and, when it is approved,
+/// moves its roll-ups with them. Used by maintenance after the supersession rule was
+/// introduced; returns whether anything changed.
+pub fn rescore(conn: &mut DbConn, current: &SubmissionRow) -> ApiResult<bool> {
+    if current.scores.is_none() {
+        return Ok(false);
+    }
+    let org = &current.organization_id;
+    let assignment = assignments::find(conn, org, &current.assignment_id)?;
+    let inputs = scoring_inputs(conn, org, &assignment)?;
+    let answers = effective_answers(current, &repo::edits_of(conn, &current.id)?)?;
+    let scores = score_visit(&inputs.0, &inputs.1, &to_scoring(&answers));
+    let text = serde_json::to_string(&scores).map_err(ApiError::internal)?;
+    if current.scores.as_deref() == Some(text.as_str()) {
+        return Ok(false);
+    }
+    let approved = status_of(current)? == SubmissionStatus::Approved;
+    if approved {
+        rollups::apply(conn, current, -1)?;
+    }
+    let mut row = current.clone();
+    row.scores = Some(text);
+    row.raw_score = scores.raw_score;
+    row.visit_score = scores.visit_score;
+    row.critical_failure = scores.critical_failure;
+    repo::save(conn, &row, true)?;
+    if approved {
+        rollups::apply(conn, &row, 1)?;
+    }
+    Ok(true)
 }
 
 /// Parsed checklist and standards-book versions by (organization, checklist version id).
@@ -290,7 +328,10 @@ fn cache() -> std::sync::MutexGuard<'static, HashMap<(String, String), ScoringIn
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The answers as scored: the shopper's original with every reviewer edit applied in order.
+/// The answers as scored: the shopper's latest submitted answers with every reviewer edit still
+/// in force applied in order. This is the one place the rule lives: an edit superseded by a
+/// resubmission (see [`submit`]) is history, not an answer. Scores, the API's
+/// `effective_answers`, the export and the roll-ups all read the answers from here.
 pub(crate) fn effective_answers(
     row: &SubmissionRow,
     edits: &[EditRow],
@@ -298,7 +339,7 @@ pub(crate) fn effective_answers(
     let content: SubmissionContent =
         serde_json::from_str(&row.content).map_err(ApiError::internal)?;
     let mut answers = content.answers;
-    for edit in edits {
+    for edit in edits.iter().filter(|e| e.superseded_at.is_none()) {
         answers.insert(
             edit.item_key.clone(),
             serde_json::from_str(&edit.new_answer).map_err(ApiError::internal)?,
@@ -382,6 +423,7 @@ pub fn edit(
             reason: input.reason.trim().to_string(),
             edited_by: reviewer.map(str::to_string),
             edited_at: now,
+            superseded_at: None,
         },
     )?;
     let scores = score_visit(checklist, book, &to_scoring(&answers));
@@ -489,7 +531,7 @@ pub fn review(
 pub fn to_dto(conn: &mut DbConn, row: SubmissionRow, show_scores: bool) -> ApiResult<Submission> {
     let show = show_scores || organizations::find(conn, &row.organization_id)?.shoppers_see_scores;
     let edit_rows = repo::edits_of(conn, &row.id)?;
-    let effective = if edit_rows.is_empty() {
+    let effective = if edit_rows.iter().all(|e| e.superseded_at.is_some()) {
         None
     } else {
         Some(effective_answers(&row, &edit_rows)?)
@@ -509,6 +551,7 @@ pub fn to_dto(conn: &mut DbConn, row: SubmissionRow, show_scores: bool) -> ApiRe
                 reason: e.reason,
                 edited_by: e.edited_by.and_then(|id| id.parse().ok()),
                 edited_at: e.edited_at.and_utc(),
+                superseded_at: e.superseded_at.map(|t| t.and_utc()),
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;

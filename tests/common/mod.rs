@@ -366,6 +366,12 @@ impl TestApp {
         self.call(Method::DELETE, path, auth, None).await
     }
 
+    /// Reverts the migrations from `version` (its `YYYY-MM-DD-NNNNNN` prefix) on, then applies
+    /// them again as a server start does (maintenance included): an upgrade of this database.
+    pub async fn redo_migrations_from(&self, version: &str) {
+        redo_migrations_from(self, version).await
+    }
+
     /// Where this test server keeps evidence files (directory storage).
     pub fn files_dir(&self) -> &std::path::Path {
         self._files.path()
@@ -426,4 +432,30 @@ impl Drop for TestApp {
         let handle = self.server.clone();
         actix_web::rt::spawn(async move { handle.stop(false).await });
     }
+}
+
+/// See [`TestApp::redo_migrations_from`].
+pub async fn redo_migrations_from(app: &TestApp, version: &str) {
+    let pool = app.pool.clone();
+    let version = version.replace('-', "");
+    actix_web::web::block(move || {
+        use diesel_migrations::MigrationHarness;
+        use shopgap::db::{DbConn, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+        let mut conn = pool.get().unwrap();
+        let conn: &mut DbConn = &mut conn;
+        loop {
+            let reverted = match conn {
+                DbConn::Postgres(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+                DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+            }
+            .unwrap()
+            .to_string();
+            if reverted.replace('-', "").starts_with(&version) {
+                break;
+            }
+        }
+        shopgap::db::run_migrations(conn).unwrap();
+    })
+    .await
+    .unwrap();
 }
