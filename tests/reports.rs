@@ -309,16 +309,7 @@ async fn the_gap_report_matches_figures_worked_by_hand_and_follows_edits_and_rej
         .await;
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
-    let text = app
-        .client
-        .get(format!("{}/v1/reports/gaps?format=csv", app.base))
-        .bearer_auth(&org.manager.access_token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_text("/v1/reports/gaps?format=csv", &org.manager.access_token).await;
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("standard,standard_text,dimension"));
     assert!(lines[1].starts_with("S2,Keep it clean,tangibles"));
@@ -778,15 +769,7 @@ async fn a_standard_delivered_perfectly_against_a_target_of_one_is_no_shortfall(
 
 /// The CSV a client receives, parsed as a spreadsheet would split it.
 async fn csv_cells(app: &TestApp, token: &str, path: &str) -> Vec<Vec<String>> {
-    let response = app
-        .client
-        .get(format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    let text = response.text().await.unwrap();
+    let text = app.get_text(path, token).await;
     csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(text.as_bytes())
@@ -991,16 +974,7 @@ async fn regional_history_stays_put_when_a_location_moves() {
     assert_eq!(by("group_by=standard,region&standard=S1").await, regional);
 
     // The analysts' export carries the recorded region and segment.
-    let text = app
-        .client
-        .get(format!("{}/v1/exports/submissions", app.base))
-        .bearer_auth(&org.manager.access_token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_text("/v1/exports/submissions", &org.manager.access_token).await;
     let lines: Vec<&str> = text.lines().collect();
     let header: Vec<&str> = lines[0].split(',').collect();
     let (r, g) = (

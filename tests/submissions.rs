@@ -811,16 +811,7 @@ async fn a_resubmission_supersedes_earlier_edits_of_the_items_answered_again() {
         .expect(200)
         .body;
     assert_eq!(report["rows"][0]["delivered"], 1.0, "{report}");
-    let text = app
-        .client
-        .get(format!("{}/v1/exports/submissions", app.base))
-        .bearer_auth(manager)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_text("/v1/exports/submissions", manager).await;
     let mut rows = csv::Reader::from_reader(text.as_bytes());
     let header = rows.headers().unwrap().clone();
     let column = |name: &str| header.iter().position(|h| h == name).unwrap();
@@ -885,16 +876,7 @@ async fn a_resubmission_supersedes_earlier_edits_of_the_items_answered_again() {
     assert_eq!(mended_cells, rollups(true).await.unwrap());
     let mended = app.get(&path, Some(manager)).await.expect(200).body;
     assert_eq!(mended["scores"]["raw_score"], 100.0);
-    let export = app
-        .client
-        .get(format!("{}/v1/exports/submissions", app.base))
-        .bearer_auth(manager)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let export = app.get_text("/v1/exports/submissions", manager).await;
     assert!(
         !export.contains("43.75") && export.contains(",100.0,"),
         "{export}"

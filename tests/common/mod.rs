@@ -354,6 +354,19 @@ impl TestApp {
         self.call(Method::GET, path, auth, None).await
     }
 
+    /// The body of a successful GET as text (CSV exports, say).
+    pub async fn get_text(&self, path: &str, auth: &str) -> String {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(auth)
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.text().await.unwrap()
+    }
+
     pub async fn post(&self, path: &str, auth: Option<&str>, body: Value) -> Resp {
         self.call(Method::POST, path, auth, Some(body)).await
     }
