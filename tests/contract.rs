@@ -313,3 +313,25 @@ async fn an_upgrade_over_live_data_keeps_people_signed_in_and_the_data_whole() {
         assert!(tables.is_empty(), "foreign keys broken in {tables:?}");
     }
 }
+
+#[test]
+fn every_operation_id_is_unique() {
+    let api = shopgap::openapi::openapi();
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in api.paths.paths.iter() {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ] {
+            if let Some(op) = op {
+                let id = op.operation_id.clone().expect("every operation has an id");
+                if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+                    panic!("operationId {id} names both {other} and {method} {path}");
+                }
+            }
+        }
+    }
+}

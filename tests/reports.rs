@@ -309,7 +309,9 @@ async fn the_gap_report_matches_figures_worked_by_hand_and_follows_edits_and_rej
         .await;
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
-    let text = app.get_text("/v1/reports/gaps?format=csv", &org.manager.access_token).await;
+    let text = app
+        .get_text("/v1/reports/gaps?format=csv", &org.manager.access_token)
+        .await;
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("standard,standard_text,dimension"));
     assert!(lines[1].starts_with("S2,Keep it clean,tangibles"));
@@ -974,7 +976,9 @@ async fn regional_history_stays_put_when_a_location_moves() {
     assert_eq!(by("group_by=standard,region&standard=S1").await, regional);
 
     // The analysts' export carries the recorded region and segment.
-    let text = app.get_text("/v1/exports/submissions", &org.manager.access_token).await;
+    let text = app
+        .get_text("/v1/exports/submissions", &org.manager.access_token)
+        .await;
     let lines: Vec<&str> = text.lines().collect();
     let header: Vec<&str> = lines[0].split(',').collect();
     let (r, g) = (

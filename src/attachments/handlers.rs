@@ -86,7 +86,7 @@ fn dto(row: AttachmentRow) -> ApiResult<Attachment> {
     )
 )]
 #[put("/v1/submissions/{id}/attachments/{attachment_id}")]
-pub async fn upload(
+pub async fn upload_evidence(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
@@ -254,7 +254,7 @@ fn same_file(found: AttachmentRow, submission_id: &str, sha256: &str) -> ApiResu
         )))
 )]
 #[get("/v1/attachments/{id}")]
-pub async fn download(
+pub async fn download_evidence(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,

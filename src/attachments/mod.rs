@@ -74,5 +74,6 @@ pub fn evidence_by_item(
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::upload).service(handlers::download);
+    cfg.service(handlers::upload_evidence)
+        .service(handlers::download_evidence);
 }

@@ -172,7 +172,7 @@ pub async fn get_checklist(
     responses((status = 200, description = "The version", body = ChecklistVersion, headers(("ETag" = String))))
 )]
 #[get("/v1/checklists/{id}/versions/{version}")]
-pub async fn get_version(
+pub async fn get_checklist_version(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -209,7 +209,7 @@ pub async fn get_version(
     )
 )]
 #[put("/v1/checklists/{id}/draft")]
-pub async fn save_draft(
+pub async fn save_checklist_draft(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
@@ -265,7 +265,7 @@ pub async fn save_draft(
     )
 )]
 #[post("/v1/checklists/{id}/draft/publish")]
-pub async fn publish(
+pub async fn publish_checklist(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
@@ -301,7 +301,7 @@ pub async fn publish(
     )))
 )]
 #[get("/v1/checklists/{id}/versions/{version}/export")]
-pub async fn export(
+pub async fn export_checklist(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -335,7 +335,7 @@ pub async fn export(
         headers(("Location" = String), ("ETag" = String))))
 )]
 #[post("/v1/checklists/import")]
-pub async fn import(
+pub async fn import_checklist(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ImportQuery>,

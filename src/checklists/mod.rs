@@ -10,11 +10,11 @@ pub mod service;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::create_checklist)
-        .service(handlers::import)
+        .service(handlers::import_checklist)
         .service(handlers::list_checklists)
         .service(handlers::get_checklist)
-        .service(handlers::get_version)
-        .service(handlers::save_draft)
-        .service(handlers::publish)
-        .service(handlers::export);
+        .service(handlers::get_checklist_version)
+        .service(handlers::save_checklist_draft)
+        .service(handlers::publish_checklist)
+        .service(handlers::export_checklist);
 }

@@ -160,7 +160,7 @@ pub async fn get_book(
     responses((status = 200, description = "The version", body = BookVersion, headers(("ETag" = String))))
 )]
 #[get("/v1/standards-books/{id}/versions/{version}")]
-pub async fn get_version(
+pub async fn get_book_version(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -195,7 +195,7 @@ pub async fn get_version(
     )
 )]
 #[put("/v1/standards-books/{id}/draft")]
-pub async fn save_draft(
+pub async fn save_book_draft(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
@@ -248,7 +248,7 @@ pub async fn save_draft(
     )
 )]
 #[post("/v1/standards-books/{id}/draft/publish")]
-pub async fn publish(
+pub async fn publish_book(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
@@ -282,7 +282,7 @@ pub async fn publish(
     )))
 )]
 #[get("/v1/standards-books/{id}/versions/{version}/export")]
-pub async fn export(
+pub async fn export_book(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -316,7 +316,7 @@ pub async fn export(
         headers(("Location" = String), ("ETag" = String))))
 )]
 #[post("/v1/standards-books/import")]
-pub async fn import(
+pub async fn import_book(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ImportQuery>,

@@ -9,11 +9,11 @@ pub mod service;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::create_book)
-        .service(handlers::import)
+        .service(handlers::import_book)
         .service(handlers::list_books)
         .service(handlers::get_book)
-        .service(handlers::get_version)
-        .service(handlers::save_draft)
-        .service(handlers::publish)
-        .service(handlers::export);
+        .service(handlers::get_book_version)
+        .service(handlers::save_book_draft)
+        .service(handlers::publish_book)
+        .service(handlers::export_book);
 }

@@ -33,7 +33,7 @@ fn respond(status: StatusCode, submission: Submission) -> HttpResponse {
     )
 )]
 #[put("/v1/submissions/{id}")]
-pub async fn save_draft(
+pub async fn save_submission_draft(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,

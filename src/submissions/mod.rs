@@ -9,7 +9,7 @@ pub mod rules;
 pub mod service;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::save_draft)
+    cfg.service(handlers::save_submission_draft)
         .service(handlers::submit)
         .service(handlers::get_submission)
         .service(handlers::list_submissions)
