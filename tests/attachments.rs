@@ -249,7 +249,16 @@ async fn required_evidence_is_uploaded_once_and_checked() {
         .await
         .expect(200);
     assert_eq!(own.header("content-type").as_deref(), Some("image/jpeg"));
-    assert_eq!(own.header("digest"), Some(format!("sha-256={sha}")));
+    let digest = {
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(JPEG))
+    };
+    assert_eq!(
+        own.header("repr-digest"),
+        Some(format!("sha-256=:{digest}:"))
+    );
+    assert_eq!(own.header("digest"), Some(format!("sha-256={digest}")));
     let bytes = app
         .client
         .get(format!("{}{path}", app.base))
@@ -538,6 +547,35 @@ async fn evidence_downloads_as_a_sandboxed_file_and_ids_are_per_organization() {
     assert_eq!(&rivals.bytes().await.unwrap()[..], PNG);
     assert_eq!(app.stored_files().len(), 2);
 
+    // Generic bytes (what generated clients send for a file) take the type of their signature.
+    let generic = uuid::Uuid::new_v4().to_string();
+    let sniffed = upload(
+        &app,
+        me,
+        &my_draft,
+        &generic,
+        "application/octet-stream",
+        PNG,
+        "",
+    )
+    .await
+    .expect(201)
+    .body;
+    assert_eq!(sniffed["content_type"], "image/png");
+    assert_eq!(sniffed["kind"], "photo");
+    upload(
+        &app,
+        me,
+        &my_draft,
+        &uuid::Uuid::new_v4().to_string(),
+        "application/octet-stream",
+        b"MZ\x90\0 a program",
+        "",
+    )
+    .await
+    .expect_problem(415);
+    assert_eq!(app.stored_files().len(), 3);
+
     // Within one organization, other bytes under a taken id stay a conflict, and a failed
     // upload leaves nothing in storage, also when several race for one id.
     upload(&app, me, &my_draft, &shared_id, "image/png", PNG, "")
@@ -574,20 +612,25 @@ async fn evidence_downloads_as_a_sandboxed_file_and_ids_are_per_organization() {
         .send()
         .await
         .unwrap();
-    let digest = winner.headers()["digest"].to_str().unwrap().to_string();
-    assert_eq!(
-        digest,
-        format!("sha-256={}", won[0].body["sha256"].as_str().unwrap())
-    );
+    let stored = winner.bytes().await.unwrap();
+    let sha: String = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(&stored)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert_eq!(sha, won[0].body["sha256"].as_str().unwrap());
+
     let mut left = app.stored_files().len();
     for _ in 0..50 {
-        if left == 3 {
+        if left == 4 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         left = app.stored_files().len();
     }
-    assert_eq!(left, 3, "{:?}", app.stored_files());
+    assert_eq!(left, 4, "{:?}", app.stored_files());
 }
 
 #[actix_web::test]

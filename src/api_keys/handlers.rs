@@ -98,7 +98,7 @@ pub async fn list_api_keys(
 #[utoipa::path(
     tag = "api-keys",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "API key id")),
+    params(("id" = uuid::Uuid, Path, description = "API key id")),
     responses((status = 204, description = "Revoked"))
 )]
 #[delete("/v1/api-keys/{id}")]

@@ -182,7 +182,7 @@ pub async fn list_assignments(
     tag = "assignments",
     security(("bearer" = []), ("api_key" = [])),
     params(
-        ("id" = String, Path, description = "Assignment id"),
+        ("id" = uuid::Uuid, Path, description = "Assignment id"),
         ("If-None-Match" = Option<String>, Header, description = "ETag the app holds"),
     ),
     responses(
@@ -225,7 +225,7 @@ pub async fn get_assignment(
 #[utoipa::path(
     tag = "assignments",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Assignment id")),
+    params(("id" = uuid::Uuid, Path, description = "Assignment id")),
     responses((status = 200, description = "Oldest first", body = History))
 )]
 #[get("/v1/assignments/{id}/history")]
@@ -319,7 +319,7 @@ where
 #[utoipa::path(
     tag = "assignments",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Assignment id")),
+    params(("id" = uuid::Uuid, Path, description = "Assignment id")),
     request_body = ShopperChoice,
     responses(
         (status = 200, description = "Assigned", body = Assignment),
@@ -344,7 +344,7 @@ pub async fn offer(
 #[utoipa::path(
     tag = "assignments",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Assignment id")),
+    params(("id" = uuid::Uuid, Path, description = "Assignment id")),
     request_body = ShopperChoice,
     responses(
         (status = 200, description = "Reassigned", body = Assignment),
@@ -369,7 +369,7 @@ pub async fn reassign(
 #[utoipa::path(
     tag = "assignments",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Assignment id")),
+    params(("id" = uuid::Uuid, Path, description = "Assignment id")),
     request_body(content = Option<Reason>, description = "Optional reason"),
     responses(
         (status = 200, description = "Cancelled", body = Assignment),
@@ -394,7 +394,7 @@ pub async fn cancel(
 #[utoipa::path(
     tag = "assignments",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Assignment id")),
+    params(("id" = uuid::Uuid, Path, description = "Assignment id")),
     request_body = Reopen,
     responses(
         (status = 200, description = "Open again", body = Assignment),
@@ -423,7 +423,7 @@ pub async fn reopen(
 #[utoipa::path(
     tag = "assignments",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Assignment id")),
+    params(("id" = uuid::Uuid, Path, description = "Assignment id")),
     responses(
         (status = 200, description = "Accepted", body = Assignment),
         (status = 409, description = "Taken by someone else, or not open", body = Problem, content_type = "application/problem+json"),
@@ -446,7 +446,7 @@ pub async fn accept(
 #[utoipa::path(
     tag = "assignments",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Assignment id")),
+    params(("id" = uuid::Uuid, Path, description = "Assignment id")),
     request_body(content = Option<Reason>, description = "Optional reason"),
     responses(
         (status = 200, description = "Back on the board", body = Assignment),
@@ -472,7 +472,7 @@ pub async fn decline(
 #[utoipa::path(
     tag = "assignments",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Assignment id")),
+    params(("id" = uuid::Uuid, Path, description = "Assignment id")),
     request_body = CheckInRequest,
     responses(
         (status = 200, description = "Checked in", body = Assignment),
@@ -587,7 +587,7 @@ pub async fn sync(
 #[utoipa::path(
     tag = "checklists",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Checklist version id")),
+    params(("id" = uuid::Uuid, Path, description = "Checklist version id")),
     responses((status = 200, description = "The version", body = crate::checklists::dto::ChecklistVersion))
 )]
 #[get("/v1/checklist-versions/{id}")]

@@ -42,6 +42,24 @@ pub struct UploadQuery {
     pub item_key: Option<String>,
 }
 
+// Declared as binary so generated clients take and give bytes (a `Vec<u8>` would be documented
+// as an array of integers).
+/// Binary file content.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(pub Vec<u8>);
+
+/// The stored hex SHA-256 as the base64 the digest headers carry.
+fn hex_to_base64(hex: &str) -> ApiResult<String> {
+    use base64::Engine;
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(ApiError::internal)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
 /// What a downloaded evidence file may do if a browser renders it: nothing.
 pub const EVIDENCE_CSP: &str = "default-src 'none'; sandbox; frame-ancestors 'none'";
 
@@ -66,16 +84,19 @@ fn dto(row: AttachmentRow) -> ApiResult<Attachment> {
     tag = "submissions",
     security(("bearer" = [])),
     params(
-        ("id" = String, Path, description = "Submission id"),
-        ("attachment_id" = String, Path, description = "Attachment id, chosen by the app (a UUID)"),
+        ("id" = uuid::Uuid, Path, description = "Submission id"),
+        ("attachment_id" = uuid::Uuid, Path, description = "Attachment id, chosen by the app (a UUID)"),
         UploadQuery,
     ),
     request_body(
-        description = "The file: JPEG, PNG, WebP, HEIC, PDF, MP3, M4A, WAV or Ogg, with its own Content-Type; the bytes must be what the type says",
+        description = "The file: JPEG, PNG, WebP, HEIC, PDF, MP3, M4A, WAV or Ogg, with its own Content-Type (the bytes must be what the type says), or as `application/octet-stream` (the type is read from the bytes)",
         content(
-            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"),
-            (Vec<u8> = "image/heic"), (Vec<u8> = "application/pdf"), (Vec<u8> = "audio/mpeg"),
-            (Vec<u8> = "audio/mp4"), (Vec<u8> = "audio/wav"), (Vec<u8> = "audio/ogg"),
+            (inline(FileBytes) = "application/octet-stream"),
+            (inline(FileBytes) = "image/jpeg"), (inline(FileBytes) = "image/png"),
+            (inline(FileBytes) = "image/webp"), (inline(FileBytes) = "image/heic"),
+            (inline(FileBytes) = "application/pdf"), (inline(FileBytes) = "audio/mpeg"),
+            (inline(FileBytes) = "audio/mp4"), (inline(FileBytes) = "audio/wav"),
+            (inline(FileBytes) = "audio/ogg"),
         ),
     ),
     responses(
@@ -133,6 +154,11 @@ pub async fn upload_evidence(
                 .map(|f| format!(" (it looks like {f})"))
                 .unwrap_or_default()
         )),
+        Refusal::Unrecognised => ApiError::UnsupportedMediaType(
+            "the file is none of the accepted evidence types (JPEG, PNG, WebP, HEIC, PDF, MP3, \
+             M4A, WAV, Ogg)"
+                .into(),
+        ),
     })?;
     let kind = query.kind.unwrap_or(accepted.kinds[0]);
     if !accepted.kinds.contains(&kind) {
@@ -245,12 +271,20 @@ fn same_file(found: AttachmentRow, submission_id: &str, sha256: &str) -> ApiResu
 #[utoipa::path(
     tag = "submissions",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Attachment id")),
-    responses((status = 200, description = "The file, with its content type and SHA-256 in `Digest`; served as a download (`Content-Disposition: attachment`) in a CSP sandbox", body = Vec<u8>, content_type = "application/octet-stream",
+    params(("id" = uuid::Uuid, Path, description = "Attachment id")),
+    responses((status = 200, description = "The file, in the type it was stored as, with its SHA-256; served as a download (`Content-Disposition: attachment`) in a CSP sandbox",
+        content(
+            (inline(FileBytes) = "image/jpeg"), (inline(FileBytes) = "image/png"),
+            (inline(FileBytes) = "image/webp"), (inline(FileBytes) = "image/heic"),
+            (inline(FileBytes) = "application/pdf"), (inline(FileBytes) = "audio/mpeg"),
+            (inline(FileBytes) = "audio/mp4"), (inline(FileBytes) = "audio/wav"),
+            (inline(FileBytes) = "audio/ogg"),
+        ),
         headers(
             ("Content-Disposition" = String, description = "`attachment; filename=\"evidence-<id>.<ext>\"`"),
             ("Content-Security-Policy" = String, description = "`default-src 'none'; sandbox; frame-ancestors 'none'`"),
-            ("Digest" = String, description = "`sha-256=<hex>`"),
+            ("Repr-Digest" = String, description = "The file's SHA-256 (RFC 9530): `sha-256=:<base64>:`"),
+            ("Digest" = String, description = "The same for older clients (RFC 3230): `sha-256=<base64>`"),
         )))
 )]
 #[get("/v1/attachments/{id}")]
@@ -288,6 +322,7 @@ pub async fn download_evidence(
     // Evidence is the shopper's file, not ours: a browser saves it instead of showing it, and
     // if it is ever rendered anyway, it runs in a sandbox without scripts, plugins or framing.
     let file_name = format!("evidence-{}.{}", row.id, extension(&row.content_type));
+    let digest = hex_to_base64(&row.sha256)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, row.content_type))
         .insert_header((
@@ -295,6 +330,7 @@ pub async fn download_evidence(
             format!("attachment; filename=\"{file_name}\""),
         ))
         .insert_header((header::CONTENT_SECURITY_POLICY, EVIDENCE_CSP))
-        .insert_header(("Digest", format!("sha-256={}", row.sha256)))
+        .insert_header(("Repr-Digest", format!("sha-256=:{digest}:")))
+        .insert_header(("Digest", format!("sha-256={digest}")))
         .body(bytes))
 }

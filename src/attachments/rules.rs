@@ -108,10 +108,16 @@ pub enum Refusal {
         declared: String,
         found: Option<&'static str>,
     },
+    /// Sent as `application/octet-stream`, and the bytes are none of the accepted types.
+    Unrecognised,
 }
 
+/// Generic bytes: the type is read from the file's signature alone.
+pub const GENERIC: &str = "application/octet-stream";
+
 /// Checks a declared content type against the allow-list and the bytes; returns the accepted
-/// entry.
+/// entry. `application/octet-stream` (what generated clients send for a file) takes the type
+/// the signature shows, when that is on the list.
 pub fn check(declared: &str, bytes: &[u8]) -> Result<Accepted, Refusal> {
     let declared = declared
         .split(';')
@@ -119,6 +125,14 @@ pub fn check(declared: &str, bytes: &[u8]) -> Result<Accepted, Refusal> {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
+    if declared == GENERIC {
+        let found = sniff(bytes).ok_or(Refusal::Unrecognised)?;
+        return ALLOWED
+            .iter()
+            .find(|a| a.content_type == found)
+            .copied()
+            .ok_or(Refusal::Unrecognised);
+    }
     let accepted = ALLOWED
         .iter()
         .find(|a| a.content_type == declared)
@@ -180,6 +194,14 @@ mod tests {
             check("application/x-msdownload", b"MZ"),
             Err(Refusal::NotAllowed("application/x-msdownload".into()))
         );
+        assert_eq!(check(GENERIC, PNG).unwrap().content_type, "image/png");
+        assert_eq!(
+            check("application/octet-stream; q=1", b"%PDF-1.7")
+                .unwrap()
+                .content_type,
+            "application/pdf"
+        );
+        assert_eq!(check(GENERIC, b"MZ\x90\0"), Err(Refusal::Unrecognised));
         assert!(check("application/pdf", b"%PDF-1.4")
             .unwrap()
             .kinds

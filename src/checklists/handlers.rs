@@ -137,7 +137,7 @@ pub async fn list_checklists(
 #[utoipa::path(
     tag = "checklists",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Checklist id")),
+    params(("id" = uuid::Uuid, Path, description = "Checklist id")),
     responses((status = 200, description = "The checklist", body = Checklist))
 )]
 #[get("/v1/checklists/{id}")]
@@ -168,7 +168,7 @@ pub async fn get_checklist(
 #[utoipa::path(
     tag = "checklists",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Checklist id"), ("version" = i32, Path, description = "Version number")),
+    params(("id" = uuid::Uuid, Path, description = "Checklist id"), ("version" = i32, Path, description = "Version number")),
     responses((status = 200, description = "The version", body = ChecklistVersion, headers(("ETag" = String))))
 )]
 #[get("/v1/checklists/{id}/versions/{version}")]
@@ -197,7 +197,7 @@ pub async fn get_checklist_version(
     tag = "checklists",
     security(("bearer" = []), ("api_key" = [])),
     params(
-        ("id" = String, Path, description = "Checklist id"),
+        ("id" = uuid::Uuid, Path, description = "Checklist id"),
         ("If-Match" = Option<String>, Header, description = "ETag (revision) of the draft this edit is based on"),
     ),
     request_body = ChecklistInput,
@@ -254,7 +254,7 @@ pub async fn save_checklist_draft(
     tag = "checklists",
     security(("bearer" = []), ("api_key" = [])),
     params(
-        ("id" = String, Path, description = "Checklist id"),
+        ("id" = uuid::Uuid, Path, description = "Checklist id"),
         ("If-Match" = Option<String>, Header, description = "ETag (revision) of the draft being published"),
     ),
     responses(
@@ -294,7 +294,7 @@ pub async fn publish_checklist(
 #[utoipa::path(
     tag = "checklists",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Checklist id"), ("version" = i32, Path, description = "Version number"), ExportQuery),
+    params(("id" = uuid::Uuid, Path, description = "Checklist id"), ("version" = i32, Path, description = "Version number"), ExportQuery),
     responses((status = 200, description = "The document", content(
         (ChecklistDocument = "application/json"),
         (ChecklistDocument = "application/yaml"),

@@ -88,7 +88,7 @@ pub async fn list_locations(
 #[utoipa::path(
     tag = "locations",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Location id")),
+    params(("id" = uuid::Uuid, Path, description = "Location id")),
     responses((status = 200, description = "The location", body = Location, headers(("ETag" = String))))
 )]
 #[get("/v1/locations/{id}")]
@@ -112,7 +112,7 @@ pub async fn get_location(
     tag = "locations",
     security(("bearer" = []), ("api_key" = [])),
     params(
-        ("id" = String, Path, description = "Location id"),
+        ("id" = uuid::Uuid, Path, description = "Location id"),
         ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on"),
     ),
     request_body = UpdateLocation,

@@ -285,7 +285,7 @@ pub async fn list_self_assessments(
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Self-assessment id")),
+    params(("id" = uuid::Uuid, Path, description = "Self-assessment id")),
     responses((status = 204, description = "Deleted"))
 )]
 #[delete("/v1/self-assessments/{id}")]

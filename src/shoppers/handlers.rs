@@ -66,7 +66,7 @@ async fn exclude(
 #[utoipa::path(
     tag = "shoppers",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "The shopper's user id")),
+    params(("id" = uuid::Uuid, Path, description = "The shopper's user id")),
     responses((status = 200, description = "The profile", body = ShopperProfile, headers(("ETag" = String))))
 )]
 #[get("/v1/shoppers/{id}/profile")]
@@ -84,7 +84,7 @@ pub async fn get_profile(
     tag = "shoppers",
     security(("bearer" = [])),
     params(
-        ("id" = String, Path, description = "The shopper's user id"),
+        ("id" = uuid::Uuid, Path, description = "The shopper's user id"),
         ("If-Match" = Option<String>, Header, description = "ETag of the profile version this change is based on"),
     ),
     request_body = UpdateProfile,
@@ -110,7 +110,7 @@ pub async fn put_profile(
 #[utoipa::path(
     tag = "shoppers",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The shopper's user id")),
+    params(("id" = uuid::Uuid, Path, description = "The shopper's user id")),
     request_body = AddExclusion,
     responses((status = 201, description = "The profile with the exclusion", body = ShopperProfile))
 )]
@@ -132,8 +132,8 @@ pub async fn add_exclusion(
     tag = "shoppers",
     security(("bearer" = [])),
     params(
-        ("id" = String, Path, description = "The shopper's user id"),
-        ("location_id" = String, Path, description = "The location"),
+        ("id" = uuid::Uuid, Path, description = "The shopper's user id"),
+        ("location_id" = uuid::Uuid, Path, description = "The location"),
     ),
     responses((status = 204, description = "Lifted (or was not there)"))
 )]

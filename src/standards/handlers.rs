@@ -114,7 +114,7 @@ pub async fn list_books(
 #[utoipa::path(
     tag = "standards",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Book id")),
+    params(("id" = uuid::Uuid, Path, description = "Book id")),
     responses((status = 200, description = "The book", body = Book))
 )]
 #[get("/v1/standards-books/{id}")]
@@ -156,7 +156,7 @@ pub async fn get_book(
 #[utoipa::path(
     tag = "standards",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Book id"), ("version" = i32, Path, description = "Version number")),
+    params(("id" = uuid::Uuid, Path, description = "Book id"), ("version" = i32, Path, description = "Version number")),
     responses((status = 200, description = "The version", body = BookVersion, headers(("ETag" = String))))
 )]
 #[get("/v1/standards-books/{id}/versions/{version}")]
@@ -183,7 +183,7 @@ pub async fn get_book_version(
     tag = "standards",
     security(("bearer" = []), ("api_key" = [])),
     params(
-        ("id" = String, Path, description = "Book id"),
+        ("id" = uuid::Uuid, Path, description = "Book id"),
         ("If-Match" = Option<String>, Header, description = "ETag (revision) of the draft this edit is based on"),
     ),
     request_body = BookInput,
@@ -237,7 +237,7 @@ pub async fn save_book_draft(
     tag = "standards",
     security(("bearer" = []), ("api_key" = [])),
     params(
-        ("id" = String, Path, description = "Book id"),
+        ("id" = uuid::Uuid, Path, description = "Book id"),
         ("If-Match" = Option<String>, Header, description = "ETag (revision) of the draft being published"),
     ),
     responses(
@@ -275,7 +275,7 @@ pub async fn publish_book(
 #[utoipa::path(
     tag = "standards",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Book id"), ("version" = i32, Path, description = "Version number"), ExportQuery),
+    params(("id" = uuid::Uuid, Path, description = "Book id"), ("version" = i32, Path, description = "Version number"), ExportQuery),
     responses((status = 200, description = "The document", content(
         (BookDocument = "application/json"),
         (BookDocument = "application/yaml"),

@@ -25,7 +25,7 @@ fn respond(status: StatusCode, submission: Submission) -> HttpResponse {
 #[utoipa::path(
     tag = "submissions",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Submission id, chosen by the app (a UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Submission id, chosen by the app (a UUID)")),
     request_body = SubmissionContent,
     responses(
         (status = 200, description = "The draft", body = Submission, headers(("ETag" = String))),
@@ -58,7 +58,7 @@ pub async fn save_submission_draft(
 #[utoipa::path(
     tag = "submissions",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Submission id, chosen by the app (a UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Submission id, chosen by the app (a UUID)")),
     request_body = SubmissionContent,
     responses(
         (status = 200, description = "Submitted", body = Submission, headers(("ETag" = String))),
@@ -98,7 +98,7 @@ pub async fn submit(
 #[utoipa::path(
     tag = "submissions",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "Submission id")),
+    params(("id" = uuid::Uuid, Path, description = "Submission id")),
     responses((status = 200, description = "The submission", body = Submission, headers(("ETag" = String))))
 )]
 #[get("/v1/submissions/{id}")]
@@ -213,7 +213,7 @@ async fn decide(
 #[utoipa::path(
     tag = "submissions",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Submission id"), ("If-Match" = String, Header, description = "The submission's ETag")),
+    params(("id" = uuid::Uuid, Path, description = "Submission id"), ("If-Match" = String, Header, description = "The submission's ETag")),
     request_body(content = Option<ReviewInput>, description = "Optional comment"),
     responses(
         (status = 200, description = "Approved", body = Submission),
@@ -245,7 +245,7 @@ pub async fn approve(
 #[utoipa::path(
     tag = "submissions",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Submission id"), ("If-Match" = String, Header, description = "The submission's ETag")),
+    params(("id" = uuid::Uuid, Path, description = "Submission id"), ("If-Match" = String, Header, description = "The submission's ETag")),
     request_body(content = Option<ReviewInput>, description = "Comment and comments on items"),
     responses(
         (status = 200, description = "Returned to the shopper", body = Submission),
@@ -278,7 +278,7 @@ pub async fn return_for_correction(
 #[utoipa::path(
     tag = "submissions",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Submission id"), ("If-Match" = String, Header, description = "The submission's ETag")),
+    params(("id" = uuid::Uuid, Path, description = "Submission id"), ("If-Match" = String, Header, description = "The submission's ETag")),
     request_body = ReviewInput,
     responses(
         (status = 200, description = "Rejected", body = Submission),
@@ -311,7 +311,7 @@ pub async fn reject(
 #[utoipa::path(
     tag = "submissions",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Submission id"), ("If-Match" = String, Header, description = "The submission's ETag")),
+    params(("id" = uuid::Uuid, Path, description = "Submission id"), ("If-Match" = String, Header, description = "The submission's ETag")),
     request_body = EditInput,
     responses(
         (status = 200, description = "Edited and rescored", body = Submission),

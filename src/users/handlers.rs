@@ -118,7 +118,7 @@ pub async fn list_users(
 #[utoipa::path(
     tag = "users",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     responses((status = 200, description = "The user", body = User, headers(("ETag" = String))))
 )]
 #[get("/v1/users/{id}")]
@@ -143,7 +143,7 @@ pub async fn get_user(
     tag = "users",
     security(("bearer" = [])),
     params(
-        ("id" = String, Path, description = "User id"),
+        ("id" = uuid::Uuid, Path, description = "User id"),
         ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on"),
     ),
     request_body = UpdateUser,
@@ -185,7 +185,7 @@ pub async fn update_user(
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 204, description = "Deactivated"),
         (status = 409, description = "The organization would be left without an active admin", body = Problem, content_type = "application/problem+json"),
@@ -208,7 +208,7 @@ pub async fn deactivate_user(
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     responses((status = 200, description = "The new password", body = PasswordReset))
 )]
 #[post("/v1/users/{id}/password-reset")]
