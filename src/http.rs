@@ -154,6 +154,19 @@ pub async fn refuse_nul_in_query(
     next.call(req).await.map(|r| r.map_into_boxed_body())
 }
 
+/// Middleware: `HEAD` is answered as `GET` without the body (RFC 9110 §9.3.2): the same status
+/// and headers, so a client can ask for an ETag, a size or a type without the download. The
+/// HTTP layer leaves the body out of a response to a request that came as `HEAD`.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await.map(|r| r.map_into_boxed_body())
+}
+
 /// The longest request target (path and query string) the server reads, in bytes. A longer
 /// one is 414 before any handler runs. (Request heads beyond 128 KiB are refused earlier, by
 /// the HTTP layer itself, with a bare 431.)
@@ -217,6 +230,10 @@ impl RouteTable {
             .filter(|(_, op)| op.is_some())
             .map(|(m, _)| m.to_string())
             .collect();
+            if item.get.is_some() {
+                // Answered by `head_as_get`.
+                methods.push("HEAD".into());
+            }
             methods.sort();
             routes.push((ResourceDef::new(path.as_str()), methods));
         }

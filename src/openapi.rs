@@ -26,7 +26,8 @@ use crate::error::{FieldError, Problem};
             Errors are RFC 9457 `application/problem+json`. Ids are UUIDs; times are RFC 3339 UTC. \
             Lists use cursor pagination (`limit`, `cursor` → `items`, `next_cursor`). \
             Mutable resources carry an `ETag`; send it back as `If-Match` to avoid overwriting \
-            someone else's change (412)."
+            someone else's change (412). Every `GET` also answers `HEAD` (the same status and \
+            headers, no body)."
     ),
     modifiers(&SecuritySchemes),
     components(schemas(

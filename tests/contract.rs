@@ -108,7 +108,10 @@ async fn malformed_requests_get_problems() {
         .call(reqwest::Method::PUT, "/v1/users", Some(admin), None)
         .await
         .expect_problem(405);
-    assert_eq!(wrong_method.header("allow").as_deref(), Some("GET, POST"));
+    assert_eq!(
+        wrong_method.header("allow").as_deref(),
+        Some("GET, HEAD, POST")
+    );
     app.call(
         reqwest::Method::DELETE,
         "/v1/organization",
@@ -334,4 +337,53 @@ fn every_operation_id_is_unique() {
             }
         }
     }
+}
+
+#[actix_web::test]
+async fn head_answers_like_get_without_the_body() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let admin = org.admin.access_token.as_str();
+    for path in ["/v1/organization", "/v1/users", "/healthz", "/openapi.json"] {
+        let get = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap();
+        let head = app
+            .client
+            .head(format!("{}{path}", app.base))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        for name in ["content-type", "etag", "content-length"] {
+            assert_eq!(
+                head.headers().get(name),
+                get.headers().get(name),
+                "{path}: {name}"
+            );
+        }
+        assert!(head.headers().contains_key("x-request-id"));
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+    // Credentials count as for GET; a resource without GET still refuses HEAD.
+    let anonymous = app
+        .client
+        .head(format!("{}/v1/users", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let no_get = app
+        .client
+        .head(format!("{}/v1/auth/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_get.status(), 405);
+    assert_eq!(no_get.headers()["allow"], "POST");
 }

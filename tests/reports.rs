@@ -1067,3 +1067,71 @@ async fn list_filters_and_uris_are_bounded() {
         .await;
     assert_eq!(long.status, 414);
 }
+
+#[actix_web::test]
+async fn a_belief_spans_what_a_report_can_read_and_an_old_one_breaks_nothing() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let manager = Some(org.manager.access_token.as_str());
+    approved_visits(
+        &app,
+        &org,
+        &[json!({"greeted": {"value": true}, "friendly": {"value": 5}, "clean": {"value": true}})],
+    )
+    .await;
+    let refused = app
+        .post(
+            "/v1/self-assessments",
+            manager,
+            json!({"standard": "S1", "period_from": "1900-01-01", "period_to": "2999-12-31", "believed": 0.9}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(refused.body["errors"][0]["field"], "period_to");
+    // One recorded before the bound (written directly, as an older server did) is shown
+    // unmeasured; the report still answers for everyone.
+    {
+        use diesel::prelude::*;
+        use shopgap::db::schema::self_assessments as sa;
+        let mut conn = app.pool.get().unwrap();
+        diesel::insert_into(sa::table)
+            .values((
+                sa::id.eq(uuid::Uuid::now_v7().to_string()),
+                sa::organization_id.eq(&org.id),
+                sa::standard_code.eq("S1"),
+                sa::period_from.eq(chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()),
+                sa::period_to.eq(chrono::NaiveDate::from_ymd_opt(2999, 12, 31).unwrap()),
+                sa::believed.eq(0.9),
+                sa::recorded_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let day = visit_day();
+    app.post(
+        "/v1/self-assessments",
+        manager,
+        json!({"standard": "S1", "period_from": day.to_string(), "period_to": day.to_string(), "believed": 0.5}),
+    )
+    .await
+    .expect(201);
+    let report = app
+        .get("/v1/reports/self-assessment", manager)
+        .await
+        .expect(200)
+        .body;
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{report}");
+    let old = rows
+        .iter()
+        .find(|r| r["period_from"] == "1900-01-01")
+        .unwrap();
+    assert_eq!(old["n"], 0);
+    assert!(old["delivered"].is_null());
+    let fresh = rows
+        .iter()
+        .find(|r| r["period_from"] == day.to_string())
+        .unwrap();
+    assert_eq!(fresh["n"], 1);
+    close(&fresh["self_gap"], 0.5 - 1.0);
+}

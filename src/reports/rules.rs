@@ -171,6 +171,15 @@ pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<(Grain, NaiveD
     out
 }
 
+/// The longest period a report (or a belief it reads) spans: 50 years. Reports enumerate the
+/// months of a period, so the bound keeps every report's work bounded.
+pub const MAX_SPAN_YEARS: i64 = 50;
+
+/// Whether `from..=to` spans more than [`MAX_SPAN_YEARS`].
+pub fn span_too_long(from: NaiveDate, to: NaiveDate) -> bool {
+    to - from > chrono::TimeDelta::days(366 * MAX_SPAN_YEARS)
+}
+
 /// z of a two-sided 95 % interval.
 const Z95: f64 = 1.96;
 

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::dto::{GapQuery, ReportFormat};
+use super::rules::{span_too_long, MAX_SPAN_YEARS};
 use super::service::{gap_report_with, OrgFacts};
 use crate::db::schema::{locations, self_assessments};
 use crate::db::DbConn;
@@ -136,6 +137,12 @@ pub fn record(
             "period_from",
             "must not be after period_to",
         ));
+    } else if span_too_long(input.period_from, input.period_to) {
+        // The bound reports use: a belief must be a period a report can read.
+        problems.push(FieldError::new(
+            "period_to",
+            format!("a period spans at most {MAX_SPAN_YEARS} years"),
+        ));
     }
     crate::validation::validate_all(&input, problems)?;
     if let Some(location) = &input.location_id {
@@ -247,22 +254,29 @@ pub fn report(
     let facts = OrgFacts::load(conn, org)?;
     let mut rows = Vec::new();
     for belief in find(conn, org, query)? {
-        let delivered = gap_report_with(
-            conn,
-            org,
-            &facts,
-            &GapQuery {
-                from: Some(belief.period_from),
-                to: Some(belief.period_to),
-                location_id: belief.location_id.clone(),
-                standard: Some(belief.standard_code.clone()),
-                ..Default::default()
-            },
-            today,
-        )?
-        .rows
-        .into_iter()
-        .next();
+        // A belief recorded before periods were bounded may span more than a report reads: it
+        // is shown unmeasured rather than failing the report for the whole organization.
+        let measurable = !span_too_long(belief.period_from, belief.period_to);
+        let delivered = if !measurable {
+            None
+        } else {
+            gap_report_with(
+                conn,
+                org,
+                &facts,
+                &GapQuery {
+                    from: Some(belief.period_from),
+                    to: Some(belief.period_to),
+                    location_id: belief.location_id.clone(),
+                    standard: Some(belief.standard_code.clone()),
+                    ..Default::default()
+                },
+                today,
+            )?
+            .rows
+            .into_iter()
+            .next()
+        };
         let measured = delivered.as_ref().map(|d| d.delivered);
         rows.push(SelfAssessmentRow {
             id: belief.id,

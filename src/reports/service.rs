@@ -2,14 +2,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Datelike, Months, NaiveDate, TimeDelta};
+use chrono::{Datelike, Months, NaiveDate};
 use diesel::prelude::*;
 
 use super::dto::{
     Estimate, GapQuery, GapReport, GapRow, Ranking, RankingQuery, RankingRow, Scorecard,
     ScorecardLocation, ScorecardQuery, Trend, TrendPoint, TrendQuery,
 };
-use super::rules::{cover, from_units, significant_shortfall, wilson, Grain, Subject};
+use super::rules::{
+    cover, from_units, significant_shortfall, span_too_long, wilson, Grain, Subject, MAX_SPAN_YEARS,
+};
 use crate::db::schema::{locations, standards_book_versions};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -248,10 +250,10 @@ fn date_range(
     if from > to {
         return Err(ApiError::unprocessable("from", "must not be after to"));
     }
-    if to - from > TimeDelta::days(366 * 50) {
+    if span_too_long(from, to) {
         return Err(ApiError::unprocessable(
             "to",
-            "a report spans at most 50 years",
+            format!("a report spans at most {MAX_SPAN_YEARS} years"),
         ));
     }
     Ok(Some((from, to)))
