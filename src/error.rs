@@ -270,10 +270,5 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
-impl From<validator::ValidationErrors> for ApiError {
-    fn from(errors: validator::ValidationErrors) -> Self {
-        ApiError::Unprocessable(crate::validation::field_errors(&errors))
-    }
-}
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -13,7 +13,7 @@ use base64::Engine;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, FieldError};
 
@@ -34,26 +34,37 @@ impl<T> ApiJson<T> {
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for ApiJson<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = matches!(
-            req.mime_type(),
-            Ok(Some(m)) if m.subtype() == actix_web::mime::JSON || m.suffix() == Some(actix_web::mime::JSON)
-        );
-        let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::UnsupportedMediaType(
-                    "send the body as application/json".into(),
-                ));
-            }
-            let bytes = body.await.map_err(body_error)?;
-            parse_json(&bytes).map(ApiJson)
-        })
+        let document = json_document(req, payload);
+        Box::pin(async move { from_document(document.await?).map(ApiJson) })
     }
+}
+
+/// The body as a parsed JSON document, not yet typed: 415 when it is not JSON by its content
+/// type, 413 when too large, 400 when unparseable.
+fn json_document(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, ApiResult<serde_json::Value>> {
+    let is_json = matches!(
+        req.mime_type(),
+        Ok(Some(m)) if m.subtype() == actix_web::mime::JSON || m.suffix() == Some(actix_web::mime::JSON)
+    );
+    let body = web::Bytes::from_request(req, payload);
+    Box::pin(async move {
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as application/json".into(),
+            ));
+        }
+        let bytes = body.await.map_err(body_error)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))
+    })
 }
 
 fn body_error(err: actix_web::Error) -> ApiError {
@@ -65,36 +76,49 @@ fn body_error(err: actix_web::Error) -> ApiError {
     }
 }
 
-/// Parses a JSON document, keeping the path of the value a type error is at.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    let document: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
-    from_document(document)
-}
 
 /// The typed value of a parsed JSON or YAML document, after two rules every body follows:
 /// - JSON has one number type: `3.0` is the integer 3 to JSON Schema (and to the contract), so
 ///   whole numbers written with a fraction are read as integers;
 /// - no text holds U+0000: PostgreSQL cannot store it, and no field of ours means it; refused
 ///   with the field's path, on either backend.
-pub fn from_document<T: DeserializeOwned>(mut document: serde_json::Value) -> ApiResult<T> {
-    let mut nul_at = Vec::new();
-    normalize(&mut document, "", &mut nul_at);
-    if !nul_at.is_empty() {
-        return Err(ApiError::Unprocessable(
-            nul_at
-                .into_iter()
-                .map(|field| FieldError::new(field, "must not contain NUL (U+0000) characters"))
-                .collect(),
-        ));
-    }
+/// - the document fits the schema of its type in the contract (`crate::contract`), every
+///   violation named.
+pub fn from_document<T: DeserializeOwned + ToSchema>(document: serde_json::Value) -> ApiResult<T> {
+    let document = normalized(document)?;
+    crate::contract::contract()
+        .check_body(&T::name(), &document)
+        .map_err(ApiError::Unprocessable)?;
     serde_path_to_error::deserialize(document).map_err(|e| {
         let field = match e.path().to_string() {
             p if p == "." || p.is_empty() => "body".to_string(),
             p => p,
         };
-        ApiError::Unprocessable(vec![FieldError::new(field, e.into_inner().to_string())])
+        // The contract let it through, so the contract is looser than the type: a gap to close
+        // in the schema. The client hears what is wrong in the API's words, not the type's.
+        tracing::warn!(schema = %T::name(), %field, error = %e.inner(),
+            "a body fits the contract but not its type");
+        ApiError::Unprocessable(vec![FieldError::new(
+            field,
+            "does not have the form the contract describes",
+        )])
     })
+}
+
+/// The document with whole floats read as integers, or 422 naming every text holding NUL.
+pub fn normalized(mut document: serde_json::Value) -> ApiResult<serde_json::Value> {
+    let mut nul_at = Vec::new();
+    normalize(&mut document, "", &mut nul_at);
+    if nul_at.is_empty() {
+        Ok(document)
+    } else {
+        Err(ApiError::Unprocessable(
+            nul_at
+                .into_iter()
+                .map(|field| FieldError::new(field, "must not contain NUL (U+0000) characters"))
+                .collect(),
+        ))
+    }
 }
 
 /// Rewrites whole floats (within the range where f64 is exact) as integers, and notes the path
@@ -369,7 +393,14 @@ pub fn parse_id(raw: &str) -> ApiResult<String> {
 mod tests {
     use super::*;
 
-    #[derive(Debug, serde::Deserialize, PartialEq)]
+    /// The typed value of a JSON text, as a body is read.
+    fn parse_json<T: DeserializeOwned + ToSchema>(bytes: &[u8]) -> ApiResult<T> {
+        let document = serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+        from_document(document)
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq, ToSchema)]
     struct Shape {
         count: i32,
         ratio: f64,
@@ -402,13 +433,12 @@ mod tests {
 
     #[test]
     fn text_with_nul_is_refused_with_its_path() {
-        let err = parse_json::<serde_json::Value>(br#"{"a": [{"b": "x\u0000"}], "c": "ok"}"#)
-            .unwrap_err();
+        let err = normalized(serde_json::json!({"a": [{"b": "x\u{0000}"}], "c": "ok"})).unwrap_err();
         assert!(
             matches!(err, ApiError::Unprocessable(ref e) if e[0].field == "a[0].b"),
             "{err:?}"
         );
-        assert!(parse_json::<serde_json::Value>(br#"{"a": "x\u0001"}"#).is_ok());
+        assert!(normalized(serde_json::json!({"a": "x\u{0001}"})).is_ok());
     }
 
     #[test]
@@ -445,7 +475,7 @@ fn is_yaml(req: &HttpRequest) -> bool {
     )
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for Document<T> {
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for Document<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -502,7 +532,7 @@ impl FromRequest for RawBody {
 #[derive(Debug)]
 pub struct OptionalJson<T>(pub T);
 
-impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+impl<T: DeserializeOwned + ToSchema + Default + 'static> FromRequest for OptionalJson<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -518,7 +548,12 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
             return Box::pin(async { Ok(OptionalJson(T::default())) });
         }
         // `null` is an absent body too (the contract types these bodies as nullable).
-        let json = ApiJson::<Option<T>>::from_request(req, payload);
-        Box::pin(async move { json.await.map(|j| OptionalJson(j.0.unwrap_or_default())) })
+        let document = json_document(req, payload);
+        Box::pin(async move {
+            match document.await? {
+                serde_json::Value::Null => Ok(OptionalJson(T::default())),
+                document => from_document(document).map(OptionalJson),
+            }
+        })
     }
 }

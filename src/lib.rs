@@ -12,6 +12,7 @@ pub mod attachments;
 pub mod auth;
 pub mod checklists;
 pub mod config;
+pub mod contract;
 pub mod csv_writer;
 pub mod db;
 pub mod demo;

@@ -1,7 +1,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use validator::Validate;
 
 use super::model::ApiKeyRow;
 use crate::auth::rules::Scope;
@@ -37,14 +36,12 @@ impl From<ApiKeyRow> for ApiKey {
     }
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
-    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// At least one scope.
-    #[validate(length(min = 1, message = "give at least one scope"))]
     #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
     /// When the key stops working; never when absent.

@@ -11,7 +11,7 @@ use crate::error::{ApiResult, FieldError};
 use crate::http::{next_cursor, parse_id, ApiJson, PageQuery};
 use crate::idempotency::mark_shown_once;
 use crate::state::AppState;
-use crate::validation::validate_all;
+use crate::validation::reject_if_any;
 
 /// Creates an API key for an integrator (admins). The secret is in this response only.
 #[utoipa::path(
@@ -33,7 +33,7 @@ pub async fn create_api_key(
     if body.expires_at.is_some_and(|t| t <= now) {
         problems.push(FieldError::new("expires_at", "must be in the future"));
     }
-    validate_all(&body, problems)?;
+    reject_if_any(problems)?;
     let mut scopes = body.scopes.clone();
     scopes.sort();
     scopes.dedup();

@@ -1,17 +1,14 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use validator::Validate;
 
 use crate::api_keys::dto::ApiKey;
 use crate::users::dto::User;
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[validate(length(min = 1, max = 254, message = "must be 1 to 254 characters"))]
     #[schema(min_length = 1, max_length = 254)]
     pub email: String,
-    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
     #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
     /// The organization to sign in to, needed only when the email and password open accounts
@@ -20,10 +17,9 @@ pub struct LoginRequest {
     pub organization_id: Option<uuid::Uuid>,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    #[validate(length(min = 1, max = 512, message = "must be 1 to 512 characters"))]
     #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
 }
@@ -59,10 +55,9 @@ pub struct Me {
     pub api_key: Option<ApiKey>,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
-    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
     #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
     /// 10 to 128 characters.

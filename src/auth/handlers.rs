@@ -22,7 +22,7 @@ use crate::users::dto::User;
 use crate::users::model::{UserChanges, UserRow};
 use crate::users::repo as users;
 use crate::users::rules::normalize_email;
-use crate::validation::validate_all;
+use crate::validation::reject_if_any;
 
 fn invalid_credentials() -> ApiError {
     ApiError::Unauthenticated("the email or password is not correct".into())
@@ -54,8 +54,7 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    validate_all(&body, Vec::new())?;
-    let email = normalize_email(&body.email);
+        let email = normalize_email(&body.email);
 
     let lookup = email.clone();
     let organization = body.organization_id.map(|id| id.to_string());
@@ -226,8 +225,7 @@ pub async fn refresh(
     body: ApiJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    validate_all(&body, Vec::new())?;
-    let hash = sha256_hex(&body.refresh_token);
+        let hash = sha256_hex(&body.refresh_token);
     let (ttl, grace) = (state.config.refresh_token_ttl, state.config.refresh_grace);
     let outcome = state
         .db
@@ -325,8 +323,7 @@ pub async fn logout(
     body: ApiJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    validate_all(&body, Vec::new())?;
-    let hash = sha256_hex(&body.refresh_token);
+        let hash = sha256_hex(&body.refresh_token);
     state
         .db
         .transaction(move |conn| {
@@ -399,7 +396,7 @@ pub async fn change_password(
     if let Some(p) = password_problem(&body.new_password) {
         problems.push(FieldError::new("new_password", p));
     }
-    validate_all(&body, problems)?;
+    reject_if_any(problems)?;
     let (org_id, id) = (caller.organization_id.clone(), user_id.to_string());
     let current = state
         .db

@@ -1,7 +1,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use validator::Validate;
 
 use super::model::OrganizationRow;
 
@@ -51,26 +50,17 @@ impl From<OrganizationRow> for Organization {
 }
 
 /// A partial update: only the fields present change.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganization {
-    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
-    #[validate(range(min = 0, max = 3650, message = "must be between 0 and 3650"))]
     #[schema(minimum = 0, maximum = 3650)]
     pub cooldown_days: Option<i32>,
-    #[validate(range(min = 1, max = 1000, message = "must be between 1 and 1000"))]
     #[schema(minimum = 1, maximum = 1000)]
     pub max_active_assignments: Option<i32>,
-    #[validate(range(min = 1, max = 100000, message = "must be between 1 and 100000"))]
     #[schema(minimum = 1, maximum = 100000)]
     pub min_sample_size: Option<i32>,
-    #[validate(range(
-        min = 10,
-        max = 100000,
-        message = "must be between 10 and 100000 metres"
-    ))]
     #[schema(minimum = 10, maximum = 100000)]
     pub geofence_radius_m: Option<i32>,
     pub shoppers_see_scores: Option<bool>,

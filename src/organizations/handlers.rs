@@ -1,7 +1,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, patch, web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use validator::Validate;
 
 use super::dto::{Organization, UpdateOrganization};
 use super::model::OrganizationChanges;
@@ -58,7 +57,6 @@ pub async fn update_organization(
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::OrganizationWrite)?;
     let body = body.into_inner();
-    body.validate()?;
     let expected = if_match(&req)?;
     let changes = OrganizationChanges {
         name: body.name.map(|n| n.trim().to_string()),

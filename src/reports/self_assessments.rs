@@ -6,7 +6,6 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use validator::Validate;
 
 use super::dto::{GapQuery, ReportFormat};
 use super::rules::{span_too_long, MAX_SPAN_YEARS};
@@ -16,22 +15,19 @@ use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, FieldError};
 
 /// A belief to record.
-#[derive(Debug, Clone, Deserialize, ToSchema, Validate)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordSelfAssessment {
     /// The location; absent for the organization as a whole.
     pub location_id: Option<String>,
     /// The standard's code.
-    #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
     #[schema(min_length = 1, max_length = 100)]
     pub standard: String,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
     /// The share of visits believed to comply, 0 to 1.
-    #[validate(range(min = 0.0, max = 1.0, message = "must be between 0 and 1"))]
     #[schema(minimum = 0.0, maximum = 1.0)]
     pub believed: f64,
-    #[validate(length(max = 2000, message = "at most 2000 characters"))]
     #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
@@ -144,7 +140,7 @@ pub fn record(
             format!("a period spans at most {MAX_SPAN_YEARS} years"),
         ));
     }
-    crate::validation::validate_all(&input, problems)?;
+    crate::validation::reject_if_any(problems)?;
     if let Some(location) = &input.location_id {
         let known: i64 = locations::table
             .filter(locations::organization_id.eq(org))

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::{if_match, json_with_etag, next_cursor, parse_id, ApiJson, PageQuery};
 use crate::idempotency::{mark_shown_once, shown_once};
 use crate::state::AppState;
-use crate::validation::validate_all;
+use crate::validation::reject_if_any;
 
 /// Creates a user in the caller's organization (admins).
 #[utoipa::path(
@@ -39,7 +39,7 @@ pub async fn create_user(
     if let Some(p) = body.password.as_deref().and_then(password_problem) {
         problems.push(FieldError::new("password", p));
     }
-    validate_all(&body, problems)?;
+    reject_if_any(problems)?;
 
     let generated = body.password.is_none().then(generate_password);
     let password = body
@@ -163,8 +163,7 @@ pub async fn update_user(
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::UsersWrite)?;
     let body = body.into_inner();
-    validate_all(&body, Vec::new())?;
-    let id = parse_id(&id)?;
+        let id = parse_id(&id)?;
     let expected = if_match(&req)?;
     let row = change_user(
         &state,
