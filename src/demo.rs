@@ -10,6 +10,7 @@ use crate::checklists::dto::{ChecklistInput, Section};
 use crate::checklists::service as checklists;
 use crate::db::{write_transaction, DbConn};
 use crate::error::{ApiError, ApiResult};
+use crate::http::read_document;
 use crate::organizations::model::OrganizationRow;
 use crate::organizations::repo as organizations;
 use crate::standards::dto::{BookDocument, Channel};
@@ -187,7 +188,7 @@ fn load_demo_standards(
         organization_id: org_id,
         user_id: None,
     };
-    let book: BookDocument = yaml_serde::from_str(DEMO_BOOK).map_err(ApiError::internal)?;
+    let book: BookDocument = read_document(DEMO_BOOK)?;
     let book = standards::import(conn, actor, book, true, now)?;
     for text in DEMO_CHECKLISTS {
         let demo: DemoChecklist = yaml_serde::from_str(text).map_err(ApiError::internal)?;
@@ -224,26 +225,14 @@ pub fn import_document(
     let now = Utc::now().naive_utc();
     write_transaction(conn, |conn| match format.format.as_str() {
         crate::standards::dto::BOOK_FORMAT => {
-            let row = standards::import(
-                conn,
-                actor,
-                yaml_serde::from_str(text).map_err(bad)?,
-                publish,
-                now,
-            )?;
+            let row = standards::import(conn, actor, read_document(text)?, publish, now)?;
             Ok(format!(
                 "standards book {} version {} ({}) {}",
                 row.book_id, row.version, row.status, row.name
             ))
         }
         crate::checklists::dto::CHECKLIST_FORMAT => {
-            let row = checklists::import(
-                conn,
-                actor,
-                yaml_serde::from_str(text).map_err(bad)?,
-                publish,
-                now,
-            )?;
+            let row = checklists::import(conn, actor, read_document(text)?, publish, now)?;
             Ok(format!(
                 "checklist {} version {} ({}) {}",
                 row.checklist_id, row.version, row.status, row.name

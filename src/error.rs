@@ -270,5 +270,4 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
-
 pub type ApiResult<T> = Result<T, ApiError>;

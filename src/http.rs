@@ -76,7 +76,6 @@ fn body_error(err: actix_web::Error) -> ApiError {
     }
 }
 
-
 /// The typed value of a parsed JSON or YAML document, after two rules every body follows:
 /// - JSON has one number type: `3.0` is the integer 3 to JSON Schema (and to the contract), so
 ///   whole numbers written with a fraction are read as integers;
@@ -103,6 +102,14 @@ pub fn from_document<T: DeserializeOwned + ToSchema>(document: serde_json::Value
             "does not have the form the contract describes",
         )])
     })
+}
+
+/// A JSON or YAML text (a file given to the CLI, say) read as `T` under the same contract as a
+/// request body.
+pub fn read_document<T: DeserializeOwned + ToSchema>(text: &str) -> ApiResult<T> {
+    let document: serde_json::Value = yaml_serde::from_str(text)
+        .map_err(|e| ApiError::unprocessable("body", format!("not a valid document: {e}")))?;
+    from_document(document)
 }
 
 /// The document with whole floats read as integers, or 422 naming every text holding NUL.
@@ -433,7 +440,8 @@ mod tests {
 
     #[test]
     fn text_with_nul_is_refused_with_its_path() {
-        let err = normalized(serde_json::json!({"a": [{"b": "x\u{0000}"}], "c": "ok"})).unwrap_err();
+        let err =
+            normalized(serde_json::json!({"a": [{"b": "x\u{0000}"}], "c": "ok"})).unwrap_err();
         assert!(
             matches!(err, ApiError::Unprocessable(ref e) if e[0].field == "a[0].b"),
             "{err:?}"

@@ -255,10 +255,7 @@ async fn import_reads_exported_documents() {
     );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("name: must not be empty") && stderr.contains("standards:"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("name: must not be empty"), "{stderr}");
     let books = app
         .get("/v1/standards-books", Some(token))
         .await

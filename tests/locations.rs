@@ -154,7 +154,14 @@ async fn locations_are_created_filtered_and_updated() {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["latitude", "time_zone", "channels"]);
+    // What breaks the contract first, every field of it; then the rule it cannot state.
+    assert_eq!(fields, ["channels", "latitude"]);
+    let zone = app
+        .patch(&path, token, json!({"time_zone": "Nowhere/City"}))
+        .await
+        .expect_problem(422)
+        .body;
+    assert_eq!(zone["errors"][0]["field"], "time_zone");
 }
 
 #[actix_web::test]
@@ -177,15 +184,48 @@ async fn invalid_locations_list_every_problem() {
     assert_eq!(
         fields,
         [
+            "channels",
             "code",
-            "name",
+            "geofence_radius_m",
             "latitude",
             "longitude",
-            "geofence_radius_m",
-            "time_zone",
-            "channels"
+            "name"
         ]
     );
+    let messages: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "must not repeat a value",
+            "may hold only letters, digits, '-', '_' and '.'",
+            "must be at least 10",
+            "must be at least -90",
+            "must be at most 180",
+            "must not be empty"
+        ]
+    );
+    // Once the body fits the contract, the rule it cannot state: a known time zone.
+    let mut fixed = json!({"code": "BER-01", "name": "Berlin", "region": "East", "segment": "b2c", "latitude": 52.5, "longitude": 13.4,
+                     "time_zone": "Europe/Atlantis", "channels": ["phone"]});
+    let zone = app
+        .post(
+            "/v1/locations",
+            Some(&org.admin.access_token),
+            fixed.clone(),
+        )
+        .await
+        .expect_problem(422)
+        .body;
+    assert_eq!(zone["errors"][0]["field"], "time_zone");
+    fixed["time_zone"] = json!("Europe/Berlin");
+    app.post("/v1/locations", Some(&org.admin.access_token), fixed)
+        .await
+        .expect(201);
 }
 
 const HEADER: &str = "code,name,region,segment,address,latitude,longitude,time_zone,channels,geofence_radius_m,active\n";

@@ -314,18 +314,41 @@ async fn invalid_books_list_every_problem() {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
+    // Every field that breaks the contract, at once.
     assert_eq!(
         fields,
         [
             "name",
             "principles[0]",
-            "standards[1].code",
-            "standards[1].text",
             "standards[1].channels",
             "standards[1].target",
+            "standards[1].text",
             "standards[1].weight",
-            "protocols[0].steps[0].standards[0]",
         ]
+    );
+    // Then, once it fits, the rules across the book: codes unique, links to its standards.
+    let across = json!({
+        "name": "Book",
+        "standards": [
+            {"code": "GRT-01", "text": "Greet", "dimension": "empathy", "channels": ["in_person"], "target": 0.9},
+            {"code": "GRT-01", "text": "Again", "dimension": "empathy", "channels": ["phone"], "target": 0.5},
+        ],
+        "protocols": [{"name": "P", "situation": "S", "steps": [{"text": "x", "standards": ["NOPE"]}]}],
+    });
+    let problem = app
+        .post("/v1/standards-books", Some(token), across)
+        .await
+        .expect_problem(422)
+        .body;
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["standards[1].code", "protocols[0].steps[0].standards[0]"]
     );
     // Unknown dimensions and channels are named too.
     let mut wrong = book("B");

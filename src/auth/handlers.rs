@@ -54,7 +54,7 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-        let email = normalize_email(&body.email);
+    let email = normalize_email(&body.email);
 
     let lookup = email.clone();
     let organization = body.organization_id.map(|id| id.to_string());
@@ -225,7 +225,7 @@ pub async fn refresh(
     body: ApiJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-        let hash = sha256_hex(&body.refresh_token);
+    let hash = sha256_hex(&body.refresh_token);
     let (ttl, grace) = (state.config.refresh_token_ttl, state.config.refresh_grace);
     let outcome = state
         .db
@@ -323,7 +323,7 @@ pub async fn logout(
     body: ApiJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-        let hash = sha256_hex(&body.refresh_token);
+    let hash = sha256_hex(&body.refresh_token);
     state
         .db
         .transaction(move |conn| {

@@ -2,8 +2,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::contract::types::{Code, Label, Name};
 use crate::error::FieldError;
-use crate::standards::dto::Channel;
+use crate::standards::dto::{channel_set, Channel};
 
 /// Business or consumer customers: they expect different things.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -54,20 +55,36 @@ pub struct Location {
 }
 
 /// A new location. `geofence_radius_m` defaults to the organization's setting.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLocation {
+    /// Unique within the organization, e.g. `BER-01`.
+    #[schema(value_type = Code)]
     pub code: String,
+    #[schema(value_type = Name)]
     pub name: String,
+    #[schema(value_type = Label)]
     pub region: String,
     pub segment: Segment,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub address: String,
+    #[schema(minimum = -90.0, maximum = 90.0)]
     pub latitude: f64,
+    #[schema(minimum = -180.0, maximum = 180.0)]
     pub longitude: f64,
+    /// Metres, 10 to 100,000 (default: the organization's setting).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 10, maximum = 100_000)]
     pub geofence_radius_m: Option<i32>,
+    /// An IANA time zone such as `Europe/Berlin` (a name the server's time-zone database
+    /// knows).
+    #[schema(min_length = 1, max_length = 64)]
     pub time_zone: String,
+    /// Channels the location serves (at least one, each once).
+    #[schema(schema_with = channel_set)]
     pub channels: Vec<Channel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
 
@@ -75,15 +92,24 @@ pub struct CreateLocation {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLocation {
+    #[schema(value_type = Option<Code>)]
     pub code: Option<String>,
+    #[schema(value_type = Option<Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<Label>)]
     pub region: Option<String>,
     pub segment: Option<Segment>,
+    #[schema(max_length = 500)]
     pub address: Option<String>,
+    #[schema(minimum = -90.0, maximum = 90.0)]
     pub latitude: Option<f64>,
+    #[schema(minimum = -180.0, maximum = 180.0)]
     pub longitude: Option<f64>,
+    #[schema(minimum = 10, maximum = 100_000)]
     pub geofence_radius_m: Option<i32>,
+    #[schema(min_length = 1, max_length = 64)]
     pub time_zone: Option<String>,
+    #[schema(schema_with = channel_set)]
     pub channels: Option<Vec<Channel>>,
     pub active: Option<bool>,
 }

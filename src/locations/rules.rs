@@ -1,66 +1,13 @@
-//! What makes a location valid, and distances on the globe.
+//! What makes a location valid beyond its schema, and distances on the globe.
 
-use std::collections::HashSet;
 use std::str::FromStr;
 
-use crate::error::FieldError;
-use crate::standards::dto::Channel;
-use crate::standards::rules::code_problem;
-
-/// The fields of a location as they would be stored, for checking.
-pub struct LocationFields<'a> {
-    pub code: &'a str,
-    pub name: &'a str,
-    pub region: &'a str,
-    pub address: &'a str,
-    pub latitude: f64,
-    pub longitude: f64,
-    pub geofence_radius_m: i32,
-    pub time_zone: &'a str,
-    pub channels: &'a [Channel],
-}
-
-/// Every problem of a location (empty when valid).
-pub fn validate(l: &LocationFields) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    if let Some(p) = code_problem(l.code) {
-        errors.push(FieldError::new("code", p));
-    }
-    for (field, value, max) in [("name", l.name, 200), ("region", l.region, 100)] {
-        if value.trim().is_empty() || value.chars().count() > max {
-            errors.push(FieldError::new(
-                field,
-                format!("must be 1 to {max} characters"),
-            ));
-        }
-    }
-    if l.address.chars().count() > 500 {
-        errors.push(FieldError::new("address", "must be at most 500 characters"));
-    }
-    if !(l.latitude.is_finite() && (-90.0..=90.0).contains(&l.latitude)) {
-        errors.push(FieldError::new("latitude", "must be between -90 and 90"));
-    }
-    if !(l.longitude.is_finite() && (-180.0..=180.0).contains(&l.longitude)) {
-        errors.push(FieldError::new("longitude", "must be between -180 and 180"));
-    }
-    if !(10..=100_000).contains(&l.geofence_radius_m) {
-        errors.push(FieldError::new(
-            "geofence_radius_m",
-            "must be between 10 and 100000 metres",
-        ));
-    }
-    if chrono_tz::Tz::from_str(l.time_zone).is_err() {
-        errors.push(FieldError::new(
-            "time_zone",
-            "must be an IANA time zone such as Europe/Berlin",
-        ));
-    }
-    if l.channels.is_empty() {
-        errors.push(FieldError::new("channels", "name at least one channel"));
-    } else if l.channels.iter().collect::<HashSet<_>>().len() != l.channels.len() {
-        errors.push(FieldError::new("channels", "names a channel twice"));
-    }
-    errors
+/// A location's time zone must be one the server's time-zone database knows: a visit counts
+/// for its local date there. (Every other field's limits are in the contract.)
+pub fn time_zone_problem(time_zone: &str) -> Option<&'static str> {
+    chrono_tz::Tz::from_str(time_zone)
+        .is_err()
+        .then_some("must be an IANA time zone such as Europe/Berlin")
 }
 
 /// Great-circle distance in metres (haversine, mean Earth radius).
@@ -77,46 +24,12 @@ pub fn distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn fields() -> LocationFields<'static> {
-        LocationFields {
-            code: "BER-01",
-            name: "Berlin Mitte",
-            region: "East",
-            address: "Unter den Linden 1",
-            latitude: 52.517,
-            longitude: 13.389,
-            geofence_radius_m: 150,
-            time_zone: "Europe/Berlin",
-            channels: &[Channel::InPerson, Channel::Phone],
-        }
-    }
-
     #[test]
-    fn a_sound_location_passes_and_problems_are_named() {
-        assert!(validate(&fields()).is_empty());
-        let bad = LocationFields {
-            code: "bad code",
-            name: "",
-            latitude: 91.0,
-            longitude: -181.0,
-            geofence_radius_m: 1,
-            time_zone: "Mars/Olympus",
-            channels: &[],
-            ..fields()
-        };
-        let names: Vec<String> = validate(&bad).into_iter().map(|e| e.field).collect();
-        assert_eq!(
-            names,
-            [
-                "code",
-                "name",
-                "latitude",
-                "longitude",
-                "geofence_radius_m",
-                "time_zone",
-                "channels"
-            ]
-        );
+    fn time_zones_are_named_by_iana() {
+        assert_eq!(time_zone_problem("Europe/Berlin"), None);
+        assert_eq!(time_zone_problem("Asia/Tehran"), None);
+        assert!(time_zone_problem("Mars/Olympus").is_some());
+        assert!(time_zone_problem("").is_some());
     }
 
     #[test]

@@ -6,25 +6,19 @@ use super::csv_import::{self, in_row};
 use super::dto::{CreateLocation, Location, LocationImportReport, Segment, UpdateLocation};
 use super::model::{LocationChanges, LocationRow};
 use super::repo;
-use super::rules::{validate, LocationFields};
+use super::rules::time_zone_problem;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::organizations::repo as organizations;
 use crate::standards::dto::Channel;
 use crate::validation::reject_if_any;
 
-fn fields(row: &LocationRow, channels: &[Channel]) -> Vec<FieldError> {
-    validate(&LocationFields {
-        code: &row.code,
-        name: &row.name,
-        region: &row.region,
-        address: &row.address,
-        latitude: row.latitude,
-        longitude: row.longitude,
-        geofence_radius_m: row.geofence_radius_m,
-        time_zone: &row.time_zone,
-        channels,
-    })
+/// What a location's schema cannot state: its time zone must be a known one.
+fn fields(row: &LocationRow) -> Vec<FieldError> {
+    time_zone_problem(&row.time_zone)
+        .map(|p| FieldError::new("time_zone", p))
+        .into_iter()
+        .collect()
 }
 
 fn channels_json(channels: &[Channel]) -> String {
@@ -56,7 +50,7 @@ fn new_row(
         created_at: now,
         updated_at: now,
     };
-    let problems = fields(&row, &input.channels);
+    let problems = fields(&row);
     (row, problems)
 }
 
@@ -82,9 +76,6 @@ pub fn update(
     now: NaiveDateTime,
 ) -> ApiResult<LocationRow> {
     let current = repo::find(conn, org_id, id)?;
-    let current_channels: Vec<Channel> =
-        serde_json::from_str(&current.channels).map_err(ApiError::internal)?;
-    let channels = input.channels.clone().unwrap_or(current_channels);
     let merged = LocationRow {
         code: input
             .code
@@ -116,7 +107,7 @@ pub fn update(
             .unwrap_or(current.time_zone.clone()),
         ..current.clone()
     };
-    reject_if_any(fields(&merged, &channels))?;
+    reject_if_any(fields(&merged))?;
     let changes = LocationChanges {
         code: input.code.map(|_| merged.code.clone()),
         name: input.name.map(|_| merged.name.clone()),
@@ -150,7 +141,14 @@ pub fn import_csv(
     let taken = repo::existing_codes(conn, org_id, &codes)?;
     let mut rows = Vec::new();
     for p in parsed {
-        let (row, problems) = new_row(org_id, p.location, radius, now);
+        // A row is held to the same contract as a location created one at a time.
+        let as_sent = serde_json::to_value(&p.location).map_err(ApiError::internal)?;
+        let mut problems = crate::contract::contract()
+            .check_body("CreateLocation", &as_sent)
+            .err()
+            .unwrap_or_default();
+        let (row, rules) = new_row(org_id, p.location, radius, now);
+        problems.extend(rules);
         let mut problems = in_row(p.row, problems);
         if taken.contains(&row.code) {
             problems.push(FieldError::new(

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::contract::types::{Code, LongText, Name};
+
 /// A service channel: where an interaction with a customer happens.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
@@ -79,20 +81,34 @@ pub enum Dimension {
 #[serde(deny_unknown_fields)]
 pub struct Standard {
     /// Unique within the book, e.g. `GRT-01`.
+    #[schema(value_type = Code)]
     pub code: String,
     /// What staff must do.
+    #[schema(value_type = LongText)]
     pub text: String,
     pub dimension: Dimension,
-    /// Channels the standard applies to (at least one).
+    /// Channels the standard applies to (at least one, each once).
+    #[schema(schema_with = channel_set)]
     pub channels: Vec<Channel>,
     /// Share of observations that must comply, 0 to 1 (e.g. 0.9).
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub target: f64,
     /// Relative importance, > 0 (default 1).
     #[serde(default = "one")]
+    #[schema(exclusive_minimum = 0.0, default = 1.0)]
     pub weight: f64,
     /// An optional measurable norm, e.g. "greet within 30 seconds".
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<LongText>)]
     pub norm: Option<String>,
+}
+
+/// A set of channels: at least one, each once.
+pub fn channel_set() -> utoipa::openapi::schema::ArrayBuilder {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name("Channel"))
+        .min_items(Some(1))
+        .unique_items(true)
 }
 
 fn one() -> f64 {
@@ -103,8 +119,10 @@ fn one() -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProtocolStep {
+    #[schema(value_type = LongText)]
     pub text: String,
     /// Codes of the book's standards this step carries out (at least one).
+    #[schema(value_type = Vec<Code>, min_items = 1)]
     pub standards: Vec<String>,
 }
 
@@ -113,8 +131,12 @@ pub struct ProtocolStep {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Protocol {
+    #[schema(value_type = Name)]
     pub name: String,
+    #[schema(value_type = LongText)]
     pub situation: String,
+    /// In order (at least one).
+    #[schema(min_items = 1)]
     pub steps: Vec<ProtocolStep>,
 }
 
@@ -123,6 +145,7 @@ pub struct Protocol {
 pub struct BookContent {
     /// How the company treats customers, in 8 to 12 short statements.
     #[serde(default)]
+    #[schema(value_type = Vec<LongText>)]
     pub principles: Vec<String>,
     #[serde(default)]
     pub standards: Vec<Standard>,
@@ -143,8 +166,11 @@ pub enum VersionStatus {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookInput {
+    #[schema(value_type = Name)]
     pub name: String,
+    /// How the company treats customers, in 8 to 12 short statements (others draw a warning).
     #[serde(default)]
+    #[schema(value_type = Vec<LongText>)]
     pub principles: Vec<String>,
     #[serde(default)]
     pub standards: Vec<Standard>,
@@ -216,8 +242,11 @@ pub struct BookList {
 #[serde(deny_unknown_fields)]
 pub struct BookDocument {
     /// Always `shopgap.standards_book/v1`.
+    #[schema(pattern = r"^shopgap\.standards_book/v1$")]
     pub format: String,
+    #[schema(value_type = Name)]
     pub name: String,
+    #[schema(value_type = Vec<LongText>)]
     pub principles: Vec<String>,
     pub standards: Vec<Standard>,
     pub protocols: Vec<Protocol>,

@@ -7,96 +7,25 @@ use crate::error::FieldError;
 
 pub const MIN_PRINCIPLES: usize = 8;
 pub const MAX_PRINCIPLES: usize = 12;
-const MAX_TEXT: usize = 2000;
-
-fn text_problem(value: &str, max: usize) -> Option<String> {
-    if value.trim().is_empty() {
-        Some("must not be empty".into())
-    } else if value.chars().count() > max {
-        Some(format!("must be at most {max} characters"))
-    } else {
-        None
-    }
-}
-
-/// Standard codes: short, without spaces, so they can stand in reports and file names.
-pub fn code_problem(code: &str) -> Option<String> {
-    if code.is_empty() || code.len() > 32 {
-        Some("must be 1 to 32 characters".into())
-    } else if !code
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        Some("may hold only letters, digits, '-', '_' and '.'".into())
-    } else {
-        None
-    }
-}
-
-/// Every problem of a book's name and content (an empty list when valid). Checked on every save.
-pub fn validate_book(name: &str, content: &BookContent) -> Vec<FieldError> {
+/// The problems of a book's content that its schema cannot state (an empty list when there are
+/// none), checked on every save: every field's own limits (lengths, code form, target 0 to 1,
+/// weight above 0, channels) are in the contract, which checks them before this runs.
+pub fn validate_book(content: &BookContent) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut push = |field: String, message: String| errors.push(FieldError::new(field, message));
-    if let Some(p) = text_problem(name, 200) {
-        push("name".into(), p);
-    }
-    for (i, principle) in content.principles.iter().enumerate() {
-        if let Some(p) = text_problem(principle, MAX_TEXT) {
-            push(format!("principles[{i}]"), p);
-        }
-    }
     let mut codes = HashSet::new();
     for (i, standard) in content.standards.iter().enumerate() {
-        let at = |f: &str| format!("standards[{i}].{f}");
-        if let Some(p) = code_problem(&standard.code) {
-            push(at("code"), p);
-        } else if !codes.insert(standard.code.as_str()) {
-            push(at("code"), format!("duplicate code {:?}", standard.code));
-        }
-        if let Some(p) = text_problem(&standard.text, MAX_TEXT) {
-            push(at("text"), p);
-        }
-        if standard.channels.is_empty() {
-            push(at("channels"), "name at least one channel".into());
-        }
-        let unique: HashSet<_> = standard.channels.iter().collect();
-        if unique.len() != standard.channels.len() {
-            push(at("channels"), "names a channel twice".into());
-        }
-        if !(standard.target.is_finite() && (0.0..=1.0).contains(&standard.target)) {
-            push(at("target"), "must be between 0 and 1".into());
-        }
-        if !(standard.weight.is_finite() && standard.weight > 0.0) {
-            push(at("weight"), "must be greater than 0".into());
-        }
-        if let Some(norm) = &standard.norm {
-            if let Some(p) = text_problem(norm, MAX_TEXT) {
-                push(at("norm"), p);
-            }
+        if !codes.insert(standard.code.as_str()) {
+            push(
+                format!("standards[{i}].code"),
+                format!("duplicate code {:?}", standard.code),
+            );
         }
     }
-    let known: HashSet<&str> = content.standards.iter().map(|s| s.code.as_str()).collect();
     for (i, protocol) in content.protocols.iter().enumerate() {
-        let at = |f: &str| format!("protocols[{i}].{f}");
-        if let Some(p) = text_problem(&protocol.name, 200) {
-            push(at("name"), p);
-        }
-        if let Some(p) = text_problem(&protocol.situation, MAX_TEXT) {
-            push(at("situation"), p);
-        }
-        if protocol.steps.is_empty() {
-            push(at("steps"), "a protocol needs at least one step".into());
-        }
         for (j, step) in protocol.steps.iter().enumerate() {
-            let at = |f: &str| format!("protocols[{i}].steps[{j}].{f}");
-            if let Some(p) = text_problem(&step.text, MAX_TEXT) {
-                push(at("text"), p);
-            }
-            if step.standards.is_empty() {
-                push(at("standards"), "link at least one standard".into());
-            }
             for (k, code) in step.standards.iter().enumerate() {
-                if !known.contains(code.as_str()) {
+                if !codes.contains(code.as_str()) {
                     push(
                         format!("protocols[{i}].steps[{j}].standards[{k}]"),
                         format!("no standard {code:?} in this book"),
@@ -109,8 +38,8 @@ pub fn validate_book(name: &str, content: &BookContent) -> Vec<FieldError> {
 }
 
 /// What publishing additionally requires.
-pub fn validate_for_publish(name: &str, content: &BookContent) -> Vec<FieldError> {
-    let mut errors = validate_book(name, content);
+pub fn validate_for_publish(content: &BookContent) -> Vec<FieldError> {
+    let mut errors = validate_book(content);
     if content.standards.is_empty() {
         errors.push(FieldError::new(
             "standards",
@@ -171,51 +100,35 @@ mod tests {
                 }],
             }],
         };
-        assert!(validate_for_publish("Service book", &content).is_empty());
+        assert!(validate_for_publish(&content).is_empty());
         assert_eq!(warnings(&content).len(), 1);
     }
 
     #[test]
-    fn every_problem_is_listed() {
-        let mut bad = standard("GRT-01");
-        bad.target = 1.5;
-        bad.weight = 0.0;
-        bad.text = " ".into();
-        bad.channels = vec![];
+    fn duplicate_codes_and_unknown_links_are_listed() {
         let content = BookContent {
-            principles: vec!["".into()],
-            standards: vec![standard("GRT-01"), bad, standard("has space")],
+            principles: vec![],
+            standards: vec![standard("GRT-01"), standard("GRT-01"), standard("GRT-02")],
             protocols: vec![Protocol {
-                name: "".into(),
+                name: "Greeting".into(),
                 situation: "x".into(),
                 steps: vec![ProtocolStep {
                     text: "x".into(),
-                    standards: vec!["NOPE".into()],
+                    standards: vec!["GRT-02".into(), "NOPE".into()],
                 }],
             }],
         };
         assert_eq!(
-            fields(&validate_book("", &content)),
-            [
-                "name",
-                "principles[0]",
-                "standards[1].code",
-                "standards[1].text",
-                "standards[1].channels",
-                "standards[1].target",
-                "standards[1].weight",
-                "standards[2].code",
-                "protocols[0].name",
-                "protocols[0].steps[0].standards[0]",
-            ]
+            fields(&validate_book(&content)),
+            ["standards[1].code", "protocols[0].steps[0].standards[1]"]
         );
     }
 
     #[test]
     fn publishing_needs_a_standard_and_warns_on_principles() {
         let empty = BookContent::default();
-        assert!(validate_book("x", &empty).is_empty());
-        assert_eq!(fields(&validate_for_publish("x", &empty)), ["standards"]);
+        assert!(validate_book(&empty).is_empty());
+        assert_eq!(fields(&validate_for_publish(&empty)), ["standards"]);
         let eight = BookContent {
             principles: (0..8).map(|i| format!("principle {i}")).collect(),
             ..Default::default()

@@ -45,9 +45,9 @@ pub fn create(
     let (name, content) = input.into_parts();
     let name = name.trim().to_string();
     reject_if_any(if publish {
-        rules::validate_for_publish(&name, &content)
+        rules::validate_for_publish(&content)
     } else {
-        rules::validate_book(&name, &content)
+        rules::validate_book(&content)
     })?;
     let (json, hash) = encode(&name, &content)?;
     let book = BookRow {
@@ -102,7 +102,7 @@ pub fn save_draft(
     let book = repo::find_book(conn, actor.organization_id, book_id)?;
     let (name, content) = input.into_parts();
     let name = name.trim().to_string();
-    reject_if_any(rules::validate_book(&name, &content))?;
+    reject_if_any(rules::validate_book(&content))?;
     let (json, hash) = encode(&name, &content)?;
     let latest = repo::latest_version(conn, &book.id)?;
     let created = match draft_save(latest.version, status_of(&latest)?) {
@@ -161,10 +161,7 @@ pub fn publish(
     let latest = repo::latest_version(conn, &book.id)?;
     check_publishable(status_of(&latest)?)?;
     check_revision(expected, latest.revision)?;
-    reject_if_any(rules::validate_for_publish(
-        &latest.name,
-        &content_of(&latest)?,
-    ))?;
+    reject_if_any(rules::validate_for_publish(&content_of(&latest)?))?;
     if !repo::publish(conn, &latest, actor.user_id, now)? {
         return Err(ApiError::PreconditionFailed(
             "the draft changed while publishing".into(),

@@ -163,7 +163,7 @@ pub async fn update_user(
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::UsersWrite)?;
     let body = body.into_inner();
-        let id = parse_id(&id)?;
+    let id = parse_id(&id)?;
     let expected = if_match(&req)?;
     let row = change_user(
         &state,

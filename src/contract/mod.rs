@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 
 use crate::error::FieldError;
 
+pub mod types;
+
 /// Where the document is registered for `$ref` resolution (never fetched).
 const BASE: &str = "urn:shopgap:openapi";
 
@@ -121,7 +123,8 @@ impl Contract {
                     let Some(schema) = parameter.get("schema") else {
                         continue;
                     };
-                    let pointer = format!("/paths/{}/{method}/parameters/{i}/schema", escape(&path));
+                    let pointer =
+                        format!("/paths/{}/{method}/parameters/{i}/schema", escape(&path));
                     params.push(QueryParam {
                         name: parameter["name"].as_str().unwrap_or_default().to_string(),
                         kind: kind_of(schema, &document),
@@ -141,13 +144,21 @@ impl Contract {
             tracing::error!(schema, "a request body type is missing from the contract");
             return Ok(());
         };
-        let problems: Vec<FieldError> = validator.iter_errors(body).map(|e| field_error(&e, "body")).collect();
+        let problems: Vec<FieldError> = validator
+            .iter_errors(body)
+            .map(|e| field_error(&e, "body"))
+            .collect();
         finish(problems)
     }
 
     /// Checks a query string against the query parameters the operation at `method` and the
     /// path template `path` documents. Parameters it does not document are left to the handler.
-    pub fn check_query(&self, method: &str, path: &str, query: &str) -> Result<(), Vec<FieldError>> {
+    pub fn check_query(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+    ) -> Result<(), Vec<FieldError>> {
         let Some(params) = self.queries.get(&(method.to_string(), path.to_string())) else {
             return Ok(());
         };
@@ -170,12 +181,14 @@ impl Contract {
     }
 }
 
+/// The problems sorted by field, one per field (an empty text breaks both its length and its
+/// pattern; the first word is enough).
 fn finish(mut problems: Vec<FieldError>) -> Result<(), Vec<FieldError>> {
     if problems.is_empty() {
         return Ok(());
     }
     problems.sort_by(|a, b| a.field.cmp(&b.field));
-    problems.dedup();
+    problems.dedup_by(|later, kept| later.field == kept.field);
     Err(problems)
 }
 
@@ -196,7 +209,10 @@ fn kind_of(schema: &Value, document: &Value) -> Kind {
     }
     for combinator in ["oneOf", "anyOf", "allOf"] {
         if let Some(branches) = schema.get(combinator).and_then(Value::as_array) {
-            if let Some(branch) = branches.iter().find(|b| b.get("type") != Some(&json!("null"))) {
+            if let Some(branch) = branches
+                .iter()
+                .find(|b| b.get("type") != Some(&json!("null")))
+            {
                 return kind_of(branch, document);
             }
         }
@@ -256,7 +272,11 @@ fn to_value(text: &str, kind: &Kind) -> Result<Value, String> {
 
 /// `/scopes/1/name` under `root` → `scopes[1].name`; the root itself is `root`.
 fn field_path(pointer: &str, root: &str) -> String {
-    let mut out = if root == "body" { String::new() } else { root.to_string() };
+    let mut out = if root == "body" {
+        String::new()
+    } else {
+        root.to_string()
+    };
     for segment in pointer.split('/').skip(1) {
         let segment = segment.replace("~1", "/").replace("~0", "~");
         if segment.parse::<usize>().is_ok() {
@@ -332,10 +352,7 @@ fn field_error(error: &ValidationError<'_>, root: &str) -> FieldError {
             return FieldError::new(field, "is required");
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => {
-            return FieldError::new(
-                at,
-                format!("has no field {}", unexpected.join(", ")),
-            );
+            return FieldError::new(at, format!("has no field {}", unexpected.join(", ")));
         }
         ValidationErrorKind::Type { kind } => match kind {
             TypeKind::Single(t) => format!("must be {}", type_name(*t)),
@@ -367,9 +384,13 @@ fn field_error(error: &ValidationError<'_>, root: &str) -> FieldError {
         },
         ValidationErrorKind::MaxItems { limit } => format!("must hold at most {limit} values"),
         ValidationErrorKind::UniqueItems => "must not repeat a value".into(),
-        ValidationErrorKind::Pattern { pattern } => {
-            format!("does not have the expected form ({pattern})")
-        }
+        ValidationErrorKind::Pattern { pattern } => types::PATTERN_WORDS
+            .iter()
+            .find(|(p, _)| p == pattern)
+            .map_or_else(
+                || format!("does not have the expected form ({pattern})"),
+                |(_, words)| words.to_string(),
+            ),
         ValidationErrorKind::Enum { options } => format!(
             "must be one of: {} (not {})",
             list(options),
@@ -473,7 +494,10 @@ mod tests {
         );
         // An array where an object is due is refused, without a word of Rust.
         let problems = contract
-            .check_body("Thing", &json!(["a", "0194a3c2-7c1e-7d3a-9f4e-3b2a1c0d9e8f"]))
+            .check_body(
+                "Thing",
+                &json!(["a", "0194a3c2-7c1e-7d3a-9f4e-3b2a1c0d9e8f"]),
+            )
             .unwrap_err();
         assert_eq!(problems, [FieldError::new("body", "must be an object")]);
         let problems = contract.check_body("Thing", &json!({})).unwrap_err();
@@ -489,11 +513,17 @@ mod tests {
     #[test]
     fn query_parameters_are_checked_against_the_operation() {
         let contract = sample();
-        assert!(contract.check_query("GET", "/v1/things", "limit=5&channel=phone,email").is_ok());
+        assert!(contract
+            .check_query("GET", "/v1/things", "limit=5&channel=phone,email")
+            .is_ok());
         assert!(contract.check_query("GET", "/v1/things", "").is_ok());
         assert!(contract.check_query("GET", "/v1/other", "limit=x").is_ok());
         let problems = contract
-            .check_query("GET", "/v1/things", "limit=500&channel=phone,teleport,email")
+            .check_query(
+                "GET",
+                "/v1/things",
+                "limit=500&channel=phone,teleport,email",
+            )
             .unwrap_err();
         let pairs: Vec<(&str, &str)> = problems
             .iter()
@@ -503,12 +533,51 @@ mod tests {
             pairs,
             [
                 ("channel", "must hold at most 2 values"),
-                ("channel[1]", "must be one of: phone, email (not \"teleport\")"),
+                (
+                    "channel[1]",
+                    "must be one of: phone, email (not \"teleport\")"
+                ),
                 ("limit", "must be at most 200"),
             ]
         );
-        let problems = contract.check_query("GET", "/v1/things", "limit=ten").unwrap_err();
-        assert_eq!(problems, [FieldError::new("limit", "must be a whole number")]);
+        let problems = contract
+            .check_query("GET", "/v1/things", "limit=ten")
+            .unwrap_err();
+        assert_eq!(
+            problems,
+            [FieldError::new("limit", "must be a whole number")]
+        );
+    }
+
+    #[test]
+    fn every_pattern_of_the_contract_is_worded() {
+        fn patterns(value: &Value, out: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    for (key, v) in map {
+                        match (key.as_str(), v) {
+                            ("pattern", Value::String(p)) => out.push(p.clone()),
+                            _ => patterns(v, out),
+                        }
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|v| patterns(v, out)),
+                _ => {}
+            }
+        }
+        let document = serde_json::to_value(crate::openapi::openapi()).unwrap();
+        let mut found = Vec::new();
+        patterns(&document, &mut found);
+        for pattern in found {
+            // Header formats are checked by the server's own code, not worded here.
+            if pattern.starts_with("^[!-~]") || pattern.starts_with("^([!-)") {
+                continue;
+            }
+            assert!(
+                types::PATTERN_WORDS.iter().any(|(p, _)| *p == pattern),
+                "pattern {pattern} has no words in contract::types::PATTERN_WORDS"
+            );
+        }
     }
 
     #[test]

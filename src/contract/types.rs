@@ -1,0 +1,69 @@
+//! Kinds of text the contract names once and fields refer to (`#[schema(value_type = …)]`): each
+//! carries its limits in the document, where the contract's validator reads them. They exist
+//! for the document only; the fields stay `String` in Rust.
+#![allow(dead_code)]
+
+use utoipa::ToSchema;
+
+/// A name: 1 to 200 characters, not only spaces.
+#[derive(ToSchema)]
+#[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"\S")]
+pub struct Name(String);
+
+/// A text a person reads: 1 to 2000 characters, not only spaces.
+#[derive(ToSchema)]
+#[schema(value_type = String, min_length = 1, max_length = 2000, pattern = r"\S")]
+pub struct LongText(String);
+
+/// A short label such as a region: 1 to 100 characters, not only spaces.
+#[derive(ToSchema)]
+#[schema(value_type = String, min_length = 1, max_length = 100, pattern = r"\S")]
+pub struct Label(String);
+
+/// A free note: at most 2000 characters (it may be empty).
+#[derive(ToSchema)]
+#[schema(value_type = String, max_length = 2000)]
+pub struct Note(String);
+
+/// A code such as `GRT-01` or `BER-01`: 1 to 32 letters, digits, `-`, `_` and `.`.
+#[derive(ToSchema)]
+#[schema(value_type = String, min_length = 1, max_length = 32, pattern = r"^[A-Za-z0-9._-]+$")]
+pub struct Code(String);
+
+/// A checklist item's key: 1 to 64 of `a-z`, `0-9`, `_`, `-` and `.`, stable across versions.
+#[derive(ToSchema)]
+#[schema(value_type = String, min_length = 1, max_length = 64, pattern = r"^[a-z0-9._-]+$")]
+pub struct ItemKey(String);
+
+/// A language tag (BCP 47, simplified) such as `de`, `en-GB`, `pt-BR` or `fa`.
+#[derive(ToSchema)]
+#[schema(
+    value_type = String,
+    min_length = 2,
+    max_length = 16,
+    pattern = r"^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$"
+)]
+pub struct LanguageTag(String);
+
+/// Patterns of the contract, in words: what a client hears when a value does not fit one. A
+/// test checks that every pattern in the document has its words here.
+pub const PATTERN_WORDS: &[(&str, &str)] = &[
+    (r"\S", "must not be empty or only spaces"),
+    (
+        r"^[A-Za-z0-9._-]+$",
+        "may hold only letters, digits, '-', '_' and '.'",
+    ),
+    (
+        r"^[a-z0-9._-]+$",
+        "may hold only a-z, 0-9, '_', '-' and '.'",
+    ),
+    (
+        r"^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$",
+        "must be a language tag such as de, en-GB or pt-BR",
+    ),
+    (
+        r"^shopgap\.standards_book/v1$",
+        "must be shopgap.standards_book/v1",
+    ),
+    (r"^shopgap\.checklist/v1$", "must be shopgap.checklist/v1"),
+];
