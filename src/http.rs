@@ -221,14 +221,56 @@ pub async fn refuse_long_uri(
     next.call(req).await.map(|r| r.map_into_boxed_body())
 }
 
+/// A query string read as `T`, after the contract's check of every parameter the operation
+/// documents (types, ranges, enumerations, patterns, list sizes): 422 naming each parameter that
+/// breaks it. What the contract cannot check (an unknown or repeated parameter) is left to
+/// reading it as `T` (400).
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T> ApiQuery<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for ApiQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(read_query(req))
+    }
+}
+
+fn read_query<T: DeserializeOwned>(req: &HttpRequest) -> ApiResult<ApiQuery<T>> {
+    if let Some(pattern) = req.match_pattern() {
+        crate::contract::contract()
+            .check_query(req.method().as_str(), &pattern, req.query_string())
+            .map_err(ApiError::Unprocessable)?;
+    }
+    web::Query::<T>::from_query(req.query_string())
+        .map(|q| ApiQuery(q.into_inner()))
+        .map_err(query_error)
+}
+
+fn query_error(err: QueryPayloadError) -> ApiError {
+    let message = match err {
+        QueryPayloadError::Deserialize(e) => e.to_string(),
+        other => other.to_string(),
+    };
+    ApiError::InvalidInput(vec![FieldError::new("query", message)])
+}
+
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        let message = match err {
-            QueryPayloadError::Deserialize(e) => e.to_string(),
-            other => other.to_string(),
-        };
-        ApiError::InvalidInput(vec![FieldError::new("query", message)]).into()
-    })
+    web::QueryConfig::default().error_handler(|err, _req| query_error(err).into())
 }
 
 pub fn path_config() -> web::PathConfig {
@@ -343,15 +385,12 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
+    /// The page size (the contract bounds it, `ApiQuery` checks it).
     pub fn limit(&self) -> ApiResult<i64> {
-        match self.limit {
-            None => Ok(DEFAULT_PAGE_SIZE),
-            Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
-            Some(_) => Err(ApiError::InvalidInput(vec![FieldError::new(
-                "limit",
-                format!("must be between 1 and {MAX_PAGE_SIZE}"),
-            )])),
-        }
+        Ok(self
+            .limit
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+            .clamp(1, MAX_PAGE_SIZE))
     }
 
     /// The id the previous page ended at. An empty `cursor=` asks for the first page, as some
@@ -466,7 +505,7 @@ mod tests {
             limit: Some(0),
             cursor: Some("!!".into()),
         };
-        assert!(bad.limit().is_err());
+        assert_eq!(bad.limit().unwrap(), 1);
         assert!(bad.after().is_err());
     }
 }

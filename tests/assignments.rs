@@ -634,12 +634,20 @@ async fn waves_plan_many_shops_at_once_and_lists_filter() {
     )
     .await
     .expect_problem(422);
-    app.get(
-        "/v1/job-board?latitude=91&longitude=13.4",
-        Some(&org.shopper.access_token),
-    )
-    .await
-    .expect_problem(400);
+    let outside = app
+        .get(
+            "/v1/job-board?latitude=91&longitude=13.4&limit=0",
+            Some(&org.shopper.access_token),
+        )
+        .await
+        .expect_problem(422);
+    let fields: Vec<&str> = outside.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["latitude", "limit"]);
 
     // A wave with problems creates nothing and names every problem.
     let phone_only = app
@@ -657,9 +665,17 @@ async fn waves_plan_many_shops_at_once_and_lists_filter() {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["window_end"]);
+    // What the contract states first (shops per location 1 to 100)…
+    assert_eq!(fields, ["shops_per_location"]);
     let refused = app
-        .post("/v1/waves", manager, json!({"checklist_version_id": plan.checklist_version_id, "location_ids": [plan.locations[0], phone_only, uuid::Uuid::now_v7()], "shops_per_location": 0, "window_start": start, "window_end": end}))
+        .post("/v1/waves", manager, json!({"checklist_version_id": plan.checklist_version_id, "location_ids": [plan.locations[0], phone_only, uuid::Uuid::now_v7()], "shops_per_location": 1, "window_start": end, "window_end": start}))
+        .await
+        .expect_problem(422)
+        .body;
+    // …then the window (a rule across fields)…
+    assert_eq!(refused["errors"][0]["field"], "window_end");
+    let refused = app
+        .post("/v1/waves", manager, json!({"checklist_version_id": plan.checklist_version_id, "location_ids": [plan.locations[0], phone_only, uuid::Uuid::now_v7()], "shops_per_location": 1, "window_start": start, "window_end": end}))
         .await
         .expect_problem(422)
         .body;
@@ -669,10 +685,8 @@ async fn waves_plan_many_shops_at_once_and_lists_filter() {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        fields,
-        ["shops_per_location", "location_ids[1]", "location_ids[2]"]
-    );
+    // …and the locations, each named.
+    assert_eq!(fields, ["location_ids[1]", "location_ids[2]"]);
     let all = app.get("/v1/assignments?limit=200", manager).await.body;
     assert_eq!(all["items"].as_array().unwrap().len(), 12);
 }

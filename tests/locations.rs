@@ -100,9 +100,12 @@ async fn locations_are_created_filtered_and_updated() {
         items(&app.get("/v1/locations?q=MAIN%20street", token).await.body).len(),
         3
     );
-    app.get("/v1/locations?channel=fax", token)
+    // A value outside a filter's enumeration is named (422), like every broken parameter.
+    let unknown = app
+        .get("/v1/locations?channel=fax", token)
         .await
-        .expect_problem(400);
+        .expect_problem(422);
+    assert_eq!(unknown.body["errors"][0]["field"], "channel");
 
     let path = format!("/v1/locations/{id}");
     let etag = app

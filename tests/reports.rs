@@ -328,13 +328,14 @@ async fn the_gap_report_matches_figures_worked_by_hand_and_follows_edits_and_rej
             .await
             .expect_problem(422);
     }
-    // A value outside a parameter's enumeration is malformed, like a date that is not one.
-    app.get("/v1/reports/gaps?format=xml", manager)
-        .await
-        .expect_problem(400);
-    app.get("/v1/reports/gaps?from=yesterday", manager)
-        .await
-        .expect_problem(400);
+    // A value outside a parameter's enumeration, or a date that is not one, is named.
+    for (bad, field) in [("format=xml", "format"), ("from=yesterday", "from")] {
+        let problem = app
+            .get(&format!("/v1/reports/gaps?{bad}"), manager)
+            .await
+            .expect_problem(422);
+        assert_eq!(problem.body["errors"][0]["field"], field);
+    }
     assert_eq!(rollups(&app, &org).await, rebuilt(&app, &org).await);
 
     // A reviewer corrects v2's greeting: S1 for v2 becomes (1 + 1.5)/4 = 0.625.

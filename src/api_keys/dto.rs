@@ -2,6 +2,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::contract::types::Name;
+
 use super::model::ApiKeyRow;
 use crate::auth::rules::Scope;
 
@@ -39,7 +41,7 @@ impl From<ApiKeyRow> for ApiKey {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(value_type = Name)]
     pub name: String,
     /// At least one scope.
     #[schema(min_items = 1)]

@@ -8,7 +8,7 @@ use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::auth::tokens::{new_api_key, sha256_hex};
 use crate::error::{ApiResult, FieldError};
-use crate::http::{next_cursor, parse_id, ApiJson, PageQuery};
+use crate::http::{next_cursor, parse_id, ApiJson, ApiQuery, PageQuery};
 use crate::idempotency::mark_shown_once;
 use crate::state::AppState;
 use crate::validation::reject_if_any;
@@ -77,7 +77,7 @@ pub async fn create_api_key(
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageQuery>,
+    page: ApiQuery<PageQuery>,
 ) -> ApiResult<web::Json<ApiKeyList>> {
     caller.require(Permission::ApiKeysManage)?;
     let limit = page.limit()?;

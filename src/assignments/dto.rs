@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::rules::Status;
+use crate::contract::types::CurrencyCode;
 use crate::locations::dto::Segment;
 use crate::standards::dto::Channel;
 
@@ -55,13 +56,19 @@ pub struct CreateAssignment {
     pub checklist_version_id: uuid::Uuid,
     /// Default: the location's segment.
     pub segment: Option<Segment>,
+    /// What to ask and which persona to play (at most 5,000 characters).
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub scenario: String,
     pub window_start: DateTime<Utc>,
+    /// After `window_start`, and in the future.
     pub window_end: DateTime<Utc>,
+    /// The shopper's fee in the currency's minor unit (cents), 0 or more.
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub fee_cents: i64,
     /// ISO 4217 code (default `EUR`).
+    #[schema(value_type = Option<CurrencyCode>)]
     pub currency: Option<String>,
     /// Offer it to this shopper at once; without one it goes on the job board.
     pub shopper_id: Option<uuid::Uuid>,
@@ -72,16 +79,36 @@ pub struct CreateAssignment {
 #[serde(deny_unknown_fields)]
 pub struct CreateWave {
     pub checklist_version_id: uuid::Uuid,
+    /// The locations (at least one, each once); locations × shops at most 10,000.
+    #[schema(schema_with = location_set)]
     pub location_ids: Vec<uuid::Uuid>,
     /// Shops per location (1 to 100).
+    #[schema(minimum = 1, maximum = 100)]
     pub shops_per_location: u32,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub scenario: String,
     pub window_start: DateTime<Utc>,
     pub window_end: DateTime<Utc>,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub fee_cents: i64,
+    #[schema(value_type = Option<CurrencyCode>)]
     pub currency: Option<String>,
+}
+
+/// Location ids: at least one, each once.
+fn location_set() -> utoipa::openapi::schema::ArrayBuilder {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                    utoipa::openapi::schema::KnownFormat::Uuid,
+                ))),
+        )
+        .min_items(Some(1))
+        .unique_items(true)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -133,8 +160,12 @@ pub struct Reopen {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInRequest {
+    #[schema(minimum = -90.0, maximum = 90.0)]
     pub latitude: f64,
+    #[schema(minimum = -180.0, maximum = 180.0)]
     pub longitude: f64,
+    /// The position's accuracy in metres, 0 or more.
+    #[schema(minimum = 0.0)]
     pub accuracy_m: Option<f64>,
     pub device_time: Option<DateTime<Utc>>,
 }

@@ -10,8 +10,8 @@ use super::repo;
 use super::service::{self, Actor};
 use crate::auth::caller::Caller;
 use crate::auth::rules::{Permission, Role};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::http::{next_cursor, parse_id, ApiJson, OptionalJson, PageQuery};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::{next_cursor, parse_id, ApiJson, ApiQuery, OptionalJson, PageQuery};
 use crate::state::AppState;
 
 /// The assignment with its `ETag` (its version, marked when the window's end expired it before
@@ -138,8 +138,8 @@ pub async fn create_wave(
 pub async fn list_assignments(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: web::Query<AssignmentFilter>,
-    page: web::Query<PageQuery>,
+    filter: ApiQuery<AssignmentFilter>,
+    page: ApiQuery<PageQuery>,
 ) -> ApiResult<web::Json<AssignmentList>> {
     let only = match caller.principal {
         crate::auth::caller::Principal::User {
@@ -504,28 +504,11 @@ pub async fn check_in(
 pub async fn job_board(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<BoardQuery>,
+    query: ApiQuery<BoardQuery>,
 ) -> ApiResult<web::Json<JobBoard>> {
     let me = caller.require_shopper()?;
     let query = query.into_inner();
-    // Out of the stated range: 400 like any malformed parameter (and like `limit` on lists).
-    let mut out_of_range = Vec::new();
-    if query.latitude.is_some_and(|l| !(-90.0..=90.0).contains(&l)) {
-        out_of_range.push(FieldError::new("latitude", "must be between -90 and 90"));
-    }
-    if query
-        .longitude
-        .is_some_and(|l| !(-180.0..=180.0).contains(&l))
-    {
-        out_of_range.push(FieldError::new("longitude", "must be between -180 and 180"));
-    }
     let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        out_of_range.push(FieldError::new("limit", "must be between 1 and 200"));
-    }
-    if !out_of_range.is_empty() {
-        return Err(ApiError::InvalidInput(out_of_range));
-    }
     let position = match (query.latitude, query.longitude) {
         (Some(lat), Some(lon)) => Some((lat, lon)),
         (None, None) => None,

@@ -14,7 +14,7 @@ use crate::auth::caller::{Caller, Principal};
 use crate::auth::rules::{Permission, Role};
 use crate::checklists::dto::EvidenceKind;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::parse_id;
+use crate::http::{parse_id, ApiQuery};
 use crate::state::AppState;
 use crate::submissions::dto::SubmissionStatus;
 use crate::submissions::repo as submissions;
@@ -112,7 +112,7 @@ pub async fn upload_evidence(
     caller: Caller,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    query: web::Query<UploadQuery>,
+    query: ApiQuery<UploadQuery>,
     mut payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let me = match caller.require_user()? {

@@ -1,6 +1,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::contract::types::Password;
+
 use crate::api_keys::dto::ApiKey;
 use crate::users::dto::User;
 
@@ -61,6 +63,6 @@ pub struct ChangePassword {
     #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
     /// 10 to 128 characters.
-    #[schema(min_length = 10, max_length = 128)]
+    #[schema(value_type = Password)]
     pub new_password: String,
 }

@@ -6,14 +6,14 @@ use super::dto::{ChangePassword, LoginRequest, Me, OrganizationRef, RefreshReque
 use super::model::RefreshTokenRow;
 use super::repo;
 use super::rules::{
-    decide_refresh, login_delay, password_problem, retry_after_secs, RefreshDecision,
-    RefreshTokenState, Role, LOGIN_FAILURE_WINDOW,
+    decide_refresh, login_delay, retry_after_secs, RefreshDecision, RefreshTokenState, Role,
+    LOGIN_FAILURE_WINDOW,
 };
 use super::tokens::{random_token, sha256_hex, REFRESH_TOKEN_PREFIX};
 use crate::api_keys::dto::ApiKey;
 use crate::api_keys::repo as api_keys;
 use crate::db::DbConn;
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::ApiJson;
 use crate::idempotency::shown_once;
 use crate::organizations::repo as organizations;
@@ -22,7 +22,6 @@ use crate::users::dto::User;
 use crate::users::model::{UserChanges, UserRow};
 use crate::users::repo as users;
 use crate::users::rules::normalize_email;
-use crate::validation::reject_if_any;
 
 fn invalid_credentials() -> ApiError {
     ApiError::Unauthenticated("the email or password is not correct".into())
@@ -392,11 +391,6 @@ pub async fn change_password(
 ) -> ApiResult<HttpResponse> {
     let (user_id, _) = caller.require_user()?;
     let body = body.into_inner();
-    let mut problems = Vec::new();
-    if let Some(p) = password_problem(&body.new_password) {
-        problems.push(FieldError::new("new_password", p));
-    }
-    reject_if_any(problems)?;
     let (org_id, id) = (caller.organization_id.clone(), user_id.to_string());
     let current = state
         .db

@@ -15,7 +15,7 @@ use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{
-    document_response, if_match, next_cursor, parse_id, ApiJson, Document, PageQuery,
+    document_response, if_match, next_cursor, parse_id, ApiJson, ApiQuery, Document, PageQuery,
 };
 use crate::standards::dto::Channel;
 use crate::standards::service::Actor;
@@ -103,7 +103,7 @@ pub async fn create_checklist(
 pub async fn list_checklists(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageQuery>,
+    page: ApiQuery<PageQuery>,
 ) -> ApiResult<web::Json<ChecklistList>> {
     caller.require(Permission::StandardsRead)?;
     let limit = page.limit()?;
@@ -305,7 +305,7 @@ pub async fn export_checklist(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
-    query: web::Query<ExportQuery>,
+    query: ApiQuery<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::StandardsRead)?;
     let (id, version) = path.into_inner();
@@ -338,7 +338,7 @@ pub async fn export_checklist(
 pub async fn import_checklist(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<ImportQuery>,
+    query: ApiQuery<ImportQuery>,
     body: Document<ChecklistDocument>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::StandardsWrite)?;

@@ -20,6 +20,16 @@ pub struct LongText(String);
 #[schema(value_type = String, min_length = 1, max_length = 100, pattern = r"\S")]
 pub struct Label(String);
 
+/// A password: 10 to 128 characters, not only spaces.
+#[derive(ToSchema)]
+#[schema(value_type = String, min_length = 10, max_length = 128, pattern = r"\S")]
+pub struct Password(String);
+
+/// An ISO 4217 currency code such as `EUR`.
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = r"^[A-Z]{3}$")]
+pub struct CurrencyCode(String);
+
 /// A free note: at most 2000 characters (it may be empty).
 #[derive(ToSchema)]
 #[schema(value_type = String, max_length = 2000)]
@@ -66,4 +76,5 @@ pub const PATTERN_WORDS: &[(&str, &str)] = &[
         "must be shopgap.standards_book/v1",
     ),
     (r"^shopgap\.checklist/v1$", "must be shopgap.checklist/v1"),
+    (r"^[A-Z]{3}$", "must be an ISO 4217 code such as EUR"),
 ];

@@ -10,7 +10,9 @@ use super::{repo, service};
 use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::{if_match, json_with_etag, next_cursor, parse_id, ApiJson, PageQuery, RawBody};
+use crate::http::{
+    if_match, json_with_etag, next_cursor, parse_id, ApiJson, ApiQuery, PageQuery, RawBody,
+};
 use crate::state::AppState;
 
 fn location_response(status: StatusCode, location: Location) -> ApiResult<HttpResponse> {
@@ -64,8 +66,8 @@ pub async fn create_location(
 pub async fn list_locations(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: web::Query<LocationFilter>,
-    page: web::Query<PageQuery>,
+    filter: ApiQuery<LocationFilter>,
+    page: ApiQuery<PageQuery>,
 ) -> ApiResult<web::Json<LocationList>> {
     caller.require(Permission::LocationsRead)?;
     let limit = page.limit()?;
@@ -167,7 +169,7 @@ pub async fn import_locations(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    options: web::Query<ImportOptions>,
+    options: ApiQuery<ImportOptions>,
     body: RawBody,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::LocationsWrite)?;

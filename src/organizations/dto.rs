@@ -2,6 +2,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::contract::types::Name;
+
 use super::model::OrganizationRow;
 
 /// An organization (tenant) and the settings its program runs by.
@@ -53,7 +55,7 @@ impl From<OrganizationRow> for Organization {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganization {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(value_type = Option<Name>)]
     pub name: Option<String>,
     #[schema(minimum = 0, maximum = 3650)]
     pub cooldown_days: Option<i32>,

@@ -18,7 +18,7 @@ use crate::auth::rules::Permission;
 use crate::csv_writer::rows_to_csv;
 use crate::db::DbConn;
 use crate::error::{ApiResult, Problem};
-use crate::http::{parse_id, ApiJson};
+use crate::http::{parse_id, ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// What every report handler does: `reports:read`, the format checked before any work, the
@@ -94,7 +94,7 @@ pub async fn gap_report(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    query: web::Query<GapQuery>,
+    query: ApiQuery<GapQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let format = query.format;
@@ -131,7 +131,7 @@ pub async fn scorecard(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    query: web::Query<ScorecardQuery>,
+    query: ApiQuery<ScorecardQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let format = query.format;
@@ -167,7 +167,7 @@ pub async fn trend(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    query: web::Query<TrendQuery>,
+    query: ApiQuery<TrendQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let format = query.format;
@@ -193,7 +193,7 @@ pub async fn ranking(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    query: web::Query<RankingQuery>,
+    query: ApiQuery<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let format = query.format;
@@ -265,7 +265,7 @@ pub async fn list_self_assessments(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    query: web::Query<SelfAssessmentQuery>,
+    query: ApiQuery<SelfAssessmentQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let format = query.format;
@@ -320,7 +320,7 @@ pub async fn self_assessment_report(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    query: web::Query<SelfAssessmentQuery>,
+    query: ApiQuery<SelfAssessmentQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let format = query.format;
@@ -350,7 +350,7 @@ pub async fn self_assessment_report(
 pub async fn export_submissions(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<ExportQuery>,
+    query: ApiQuery<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::SubmissionsRead)?;
     let org = caller.organization_id.clone();

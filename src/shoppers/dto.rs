@@ -2,6 +2,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::contract::types::{Code, Label, LanguageTag};
+
 use crate::locations::dto::Segment;
 
 /// A location where the shopper is known to staff: they are never sent there.
@@ -34,8 +36,11 @@ pub struct ShopperProfile {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfile {
+    #[schema(value_type = Option<Label>)]
     pub home_region: Option<String>,
+    /// Languages the shopper can work in (at most 20), e.g. `de`, `en-GB`, `fa`.
     #[serde(default)]
+    #[schema(value_type = Vec<LanguageTag>, max_items = 20)]
     pub languages: Vec<String>,
     #[serde(default)]
     pub segments: Vec<Segment>,
@@ -46,7 +51,9 @@ pub struct UpdateProfile {
 #[serde(deny_unknown_fields)]
 pub struct AddExclusion {
     pub location_id: Option<uuid::Uuid>,
+    #[schema(value_type = Option<Code>)]
     pub location_code: Option<String>,
-    /// Why (e.g. "my cousin works there").
+    /// Why (e.g. "my cousin works there"), at most 500 characters.
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }

@@ -5,7 +5,6 @@ pub mod dto;
 pub mod handlers;
 pub mod model;
 pub mod repo;
-pub mod rules;
 pub mod service;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

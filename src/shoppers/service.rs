@@ -4,14 +4,13 @@ use chrono::NaiveDateTime;
 
 use super::dto::{AddExclusion, Exclusion, ShopperProfile, UpdateProfile};
 use super::model::{ExclusionRow, ProfileRow};
-use super::{repo, rules};
+use super::repo;
 use crate::auth::rules::Role;
 use crate::db::schema::locations;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::users::model::UserRow;
 use crate::users::repo as users;
-use crate::validation::reject_if_any;
 use diesel::prelude::*;
 
 /// A shopper of the organization; anyone else is 404 here.
@@ -62,10 +61,6 @@ pub fn save_profile(
     now: NaiveDateTime,
 ) -> ApiResult<ShopperProfile> {
     let home_region = input.home_region.map(|r| r.trim().to_string());
-    reject_if_any(rules::validate_profile(
-        home_region.as_deref(),
-        &input.languages,
-    ))?;
     let current = repo::find_profile(conn, &shopper.id)?;
     let current_version = current.as_ref().map_or(0, |r| r.version);
     if expected.is_some_and(|e| e != current_version) {
@@ -126,16 +121,6 @@ pub fn add_exclusion(
         .ok_or_else(|| {
             ApiError::unprocessable("location_id", "no such location in this organization")
         })?;
-    if input
-        .reason
-        .as_deref()
-        .is_some_and(|r| r.chars().count() > 500)
-    {
-        return Err(ApiError::unprocessable(
-            "reason",
-            "must be at most 500 characters",
-        ));
-    }
     repo::add_exclusion(
         conn,
         &ExclusionRow {

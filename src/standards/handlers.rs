@@ -11,7 +11,7 @@ use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{
-    document_response, if_match, next_cursor, parse_id, ApiJson, Document, PageQuery,
+    document_response, if_match, next_cursor, parse_id, ApiJson, ApiQuery, Document, PageQuery,
 };
 use crate::state::AppState;
 use crate::versioning::{self, parse_version, ExportQuery, ImportQuery};
@@ -72,7 +72,7 @@ pub async fn create_book(
 pub async fn list_books(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageQuery>,
+    page: ApiQuery<PageQuery>,
 ) -> ApiResult<web::Json<BookList>> {
     caller.require(Permission::StandardsRead)?;
     let limit = page.limit()?;
@@ -286,7 +286,7 @@ pub async fn export_book(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
-    query: web::Query<ExportQuery>,
+    query: ApiQuery<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::StandardsRead)?;
     let (id, version) = path.into_inner();
@@ -319,7 +319,7 @@ pub async fn export_book(
 pub async fn import_book(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<ImportQuery>,
+    query: ApiQuery<ImportQuery>,
     body: Document<BookDocument>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::StandardsWrite)?;

@@ -11,7 +11,7 @@ use crate::auth::caller::{Caller, Principal};
 use crate::auth::rules::{Permission, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{
-    if_match, json_with_etag, next_cursor, parse_id, ApiJson, OptionalJson, PageQuery,
+    if_match, json_with_etag, next_cursor, parse_id, ApiJson, ApiQuery, OptionalJson, PageQuery,
 };
 use crate::state::AppState;
 
@@ -143,8 +143,8 @@ pub async fn get_submission(
 pub async fn list_submissions(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: web::Query<SubmissionFilter>,
-    page: web::Query<PageQuery>,
+    filter: ApiQuery<SubmissionFilter>,
+    page: ApiQuery<PageQuery>,
 ) -> ApiResult<web::Json<SubmissionList>> {
     let own = match caller.principal {
         Principal::User {

@@ -2,6 +2,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::contract::types::{Name, Password};
+
 use super::model::UserRow;
 use crate::auth::rules::Role;
 
@@ -42,11 +44,11 @@ impl From<UserRow> for User {
 pub struct CreateUser {
     #[schema(max_length = 254, format = Email)]
     pub email: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(value_type = Name)]
     pub display_name: String,
     pub role: Role,
     /// Initial password (10 to 128 characters). When absent, one is generated and returned once.
-    #[schema(min_length = 10, max_length = 128)]
+    #[schema(value_type = Option<Password>)]
     pub password: Option<String>,
 }
 
@@ -60,7 +62,7 @@ pub struct CreatedUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(value_type = Option<Name>)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
     /// `false` deactivates the user (their sessions end at once); `true` reactivates.

@@ -8,12 +8,11 @@ use super::repo;
 use super::rules::{check_admin_change, is_active_admin, normalize_email, AdminChange};
 use crate::auth::caller::Caller;
 use crate::auth::password::generate_password;
-use crate::auth::rules::{password_problem, Permission, Role};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::http::{if_match, json_with_etag, next_cursor, parse_id, ApiJson, PageQuery};
+use crate::auth::rules::{Permission, Role};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::{if_match, json_with_etag, next_cursor, parse_id, ApiJson, ApiQuery, PageQuery};
 use crate::idempotency::{mark_shown_once, shown_once};
 use crate::state::AppState;
-use crate::validation::reject_if_any;
 
 /// Creates a user in the caller's organization (admins).
 #[utoipa::path(
@@ -35,11 +34,6 @@ pub async fn create_user(
     caller.require(Permission::UsersWrite)?;
     let mut body = body.into_inner();
     body.email = normalize_email(&body.email);
-    let mut problems = Vec::new();
-    if let Some(p) = body.password.as_deref().and_then(password_problem) {
-        problems.push(FieldError::new("password", p));
-    }
-    reject_if_any(problems)?;
 
     let generated = body.password.is_none().then(generate_password);
     let password = body
@@ -95,8 +89,8 @@ pub async fn create_user(
 pub async fn list_users(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: web::Query<UserFilter>,
-    page: web::Query<PageQuery>,
+    filter: ApiQuery<UserFilter>,
+    page: ApiQuery<PageQuery>,
 ) -> ApiResult<web::Json<UserList>> {
     caller.require(Permission::UsersRead)?;
     let limit = page.limit()?;
