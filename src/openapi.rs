@@ -34,7 +34,14 @@ use crate::error::{FieldError, Problem};
         Problem,
         FieldError,
         crate::versioning::DocumentFormat,
-        crate::reports::dto::ReportFormat
+        crate::reports::dto::ReportFormat,
+        crate::reports::dto::GroupBy,
+        crate::reports::dto::TrendGrain,
+        crate::contract::types::Code,
+        crate::contract::types::Label,
+        crate::standards::dto::Dimension,
+        crate::standards::dto::Channel,
+        crate::locations::dto::Segment
     )),
     tags(
         (name = "auth", description = "Sign-in, sessions and the caller"),

@@ -1013,6 +1013,13 @@ async fn list_filters_and_uris_are_bounded() {
             .collect::<Vec<_>>()
             .join(",")
     };
+    let phones = |n: usize| vec!["phone"; n].join(",");
+    let ids = |n: usize| {
+        (0..n)
+            .map(|_| uuid::Uuid::new_v4().to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     // 100 values are fine; 101 are refused, naming each parameter that holds too many.
     app.get(&format!("/v1/reports/gaps?standard={}", many(100)), manager)
         .await
@@ -1022,7 +1029,7 @@ async fn list_filters_and_uris_are_bounded() {
             &format!(
                 "/v1/reports/gaps?standard={}&channel={}",
                 many(101),
-                many(101)
+                phones(101)
             ),
             manager,
         )
@@ -1037,19 +1044,26 @@ async fn list_filters_and_uris_are_bounded() {
     fields.sort();
     assert_eq!(fields, ["channel", "standard"]);
     for path in [
-        "/v1/reports/trend?checklist_id=",
-        "/v1/reports/ranking?region=",
-        "/v1/reports/scorecard?location_id=x&channel=",
+        format!("/v1/reports/trend?checklist_id={}", ids(101)),
+        format!("/v1/reports/ranking?region={}", many(101)),
+        format!(
+            "/v1/reports/scorecard?location_id={}&channel={}",
+            uuid::Uuid::new_v4(),
+            phones(101)
+        ),
     ] {
-        let refused = app
-            .get(&format!("{path}{}", many(101)), manager)
-            .await
-            .expect_problem(422);
+        let refused = app.get(&path, manager).await.expect_problem(422);
         assert!(refused.body["errors"][0]["message"]
             .as_str()
             .unwrap()
             .contains("at most 100"));
     }
+    // Every value is checked against the parameter's type: an unknown channel is named.
+    let unknown = app
+        .get("/v1/reports/gaps?channel=phone,teleport", manager)
+        .await
+        .expect_problem(422);
+    assert_eq!(unknown.body["errors"][0]["field"], "channel[1]");
     // What took a second (5,000 values) or failed (11,000 and more) before: the URI is now
     // refused first.
     let huge = app

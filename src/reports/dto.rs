@@ -2,6 +2,41 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::contract::types::{Code, Label};
+#[allow(unused_imports)] // named by the contract's parameter types only
+use crate::locations::dto::Segment;
+#[allow(unused_imports)]
+use crate::standards::dto::{Channel, Dimension};
+
+/// What a gap report groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    Standard,
+    Dimension,
+    Location,
+    Region,
+    Channel,
+    Segment,
+    Month,
+    Week,
+}
+
+impl std::str::FromStr for GroupBy {
+    type Err = ();
+    fn from_str(name: &str) -> Result<Self, ()> {
+        serde_json::from_value(serde_json::Value::String(name.to_string())).map_err(|_| ())
+    }
+}
+
+/// The periods of a trend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrendGrain {
+    Month,
+    Week,
+}
+
 /// How a report is delivered: `json` (default) or `csv` (its rows, for spreadsheets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -22,25 +57,32 @@ pub struct GapQuery {
     /// Last day (inclusive), by the same local date. Default: today.
     pub to: Option<NaiveDate>,
     /// Location ids (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false, max_items = 100)]
     pub location_id: Option<String>,
     /// Regions (comma-separated, at most 100), as recorded on each visit when it was approved:
     /// its location's region then. Moving a location later does not move its past visits.
+    #[param(value_type = Option<Vec<Label>>, style = Form, explode = false, max_items = 100)]
     pub region: Option<String>,
-    /// Channels (`in_person`, `phone`, …; comma-separated, at most 100): the channel of the
-    /// visit's checklist.
+    /// Channels (comma-separated, at most 100): the channel of the visit's checklist.
+    #[param(value_type = Option<Vec<Channel>>, style = Form, explode = false, max_items = 100)]
     pub channel: Option<String>,
-    /// Segments (`b2c`, `b2b`; comma-separated, at most 100), as recorded on each visit when it
-    /// was approved: its assignment's segment.
+    /// Segments (comma-separated, at most 100), as recorded on each visit when it was approved:
+    /// its assignment's segment.
+    #[param(value_type = Option<Vec<Segment>>, style = Form, explode = false, max_items = 100)]
     pub segment: Option<String>,
     /// Checklist ids (comma-separated, at most 100): every version of each checklist.
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false, max_items = 100)]
     pub checklist_id: Option<String>,
     /// Standard codes (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<Code>>, style = Form, explode = false, max_items = 100)]
     pub standard: Option<String>,
     /// SERVQUAL dimensions (comma-separated, at most 100): the standards in them, or the
     /// dimensions themselves when grouping by dimension.
+    #[param(value_type = Option<Vec<Dimension>>, style = Form, explode = false, max_items = 100)]
     pub dimension: Option<String>,
-    /// One or two of `standard`, `dimension`, `location`, `region`, `channel`, `segment`,
-    /// `month`, `week`, one of them `standard` or `dimension`. Default `standard`.
+    /// One or two groupings (comma-separated), one of them `standard` or `dimension` (a gap is
+    /// measured against a target). Default `standard`.
+    #[param(value_type = Option<Vec<GroupBy>>, style = Form, explode = false, min_items = 1, max_items = 2)]
     pub group_by: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
     pub format: Option<ReportFormat>,
@@ -96,12 +138,15 @@ pub struct GapRow {
 #[into_params(parameter_in = Query)]
 pub struct ScorecardQuery {
     /// The location.
+    #[param(value_type = uuid::Uuid)]
     pub location_id: String,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     /// Channels of the visits' checklists (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<Channel>>, style = Form, explode = false, max_items = 100)]
     pub channel: Option<String>,
     /// Checklist ids (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false, max_items = 100)]
     pub checklist_id: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
     pub format: Option<ReportFormat>,
@@ -152,23 +197,29 @@ pub struct Scorecard {
 #[into_params(parameter_in = Query)]
 pub struct TrendQuery {
     /// A standard code; or `dimension`; or neither, for the visit score.
+    #[param(value_type = Option<Code>)]
     pub standard: Option<String>,
     /// A SERVQUAL dimension.
+    #[param(value_type = Option<Dimension>)]
     pub dimension: Option<String>,
     /// Only this location (default: the organization).
+    #[param(value_type = Option<uuid::Uuid>)]
     pub location_id: Option<String>,
     /// Only these regions (comma-separated, at most 100), as recorded on each visit when it was
     /// approved.
+    #[param(value_type = Option<Vec<Label>>, style = Form, explode = false, max_items = 100)]
     pub region: Option<String>,
     /// `month` (default) or `week`.
-    pub grain: Option<String>,
+    pub grain: Option<TrendGrain>,
     /// Default: the first day of the month eleven months before `to`.
     pub from: Option<NaiveDate>,
     /// Default: today.
     pub to: Option<NaiveDate>,
     /// Channels of the visits' checklists (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<Channel>>, style = Form, explode = false, max_items = 100)]
     pub channel: Option<String>,
     /// Checklist ids (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false, max_items = 100)]
     pub checklist_id: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
     pub format: Option<ReportFormat>,
@@ -207,17 +258,22 @@ pub struct TrendPoint {
 #[into_params(parameter_in = Query)]
 pub struct RankingQuery {
     /// Rank by this standard's delivery; by the visit score when absent.
+    #[param(value_type = Option<Code>)]
     pub standard: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     /// Regions (comma-separated, at most 100), as recorded on each visit when it was approved.
+    #[param(value_type = Option<Vec<Label>>, style = Form, explode = false, max_items = 100)]
     pub region: Option<String>,
     /// Segments (comma-separated, at most 100), as recorded on each visit when it was approved
     /// (the assignment's segment).
+    #[param(value_type = Option<Vec<Segment>>, style = Form, explode = false, max_items = 100)]
     pub segment: Option<String>,
     /// Channels of the visits' checklists (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<Channel>>, style = Form, explode = false, max_items = 100)]
     pub channel: Option<String>,
     /// Checklist ids (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false, max_items = 100)]
     pub checklist_id: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
     pub format: Option<ReportFormat>,
