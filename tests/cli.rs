@@ -271,8 +271,10 @@ async fn rebuild_rollups_runs_against_the_database() {
     let out = shopgap(&app, &["rebuild-rollups", "--org-id", &org.id]);
     assert!(
         out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        "{:?}: {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("rebuilt from 0 approved visits"));
     let all = shopgap(&app, &["rebuild-rollups"]);

@@ -160,7 +160,11 @@ pub fn connect_pool(target: &DbTarget, size: u32) -> Result<Pool, DbError> {
     }
     r2d2::Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        // Connections are made on demand, on the thread that asks: with a minimum kept idle, the
+        // pool opens replacements on its own threads, and a one-shot command (`rebuild-rollups`)
+        // could end while one was still connecting, and crash in libpq's teardown (SIGSEGV seen
+        // on PostgreSQL, about one run in six).
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(10))
         .test_on_check_out(true)
         .build(DbManager::new(target.clone()))
