@@ -387,3 +387,69 @@ async fn head_answers_like_get_without_the_body() {
     assert_eq!(no_get.status(), 405);
     assert_eq!(no_get.headers()["allow"], "POST");
 }
+
+#[actix_web::test]
+async fn only_objects_are_read_where_the_contract_says_object() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    // A JSON array read field by field signed in before; now it is refused like any body that
+    // does not fit, in the API's words.
+    let login = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!([org.admin.email, common::PASSWORD]),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(login.body["errors"][0]["field"], "body");
+    assert_eq!(login.body["errors"][0]["message"], "must be an object");
+    for (method, path, body) in [
+        (
+            reqwest::Method::POST,
+            "/v1/api-keys",
+            json!(["k", ["users:read"]]),
+        ),
+        (
+            reqwest::Method::PATCH,
+            "/v1/organization",
+            json!([1, 2, 3, 4, 5, 6]),
+        ),
+    ] {
+        let refused = app
+            .call(method, path, Some(&org.admin.access_token), Some(body))
+            .await
+            .expect_problem(422);
+        let text = refused.body.to_string();
+        assert!(text.contains("must be an object"), "{text}");
+        for rust in ["struct", "Update", "Create", "elements", "variant"] {
+            assert!(!text.contains(rust), "{path}: {text}");
+        }
+    }
+    let profile = app
+        .call(
+            reqwest::Method::PUT,
+            "/v1/me/profile",
+            Some(&org.shopper.access_token),
+            Some(json!(["North", ["de"], ["b2c"]])),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(profile.body["errors"][0]["message"], "must be an object");
+    // Wrong types inside an object name the field, without a word of Rust either.
+    let wrong = app
+        .post(
+            "/v1/api-keys",
+            Some(&org.admin.access_token),
+            json!({"name": 7, "scopes": "users:read"}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(
+        wrong.body["errors"],
+        json!([
+            {"field": "name", "message": "must be text"},
+            {"field": "scopes", "message": "must be a list"},
+        ])
+    );
+}

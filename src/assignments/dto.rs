@@ -38,6 +38,7 @@ pub struct Assignment {
     pub window_end: DateTime<Utc>,
     /// The shopper's fee in the currency's minor unit (cents).
     pub fee_cents: i64,
+    #[schema(value_type = CurrencyCode)]
     pub currency: String,
     pub shopper_id: Option<uuid::Uuid>,
     pub status: Status,
@@ -170,9 +171,28 @@ pub struct CheckInRequest {
     pub device_time: Option<DateTime<Utc>>,
 }
 
+/// What happened to an assignment: `create`, then the actions of its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryAction {
+    Create,
+    Offer,
+    Accept,
+    Decline,
+    Reassign,
+    Cancel,
+    Expire,
+    Reopen,
+    Submit,
+    Approve,
+    Return,
+    Reject,
+}
+
 /// One status change.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HistoryEntry {
+    #[schema(value_type = HistoryAction)]
     pub action: String,
     pub from_status: Option<Status>,
     pub to_status: Status,

@@ -399,4 +399,26 @@ mod tests {
             "inactive"
         );
     }
+
+    #[test]
+    fn the_history_schema_names_every_action() {
+        use crate::assignments::dto::HistoryAction;
+        for action in [
+            Action::Offer,
+            Action::Accept,
+            Action::Decline,
+            Action::Reassign,
+            Action::Cancel,
+            Action::Expire,
+            Action::Reopen,
+            Action::Submit,
+            Action::Approve,
+            Action::Return,
+            Action::Reject,
+        ] {
+            let named: HistoryAction =
+                serde_json::from_value(serde_json::json!(action.name())).unwrap();
+            assert_eq!(serde_json::to_value(named).unwrap(), action.name());
+        }
+    }
 }

@@ -30,6 +30,21 @@ pub struct Password(String);
 #[schema(value_type = String, pattern = r"^[A-Z]{3}$")]
 pub struct CurrencyCode(String);
 
+/// An answer's value: `true`/`false`, a number, or text (an option's value, free text of at
+/// most 10,000 characters, an RFC 3339 time); which one an item takes is its type's.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum AnswerValue {
+    YesNo(bool),
+    Number(f64),
+    Text(AnswerText),
+}
+
+/// An answer given as text: at most 10,000 characters.
+#[derive(ToSchema)]
+#[schema(value_type = String, max_length = 10000)]
+pub struct AnswerText(String);
+
 /// A free note: at most 2000 characters (it may be empty).
 #[derive(ToSchema)]
 #[schema(value_type = String, max_length = 2000)]

@@ -3,7 +3,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::contract::types::{Code, Label};
-#[allow(unused_imports)] // named by the contract's parameter types only
+// Named by the contract's types of parameters and fields (the fields stay text in Rust).
+#[allow(unused_imports)]
 use crate::locations::dto::Segment;
 #[allow(unused_imports)]
 use crate::standards::dto::{Channel, Dimension};
@@ -27,6 +28,15 @@ impl std::str::FromStr for GroupBy {
     fn from_str(name: &str) -> Result<Self, ()> {
         serde_json::from_value(serde_json::Value::String(name.to_string())).map_err(|_| ())
     }
+}
+
+/// What a trend measures: a standard, a dimension or the visit score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrendSubject {
+    Standard,
+    Dimension,
+    Visit,
 }
 
 /// The periods of a trend.
@@ -93,6 +103,7 @@ pub struct GapQuery {
 pub struct GapReport {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    #[schema(value_type = Vec<GroupBy>)]
     pub group_by: Vec<String>,
     /// The organization's minimum sample: rows with fewer visits are not `reliable`.
     pub min_sample_size: i32,
@@ -103,15 +114,21 @@ pub struct GapReport {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GapRow {
     /// Standard code (when grouped by standard).
+    #[schema(value_type = Option<Code>)]
     pub standard: Option<String>,
     /// The standard's text, from the latest published book that defines it.
     pub standard_text: Option<String>,
     /// SERVQUAL dimension (of the standard, or the group).
+    #[schema(value_type = Option<Dimension>)]
     pub dimension: Option<String>,
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub location_id: Option<String>,
+    #[schema(value_type = Option<Code>)]
     pub location_code: Option<String>,
     pub region: Option<String>,
+    #[schema(value_type = Option<Segment>)]
     pub segment: Option<String>,
+    #[schema(value_type = Option<Channel>)]
     pub channel: Option<String>,
     /// `YYYY-MM` or ISO week `YYYY-Www`.
     pub period: Option<String>,
@@ -164,10 +181,13 @@ pub struct Estimate {
 /// The location the scorecard is about.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScorecardLocation {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
+    #[schema(value_type = Code)]
     pub code: String,
     pub name: String,
     pub region: String,
+    #[schema(value_type = Segment)]
     pub segment: String,
 }
 
@@ -228,10 +248,12 @@ pub struct TrendQuery {
 /// Delivered (or the visit score) per period, with the change against the period before.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Trend {
-    /// `standard`, `dimension` or `visit`.
+    /// What is measured.
+    #[schema(value_type = TrendSubject)]
     pub subject: String,
     /// The standard code or dimension; absent for the visit score.
     pub key: Option<String>,
+    #[schema(value_type = TrendGrain)]
     pub grain: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -292,7 +314,9 @@ pub struct Ranking {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RankingRow {
     pub rank: usize,
+    #[schema(value_type = uuid::Uuid)]
     pub location_id: String,
+    #[schema(value_type = Code)]
     pub location_code: String,
     /// The location's current region.
     pub region: String,

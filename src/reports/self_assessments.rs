@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{GapQuery, ReportFormat};
 use super::rules::{span_too_long, MAX_SPAN_YEARS};
 use super::service::{gap_report_with, OrgFacts};
+use crate::contract::types::Code;
 use crate::db::schema::{locations, self_assessments};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -19,9 +20,10 @@ use crate::error::{ApiError, ApiResult, FieldError};
 #[serde(deny_unknown_fields)]
 pub struct RecordSelfAssessment {
     /// The location; absent for the organization as a whole.
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub location_id: Option<String>,
     /// The standard's code.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(value_type = Code)]
     pub standard: String,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
@@ -35,13 +37,17 @@ pub struct RecordSelfAssessment {
 /// A recorded belief.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SelfAssessment {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub location_id: Option<String>,
+    #[schema(value_type = Code)]
     pub standard: String,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
     pub believed: f64,
     pub note: Option<String>,
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub recorded_by: Option<String>,
     pub recorded_at: chrono::DateTime<chrono::Utc>,
 }
@@ -51,8 +57,10 @@ pub struct SelfAssessment {
 #[into_params(parameter_in = Query)]
 pub struct SelfAssessmentQuery {
     /// Only beliefs about this location.
+    #[param(value_type = Option<uuid::Uuid>)]
     pub location_id: Option<String>,
     /// Only beliefs about this standard.
+    #[param(value_type = Option<Code>)]
     pub standard: Option<String>,
     /// Only beliefs whose period overlaps `from`..`to`.
     pub from: Option<NaiveDate>,
@@ -72,8 +80,11 @@ pub struct SelfAssessmentReport {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SelfAssessmentRow {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub location_id: Option<String>,
+    #[schema(value_type = Code)]
     pub standard: String,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,

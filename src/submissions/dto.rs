@@ -5,13 +5,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::rules::{AnswerInput, Flag};
+use crate::contract::types::{ItemKey, LongText, Note};
 use crate::scoring::rules::VisitScore;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Position {
+    #[schema(minimum = -90.0, maximum = 90.0)]
     pub latitude: f64,
+    #[schema(minimum = -180.0, maximum = 180.0)]
     pub longitude: f64,
+    /// Metres, 0 or more.
+    #[schema(minimum = 0.0)]
     pub accuracy_m: Option<f64>,
 }
 
@@ -28,8 +33,12 @@ pub struct SubmissionContent {
     pub visit_end: Option<DateTime<Utc>>,
     /// Where the shopper was during the visit.
     pub position: Option<Position>,
+    /// The shopper's account of the visit, at most 20,000 characters.
+    #[schema(max_length = 20000)]
     pub narrative: Option<String>,
+    #[schema(max_length = 200)]
     pub device: Option<String>,
+    #[schema(max_length = 100)]
     pub app_version: Option<String>,
     /// The phone's clock when it sent this; the server compares it with its own.
     pub sent_at: Option<DateTime<Utc>>,
@@ -126,9 +135,11 @@ pub struct SubmissionFilter {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
+    #[schema(value_type = Option<Note>)]
     pub comment: Option<String>,
     /// Comments on items by key (returns).
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Note>)]
     pub item_comments: BTreeMap<String, String>,
 }
 
@@ -150,7 +161,10 @@ pub struct Edit {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditInput {
+    #[schema(value_type = ItemKey)]
     pub item_key: String,
     pub answer: AnswerInput,
+    /// Why the answer changes.
+    #[schema(value_type = LongText)]
     pub reason: String,
 }

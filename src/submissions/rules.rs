@@ -11,6 +11,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::checklists::dto::{ChecklistContent, EvidenceKind, ItemType};
+use crate::contract::types::AnswerValue;
 use crate::error::FieldError;
 use crate::scoring::rules::Answer;
 
@@ -21,14 +22,15 @@ pub struct AnswerInput {
     /// `true`/`false` for yes/no, a number for scale and number, an option value for choice,
     /// text, or an RFC 3339 time for datetime; absent for evidence items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<AnswerValue>)]
     pub value: Option<Value>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub na: bool,
+    /// At most 10,000 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 10000)]
     pub comment: Option<String>,
 }
-
-const MAX_TEXT: usize = 10_000;
 
 /// Every problem of `answers` against `checklist`, with `evidence` the kinds of the attachments
 /// linked to each item key. Empty when the submission may be final.
@@ -53,14 +55,6 @@ pub fn validate_answers(
     for (_, item) in checklist.items() {
         let at = format!("answers.{}", item.key);
         let answer = answers.get(&item.key);
-        if let Some(comment) = answer.and_then(|a| a.comment.as_deref()) {
-            if comment.chars().count() > MAX_TEXT {
-                errors.push(FieldError::new(
-                    format!("{at}.comment"),
-                    format!("must be at most {MAX_TEXT} characters"),
-                ));
-            }
-        }
         if item.item_type == ItemType::Evidence {
             let o = &item.options;
             let accepted = o.evidence_kinds.as_deref().unwrap_or_default();
@@ -147,11 +141,8 @@ fn value_problem(item: &crate::checklists::dto::Item, value: &Value) -> Option<S
                 )),
             }
         }
-        ItemType::Text => match value.as_str() {
-            Some(t) if t.chars().count() <= MAX_TEXT => None,
-            Some(_) => Some(format!("must be at most {MAX_TEXT} characters")),
-            None => Some("must be text".into()),
-        },
+        // Its length is the contract's (`AnswerText`).
+        ItemType::Text => (!value.is_string()).then(|| "must be text".into()),
         ItemType::Datetime => match value.as_str().map(DateTime::parse_from_rfc3339) {
             Some(Ok(_)) => None,
             _ => Some("must be an RFC 3339 date and time".into()),
@@ -201,18 +192,45 @@ pub fn check_visit(
     errors
 }
 
-/// Doubtful but possibly honest: shown to the reviewer, never a reason to refuse.
+/// Doubtful but possibly honest: shown to the reviewer, never a reason to refuse. `kind`
+/// tells which; each kind is a schema of its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Flag {
-    /// The check-in or visit position was farther from the location than its geofence radius.
-    OutsideGeofence { distance_m: f64, radius_m: i32 },
-    /// The phone's clock differed from the server's by this many seconds.
-    ClockSkew { seconds: i64 },
-    /// The visit lasted less than the configured minimum.
-    ShortVisit { minutes: i64, minimum_minutes: i64 },
-    /// Every answer equals the same shopper's previous shop on this checklist.
-    IdenticalToPrevious { previous_submission_id: String },
+    OutsideGeofence(OutsideGeofence),
+    ClockSkew(ClockSkew),
+    ShortVisit(ShortVisit),
+    IdenticalToPrevious(IdenticalToPrevious),
+}
+
+/// `outside_geofence`: the check-in or visit position was farther from the location than its
+/// geofence radius.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OutsideGeofence {
+    /// Metres from the location.
+    pub distance_m: f64,
+    pub radius_m: i32,
+}
+
+/// `clock_skew`: the phone's clock differed from the server's by this many seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ClockSkew {
+    pub seconds: i64,
+}
+
+/// `short_visit`: the visit lasted less than the configured minimum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ShortVisit {
+    pub minutes: i64,
+    pub minimum_minutes: i64,
+}
+
+/// `identical_to_previous`: every answer equals the same shopper's previous shop on this
+/// checklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IdenticalToPrevious {
+    #[schema(value_type = uuid::Uuid)]
+    pub previous_submission_id: String,
 }
 
 /// What the flags look at.
@@ -235,24 +253,24 @@ pub fn flags(f: &FlagFacts) -> Vec<Flag> {
     let mut flags = Vec::new();
     if let Some(distance) = f.distance_m {
         if distance > f64::from(f.geofence_radius_m) {
-            flags.push(Flag::OutsideGeofence {
+            flags.push(Flag::OutsideGeofence(OutsideGeofence {
                 distance_m: distance.round(),
                 radius_m: f.geofence_radius_m,
-            });
+            }));
         }
     }
     if let Some(skew) = f.clock_skew {
         if skew.abs() > f.max_clock_skew {
-            flags.push(Flag::ClockSkew {
+            flags.push(Flag::ClockSkew(ClockSkew {
                 seconds: skew.num_seconds(),
-            });
+            }));
         }
     }
     if f.visit_length < f.min_visit {
-        flags.push(Flag::ShortVisit {
+        flags.push(Flag::ShortVisit(ShortVisit {
             minutes: f.visit_length.num_minutes(),
             minimum_minutes: f.min_visit.num_minutes(),
-        });
+        }));
     }
     if let Some((id, previous)) = f.previous {
         let values =
@@ -262,9 +280,9 @@ pub fn flags(f: &FlagFacts) -> Vec<Flag> {
                     .collect()
             };
         if !f.answers.is_empty() && values(f.answers) == values(previous) {
-            flags.push(Flag::IdenticalToPrevious {
+            flags.push(Flag::IdenticalToPrevious(IdenticalToPrevious {
                 previous_submission_id: id.to_string(),
-            });
+            }));
         }
     }
     flags
@@ -500,18 +518,18 @@ mod tests {
         assert_eq!(
             flags(&all),
             [
-                Flag::OutsideGeofence {
+                Flag::OutsideGeofence(OutsideGeofence {
                     distance_m: 1200.0,
                     radius_m: 150
-                },
-                Flag::ClockSkew { seconds: -2700 },
-                Flag::ShortVisit {
+                }),
+                Flag::ClockSkew(ClockSkew { seconds: -2700 }),
+                Flag::ShortVisit(ShortVisit {
                     minutes: 2,
                     minimum_minutes: 5
-                },
-                Flag::IdenticalToPrevious {
+                }),
+                Flag::IdenticalToPrevious(IdenticalToPrevious {
                     previous_submission_id: "prev".into()
-                },
+                }),
             ]
         );
         let mut different = good();

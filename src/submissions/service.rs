@@ -383,12 +383,6 @@ pub fn edit(
             current_state: Some(current.status.clone()),
         });
     }
-    if input.reason.trim().is_empty() {
-        return Err(ApiError::unprocessable(
-            "reason",
-            "say why the answer changes",
-        ));
-    }
     let assignment = assignments::find(conn, org, &current.assignment_id)?;
     let inputs = scoring_inputs(conn, org, &assignment)?;
     let (checklist, book) = (&inputs.0, &inputs.1);
