@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::contract::types::Name;
 use crate::error::FieldError;
 use crate::standards::dto::{BookDocument, Channel, VersionStatus};
 
@@ -57,7 +58,9 @@ pub enum EvidenceKind {
 #[serde(deny_unknown_fields)]
 pub struct ChoiceOption {
     /// What the app sends as the answer.
+    #[schema(max_length = 200)]
     pub value: String,
+    #[schema(max_length = 200)]
     pub label: String,
     /// Points for this option, ≥ 0.
     pub points: f64,
@@ -84,9 +87,11 @@ pub struct ItemOptions {
     pub target: Option<f64>,
     /// `number`: the unit, e.g. `seconds`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub unit: Option<String>,
     /// `choice`: the options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 100)]
     pub choices: Option<Vec<ChoiceOption>>,
     /// `evidence`: kinds accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,10 +113,14 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
-    /// Stable across versions, unique within the checklist (`a-z`, `0-9`, `_`, `-`, `.`).
+    /// Stable across versions, unique within the checklist (`a-z`, `0-9`, `_`, `-`, `.`; a
+    /// draft may hold another key, which publishing refuses).
+    #[schema(max_length = 64)]
     pub key: String,
+    #[schema(max_length = 2000)]
     pub prompt: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
     pub help: Option<String>,
     #[serde(rename = "type")]
     pub item_type: ItemType,
@@ -120,6 +129,7 @@ pub struct Item {
     pub weight: f64,
     /// The standard the item measures (scored types need one; unscored types have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32)]
     pub standard: Option<String>,
     /// Must be answered (or marked N/A where allowed) to submit (default true).
     #[serde(default = "yes")]
@@ -137,10 +147,13 @@ pub struct Item {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
+    #[schema(max_length = 200)]
     pub title: String,
     /// Multiplies the weights of the section's items (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
+    /// At most 1,000 items in all the checklist's sections.
+    #[schema(max_items = 1000)]
     pub items: Vec<Item>,
 }
 
@@ -161,12 +174,16 @@ impl ChecklistContent {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistInput {
+    #[schema(value_type = Name)]
     pub name: String,
     /// The published standards-book version the checklist scores against.
     pub standards_book_version_id: uuid::Uuid,
     /// The channel the checklist observes.
     pub channel: Channel,
+    /// At most 100 sections. A draft may be incomplete: what publishing would refuse is listed
+    /// in the version's `problems`.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub sections: Vec<Section>,
 }
 
@@ -221,9 +238,12 @@ pub const CHECKLIST_FORMAT: &str = "shopgap.checklist/v1";
 #[serde(deny_unknown_fields)]
 pub struct ChecklistDocument {
     /// Always `shopgap.checklist/v1`.
+    #[schema(pattern = r"^shopgap\.checklist/v1$")]
     pub format: String,
+    #[schema(value_type = Name)]
     pub name: String,
     pub channel: Channel,
+    #[schema(max_items = 100)]
     pub sections: Vec<Section>,
     /// The pinned book; on import, an identical published version is reused, otherwise it is
     /// published as a new book.
