@@ -95,56 +95,7 @@ pub fn openapi() -> OpenApiDoc {
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_string();
     add_common_responses(&mut api);
-    add_discriminators(&mut api);
     api
-}
-
-/// A tagged union (`#[serde(tag = "kind")]` over named variant types) gets its OpenAPI
-/// `discriminator`: the tag property and which schema each of its values means, so generated
-/// clients pick the variant by the tag instead of trying each.
-fn add_discriminators(api: &mut OpenApiDoc) {
-    use utoipa::openapi::schema::{Discriminator, Schema};
-    let Some(components) = api.components.as_mut() else {
-        return;
-    };
-    'schemas: for schema in components.schemas.values_mut() {
-        let RefOr::T(Schema::OneOf(one_of)) = schema else {
-            continue;
-        };
-        let mut tag = None;
-        let mut mapping = std::collections::BTreeMap::new();
-        for item in &one_of.items {
-            let RefOr::T(Schema::AllOf(all_of)) = item else {
-                continue 'schemas;
-            };
-            let reference = all_of.items.iter().find_map(|i| match i {
-                RefOr::Ref(r) => Some(r.ref_location.clone()),
-                _ => None,
-            });
-            let value = all_of.items.iter().find_map(|i| match i {
-                RefOr::T(Schema::Object(o)) => o.properties.iter().find_map(|(name, p)| match p {
-                    RefOr::T(Schema::Object(p)) => p
-                        .enum_values
-                        .as_ref()
-                        .filter(|v| v.len() == 1)
-                        .and_then(|v| v[0].as_str())
-                        .map(|v| (name.clone(), v.to_string())),
-                    _ => None,
-                }),
-                _ => None,
-            });
-            let (Some(reference), Some((property, value))) = (reference, value) else {
-                continue;
-            };
-            tag = Some(property);
-            mapping.insert(value, reference);
-        }
-        if let Some(tag) = tag {
-            let mut discriminator = Discriminator::new(tag);
-            discriminator.mapping = mapping;
-            one_of.discriminator = Some(discriminator);
-        }
-    }
 }
 
 /// YAML of [`openapi`], as `shopgap openapi` prints it.

@@ -193,9 +193,16 @@ pub fn check_visit(
 }
 
 /// Doubtful but possibly honest: shown to the reviewer, never a reason to refuse. `kind`
-/// tells which; each kind is a schema of its own.
+/// tells which; each kind is a schema of its own (a discriminated union, so generated clients
+/// read each as its own type).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(untagged)]
+#[schema(discriminator(property_name = "kind", mapping(
+    ("outside_geofence" = "#/components/schemas/OutsideGeofence"),
+    ("clock_skew" = "#/components/schemas/ClockSkew"),
+    ("short_visit" = "#/components/schemas/ShortVisit"),
+    ("identical_to_previous" = "#/components/schemas/IdenticalToPrevious"),
+)))]
 pub enum Flag {
     OutsideGeofence(OutsideGeofence),
     ClockSkew(ClockSkew),
@@ -203,10 +210,29 @@ pub enum Flag {
     IdenticalToPrevious(IdenticalToPrevious),
 }
 
+/// A flag's `kind`: one value per flag, so a stored flag reads back as exactly its variant.
+macro_rules! flag_kind {
+    ($kind:ident, $value:literal) => {
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+        pub enum $kind {
+            #[default]
+            #[serde(rename = $value)]
+            #[schema(rename = $value)]
+            Kind,
+        }
+    };
+}
+
+flag_kind!(OutsideGeofenceKind, "outside_geofence");
+flag_kind!(ClockSkewKind, "clock_skew");
+flag_kind!(ShortVisitKind, "short_visit");
+flag_kind!(IdenticalToPreviousKind, "identical_to_previous");
+
 /// `outside_geofence`: the check-in or visit position was farther from the location than its
 /// geofence radius.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OutsideGeofence {
+    pub kind: OutsideGeofenceKind,
     /// Metres from the location.
     pub distance_m: f64,
     pub radius_m: i32,
@@ -215,12 +241,14 @@ pub struct OutsideGeofence {
 /// `clock_skew`: the phone's clock differed from the server's by this many seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ClockSkew {
+    pub kind: ClockSkewKind,
     pub seconds: i64,
 }
 
 /// `short_visit`: the visit lasted less than the configured minimum.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ShortVisit {
+    pub kind: ShortVisitKind,
     pub minutes: i64,
     pub minimum_minutes: i64,
 }
@@ -229,6 +257,7 @@ pub struct ShortVisit {
 /// checklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct IdenticalToPrevious {
+    pub kind: IdenticalToPreviousKind,
     #[schema(value_type = uuid::Uuid)]
     pub previous_submission_id: String,
 }
@@ -254,6 +283,7 @@ pub fn flags(f: &FlagFacts) -> Vec<Flag> {
     if let Some(distance) = f.distance_m {
         if distance > f64::from(f.geofence_radius_m) {
             flags.push(Flag::OutsideGeofence(OutsideGeofence {
+                kind: Default::default(),
                 distance_m: distance.round(),
                 radius_m: f.geofence_radius_m,
             }));
@@ -262,12 +292,14 @@ pub fn flags(f: &FlagFacts) -> Vec<Flag> {
     if let Some(skew) = f.clock_skew {
         if skew.abs() > f.max_clock_skew {
             flags.push(Flag::ClockSkew(ClockSkew {
+                kind: Default::default(),
                 seconds: skew.num_seconds(),
             }));
         }
     }
     if f.visit_length < f.min_visit {
         flags.push(Flag::ShortVisit(ShortVisit {
+            kind: Default::default(),
             minutes: f.visit_length.num_minutes(),
             minimum_minutes: f.min_visit.num_minutes(),
         }));
@@ -281,6 +313,7 @@ pub fn flags(f: &FlagFacts) -> Vec<Flag> {
             };
         if !f.answers.is_empty() && values(f.answers) == values(previous) {
             flags.push(Flag::IdenticalToPrevious(IdenticalToPrevious {
+                kind: Default::default(),
                 previous_submission_id: id.to_string(),
             }));
         }
@@ -519,15 +552,21 @@ mod tests {
             flags(&all),
             [
                 Flag::OutsideGeofence(OutsideGeofence {
+                    kind: Default::default(),
                     distance_m: 1200.0,
                     radius_m: 150
                 }),
-                Flag::ClockSkew(ClockSkew { seconds: -2700 }),
+                Flag::ClockSkew(ClockSkew {
+                    kind: Default::default(),
+                    seconds: -2700
+                }),
                 Flag::ShortVisit(ShortVisit {
+                    kind: Default::default(),
                     minutes: 2,
                     minimum_minutes: 5
                 }),
                 Flag::IdenticalToPrevious(IdenticalToPrevious {
+                    kind: Default::default(),
                     previous_submission_id: "prev".into()
                 }),
             ]
