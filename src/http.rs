@@ -545,18 +545,26 @@ impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for Document<T> {
     }
 }
 
-/// A document as JSON or YAML.
-pub fn document_response<T: Serialize>(
-    value: &T,
-    format: crate::versioning::DocumentFormat,
-) -> ApiResult<HttpResponse> {
-    use crate::versioning::DocumentFormat;
-    Ok(match format {
-        DocumentFormat::Json => HttpResponse::Ok().json(value),
-        DocumentFormat::Yaml => HttpResponse::Ok()
-            .content_type("application/yaml")
-            .body(yaml_serde::to_string(value).map_err(ApiError::internal)?),
-    })
+/// A document as JSON, or as YAML when the request prefers it (`Accept: application/yaml`
+/// without `application/json`).
+pub fn document_response<T: Serialize>(req: &HttpRequest, value: &T) -> ApiResult<HttpResponse> {
+    let prefers_yaml = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("yaml") && !a.contains("application/json"));
+    if prefers_yaml {
+        yaml_response(value)
+    } else {
+        Ok(HttpResponse::Ok().json(value))
+    }
+}
+
+/// A document as YAML.
+pub fn yaml_response<T: Serialize>(value: &T) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok()
+        .content_type("application/yaml")
+        .body(yaml_serde::to_string(value).map_err(ApiError::internal)?))
 }
 
 /// The raw request body (for CSV and other non-JSON uploads), with size and read errors as

@@ -33,8 +33,6 @@ use crate::error::{FieldError, Problem};
     components(schemas(
         Problem,
         FieldError,
-        crate::versioning::DocumentFormat,
-        crate::reports::dto::ReportFormat,
         crate::reports::dto::GroupBy,
         crate::reports::dto::TrendGrain,
         crate::reports::dto::TrendSubject,

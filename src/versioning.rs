@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::standards::dto::VersionStatus;
@@ -68,22 +68,6 @@ pub fn check_publishable(status: VersionStatus) -> Result<(), ApiError> {
             current_state: Some("published".into()),
         }),
     }
-}
-
-/// The format of an exported document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum DocumentFormat {
-    #[default]
-    Json,
-    Yaml,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    /// `json` (default) or `yaml`.
-    pub format: Option<DocumentFormat>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

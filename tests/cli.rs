@@ -208,7 +208,7 @@ async fn import_reads_exported_documents() {
         .send(
             app.client
                 .get(format!(
-                    "{}/v1/standards-books/{book_id}/versions/1/export?format=yaml",
+                    "{}/v1/standards-books/{book_id}/versions/1/export.yaml",
                     app.base
                 ))
                 .bearer_auth(token),

@@ -310,7 +310,7 @@ async fn the_gap_report_matches_figures_worked_by_hand_and_follows_edits_and_rej
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     let text = app
-        .get_text("/v1/reports/gaps?format=csv", &org.manager.access_token)
+        .get_text("/v1/reports/gaps.csv", &org.manager.access_token)
         .await;
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("standard,standard_text,dimension"));
@@ -329,13 +329,17 @@ async fn the_gap_report_matches_figures_worked_by_hand_and_follows_edits_and_rej
             .expect_problem(422);
     }
     // A value outside a parameter's enumeration, or a date that is not one, is named.
-    for (bad, field) in [("format=xml", "format"), ("from=yesterday", "from")] {
+    for (bad, field) in [("channel=fax", "channel[0]"), ("from=yesterday", "from")] {
         let problem = app
             .get(&format!("/v1/reports/gaps?{bad}"), manager)
             .await
             .expect_problem(422);
         assert_eq!(problem.body["errors"][0]["field"], field);
     }
+    // `format` is gone: CSV has its own operations (and `Accept: text/csv` still works).
+    app.get("/v1/reports/gaps?format=csv", manager)
+        .await
+        .expect_problem(400);
     assert_eq!(rollups(&app, &org).await, rebuilt(&app, &org).await);
 
     // A reviewer corrects v2's greeting: S1 for v2 becomes (1 + 1.5)/4 = 0.625.
@@ -557,16 +561,12 @@ async fn scorecard_ranking_and_trend_match_figures_worked_by_hand() {
     close(&by_s2["target"], 0.8);
     for (path, header, lines) in [
         (
-            "/v1/reports/ranking?format=csv",
+            "/v1/reports/ranking.csv",
             "rank,location_id,location_code",
             4,
         ),
-        (
-            "/v1/reports/trend?format=csv",
-            "period,n,delivered,gap,change",
-            13,
-        ),
-        ("/v1/reports/self-assessment?format=csv", "", 0),
+        ("/v1/reports/trend.csv", "period,n,delivered,gap,change", 13),
+        ("/v1/reports/self-assessment.csv", "", 0),
     ] {
         let text = app
             .client
@@ -842,7 +842,7 @@ async fn csv_exports_never_hand_a_spreadsheet_a_formula() {
     let gaps = csv_cells(
         &app,
         manager,
-        "/v1/reports/gaps?format=csv&group_by=standard,region",
+        "/v1/reports/gaps.csv?group_by=standard,region",
     )
     .await;
     assert_no_live_formula(&gaps);
@@ -850,7 +850,7 @@ async fn csv_exports_never_hand_a_spreadsheet_a_formula() {
     assert!(gaps[1..]
         .iter()
         .all(|line| line[region_column] == format!("'{region}")));
-    let ranking = csv_cells(&app, manager, "/v1/reports/ranking?format=csv").await;
+    let ranking = csv_cells(&app, manager, "/v1/reports/ranking.csv").await;
     assert_no_live_formula(&ranking);
     assert_eq!(
         ranking[1][ranking[0].iter().position(|h| h == "region").unwrap()],
@@ -866,7 +866,7 @@ async fn csv_exports_never_hand_a_spreadsheet_a_formula() {
     )
     .await
     .expect(201);
-    let beliefs = csv_cells(&app, manager, "/v1/self-assessments?format=csv").await;
+    let beliefs = csv_cells(&app, manager, "/v1/self-assessments.csv").await;
     assert_no_live_formula(&beliefs);
     let note_column = beliefs[0].iter().position(|h| h == "note").unwrap();
     assert_eq!(beliefs[1][note_column], "'-2+3+cmd|' /C calc'!A0");
@@ -874,7 +874,7 @@ async fn csv_exports_never_hand_a_spreadsheet_a_formula() {
     let listed = app
         .send(
             app.client
-                .get(format!("{}/v1/self-assessments?format=csv", app.base))
+                .get(format!("{}/v1/self-assessments.csv", app.base))
                 .bearer_auth(manager),
         )
         .await;

@@ -565,7 +565,7 @@ async fn books_and_checklists_move_between_organizations_as_documents() {
         .send(
             app.client
                 .get(format!(
-                    "{}/v1/standards-books/{book_id}/versions/1/export?format=yaml",
+                    "{}/v1/standards-books/{book_id}/versions/1/export.yaml",
                     app.base
                 ))
                 .bearer_auth(token),
@@ -578,6 +578,20 @@ async fn books_and_checklists_move_between_organizations_as_documents() {
     );
     let yaml_text = yaml.body.as_str().unwrap().to_string();
     assert!(yaml_text.contains("format: shopgap.standards_book/v1"));
+    // The JSON operation gives the same YAML to a request that prefers it.
+    let negotiated = app
+        .send(
+            app.client
+                .get(format!(
+                    "{}/v1/standards-books/{book_id}/versions/1/export",
+                    app.base
+                ))
+                .bearer_auth(token)
+                .header("accept", "application/yaml"),
+        )
+        .await
+        .expect(200);
+    assert_eq!(negotiated.body.as_str(), Some(yaml_text.as_str()));
     let their_token = other.manager.access_token.as_str();
     let imported = app
         .send(

@@ -14,13 +14,14 @@ use super::service;
 use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::yaml_response;
 use crate::http::{
     document_response, if_match, next_cursor, parse_id, ApiJson, ApiQuery, Document, PageQuery,
 };
 use crate::standards::dto::Channel;
 use crate::standards::service::Actor;
 use crate::state::AppState;
-use crate::versioning::{self, parse_version, ExportQuery, ImportQuery};
+use crate::versioning::{self, parse_version, ImportQuery};
 
 fn version_response(status: StatusCode, version: ChecklistVersion) -> ApiResult<HttpResponse> {
     let location = format!(
@@ -289,12 +290,12 @@ pub async fn publish_checklist(
     version_response(StatusCode::OK, version)
 }
 
-/// A version with its standards book as one portable document (JSON, or YAML with
-/// `format=yaml`).
+/// A version with its standards book as one portable document: JSON, or YAML when the request
+/// prefers `application/yaml` (or use the `.yaml` operation).
 #[utoipa::path(
     tag = "checklists",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Checklist id"), ("version" = i32, Path, description = "Version number"), ExportQuery),
+    params(("id" = uuid::Uuid, Path, description = "Checklist id"), ("version" = i32, Path, description = "Version number")),
     responses((status = 200, description = "The document", content(
         (ChecklistDocument = "application/json"),
         (ChecklistDocument = "application/yaml"),
@@ -304,21 +305,46 @@ pub async fn publish_checklist(
 pub async fn export_checklist(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
-    query: ApiQuery<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
+    document_response(
+        &req,
+        &checklist_document(&state, &caller, path.into_inner()).await?,
+    )
+}
+
+/// A version with its standards book as one portable YAML document.
+#[utoipa::path(
+    tag = "checklists",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Checklist id"), ("version" = i32, Path, description = "Version number")),
+    responses((status = 200, description = "The document", body = ChecklistDocument, content_type = "application/yaml"))
+)]
+#[get("/v1/checklists/{id}/versions/{version}/export.yaml")]
+pub async fn export_checklist_yaml(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    yaml_response(&checklist_document(&state, &caller, path.into_inner()).await?)
+}
+
+async fn checklist_document(
+    state: &AppState,
+    caller: &Caller,
+    (id, version): (String, String),
+) -> ApiResult<ChecklistDocument> {
     caller.require(Permission::StandardsRead)?;
-    let (id, version) = path.into_inner();
     let (id, version) = (parse_id(&id)?, parse_version(&version)?);
     let org = caller.organization_id.clone();
-    let document = state
+    state
         .db
         .run(move |conn| {
             let row = repo::find_version(conn, &org, &id, version)?;
             service::export(conn, &row)
         })
-        .await?;
-    document_response(&document, query.format.unwrap_or_default())
+        .await
 }
 
 /// Imports a checklist document (JSON or YAML) with its standards book: an identical published

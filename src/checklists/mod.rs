@@ -16,5 +16,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::get_checklist_version)
         .service(handlers::save_checklist_draft)
         .service(handlers::publish_checklist)
-        .service(handlers::export_checklist);
+        .service(handlers::export_checklist)
+        .service(handlers::export_checklist_yaml);
 }

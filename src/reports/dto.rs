@@ -47,14 +47,6 @@ pub enum TrendGrain {
     Week,
 }
 
-/// How a report is delivered: `json` (default) or `csv` (its rows, for spreadsheets).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ReportFormat {
-    Json,
-    Csv,
-}
-
 /// Filters and grouping of the gap report. Lists are comma-separated, at most 100 values each
 /// (422 naming the parameter beyond that).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -94,8 +86,6 @@ pub struct GapQuery {
     /// measured against a target). Default `standard`.
     #[param(value_type = Option<Vec<GroupBy>>, style = Form, explode = false, min_items = 1, max_items = 2)]
     pub group_by: Option<String>,
-    /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
-    pub format: Option<ReportFormat>,
 }
 
 /// The gap report: one row per group, the largest shortfall first.
@@ -165,8 +155,6 @@ pub struct ScorecardQuery {
     /// Checklist ids (comma-separated, at most 100).
     #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false, max_items = 100)]
     pub checklist_id: Option<String>,
-    /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
-    pub format: Option<ReportFormat>,
 }
 
 /// A mean over visits with its 95 % Wilson interval (visit scores on 0 to 100).
@@ -241,8 +229,6 @@ pub struct TrendQuery {
     /// Checklist ids (comma-separated, at most 100).
     #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false, max_items = 100)]
     pub checklist_id: Option<String>,
-    /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
-    pub format: Option<ReportFormat>,
 }
 
 /// Delivered (or the visit score) per period, with the change against the period before.
@@ -297,8 +283,6 @@ pub struct RankingQuery {
     /// Checklist ids (comma-separated, at most 100).
     #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false, max_items = 100)]
     pub checklist_id: Option<String>,
-    /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
-    pub format: Option<ReportFormat>,
 }
 
 /// Locations best first, each with its interval, so a manager sees which differences are real.

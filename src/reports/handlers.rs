@@ -5,8 +5,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::dto::{
-    GapQuery, GapReport, Ranking, RankingQuery, ReportFormat, Scorecard, ScorecardQuery, Trend,
-    TrendQuery,
+    GapQuery, GapReport, Ranking, RankingQuery, Scorecard, ScorecardQuery, Trend, TrendQuery,
 };
 use super::export::{self, ExportQuery};
 use super::self_assessments::{
@@ -21,14 +20,23 @@ use crate::error::{ApiResult, Problem};
 use crate::http::{parse_id, ApiJson, ApiQuery};
 use crate::state::AppState;
 
-/// What every report handler does: `reports:read`, the format checked before any work, the
-/// report built on the blocking pool, answered as JSON or as its rows in CSV.
+/// How a report answers: as JSON unless the request prefers CSV (`Accept: text/csv` without
+/// `application/json`), or as CSV always (the `.csv` operations: one representation each, so a
+/// generated client and a spreadsheet's "from web" can call them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Representation {
+    Negotiated,
+    Csv,
+}
+
+/// What every report handler does: `reports:read`, the report built on the blocking pool,
+/// answered as JSON or as its rows in CSV.
 async fn answer<Q, T, R>(
     state: &AppState,
     caller: &Caller,
     req: &HttpRequest,
     query: Q,
-    format: Option<ReportFormat>,
+    representation: Representation,
     build: fn(&mut DbConn, &str, &Q, NaiveDate) -> ApiResult<T>,
     rows: fn(&T) -> &[R],
 ) -> ApiResult<HttpResponse>
@@ -44,35 +52,119 @@ where
         .db
         .run(move |conn| build(conn, &org, &query, today))
         .await?;
-    respond(req, format, &report, rows(&report))
-}
-
-/// The report as JSON, or its rows as CSV when the caller asked for that.
-fn respond<T: Serialize, R: Serialize>(
-    req: &HttpRequest,
-    format: Option<ReportFormat>,
-    report: &T,
-    rows: &[R],
-) -> ApiResult<HttpResponse> {
-    if wants_csv(req, format) {
+    if representation == Representation::Csv || prefers_csv(req) {
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
-            .body(rows_to_csv(rows)?));
+            .body(rows_to_csv(rows(&report))?));
     }
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(&report))
 }
 
-/// Whether the caller asked for CSV: `format=csv`, or `Accept: text/csv` without `format`.
-fn wants_csv(req: &HttpRequest, format: Option<ReportFormat>) -> bool {
-    match format {
-        Some(format) => format == ReportFormat::Csv,
-        None => req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/csv")),
-    }
+/// `Accept: text/csv` (and not `application/json`).
+fn prefers_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv") && !accept.contains("application/json"))
 }
+
+/// A report's rows as CSV, as an operation of its own (`GET /v1/reports/gaps.csv`, …): the
+/// same filters, one representation, so generated clients and spreadsheets call it directly.
+macro_rules! csv_operation {
+    (
+        $(#[doc = $doc:literal])*
+        $name:ident, $path:literal, $query:ty, $build:expr, $rows:expr
+        $(, $extra:tt)*
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = "reports",
+            security(("bearer" = []), ("api_key" = [])),
+            params($query),
+            responses(
+                (status = 200, description = "The rows as CSV, headed by their field names; a cell a spreadsheet could run as a formula starts with `'`",
+                 body = String, content_type = "text/csv"),
+                $($extra),*
+            )
+        )]
+        #[get($path)]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            caller: Caller,
+            req: HttpRequest,
+            query: ApiQuery<$query>,
+        ) -> ApiResult<HttpResponse> {
+            answer(
+                &state,
+                &caller,
+                &req,
+                query.into_inner(),
+                Representation::Csv,
+                $build,
+                $rows,
+            )
+            .await
+        }
+    };
+}
+
+csv_operation!(
+    /// The gap report's rows as CSV.
+    gap_report_csv,
+    "/v1/reports/gaps.csv",
+    GapQuery,
+    service::gap_report,
+    |r: &GapReport| r.rows.as_slice()
+);
+
+csv_operation!(
+    /// A location's standards, ranked by gap, as CSV (the scorecard's table).
+    scorecard_csv,
+    "/v1/reports/scorecard.csv",
+    ScorecardQuery,
+    service::scorecard,
+    |r: &Scorecard| r.standards.as_slice(),
+    (status = 404, description = "No such location in this organization", body = Problem,
+        content_type = "application/problem+json")
+);
+
+csv_operation!(
+    /// The trend's periods as CSV.
+    trend_csv,
+    "/v1/reports/trend.csv",
+    TrendQuery,
+    service::trend,
+    |r: &Trend| r.points.as_slice(),
+    (status = 404, description = "No such location in this organization", body = Problem,
+        content_type = "application/problem+json")
+);
+
+csv_operation!(
+    /// The ranking's rows as CSV.
+    ranking_csv,
+    "/v1/reports/ranking.csv",
+    RankingQuery,
+    service::ranking,
+    |r: &Ranking| r.rows.as_slice()
+);
+
+csv_operation!(
+    /// The self-assessment report's rows as CSV.
+    self_assessment_report_csv,
+    "/v1/reports/self-assessment.csv",
+    SelfAssessmentQuery,
+    self_assessments::report,
+    |r: &SelfAssessmentReport| r.rows.as_slice()
+);
+
+csv_operation!(
+    /// Recorded beliefs as CSV.
+    list_self_assessments_csv,
+    "/v1/self-assessments.csv",
+    SelfAssessmentQuery,
+    |conn, org, query, _| self_assessments::list(conn, org, query),
+    |beliefs: &Vec<SelfAssessment>| beliefs.as_slice()
+);
 
 /// Delivery gaps against the standards over approved visits (managers, admins, keys with
 /// `reports:read`): filters, one or two groupings, delivered with its Wilson interval, the gap
@@ -83,7 +175,7 @@ fn wants_csv(req: &HttpRequest, format: Option<ReportFormat>) -> bool {
     security(("bearer" = []), ("api_key" = [])),
     params(GapQuery),
     responses(
-        (status = 200, description = "The report; its rows as CSV when asked", content(
+        (status = 200, description = "The report; its rows as CSV when the request prefers `text/csv` (or use the `.csv` operation)", content(
             (GapReport = "application/json"),
             (String = "text/csv"),
         )),
@@ -97,13 +189,12 @@ pub async fn gap_report(
     query: ApiQuery<GapQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let format = query.format;
     answer(
         &state,
         &caller,
         &req,
         query,
-        format,
+        Representation::Negotiated,
         service::gap_report,
         |r| &r.rows,
     )
@@ -118,7 +209,7 @@ pub async fn gap_report(
     security(("bearer" = []), ("api_key" = [])),
     params(ScorecardQuery),
     responses(
-        (status = 200, description = "The scorecard; its standards as CSV when asked", content(
+        (status = 200, description = "The scorecard; its standards as CSV when the request prefers `text/csv` (or use the `.csv` operation)", content(
             (Scorecard = "application/json"),
             (String = "text/csv"),
         )),
@@ -134,13 +225,12 @@ pub async fn scorecard(
     query: ApiQuery<ScorecardQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let format = query.format;
     answer(
         &state,
         &caller,
         &req,
         query,
-        format,
+        Representation::Negotiated,
         service::scorecard,
         |r| &r.standards,
     )
@@ -154,7 +244,7 @@ pub async fn scorecard(
     security(("bearer" = []), ("api_key" = [])),
     params(TrendQuery),
     responses(
-        (status = 200, description = "The trend; its points as CSV when asked", content(
+        (status = 200, description = "The trend; its points as CSV when the request prefers `text/csv` (or use the `.csv` operation)", content(
             (Trend = "application/json"),
             (String = "text/csv"),
         )),
@@ -170,10 +260,15 @@ pub async fn trend(
     query: ApiQuery<TrendQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let format = query.format;
-    answer(&state, &caller, &req, query, format, service::trend, |r| {
-        &r.points
-    })
+    answer(
+        &state,
+        &caller,
+        &req,
+        query,
+        Representation::Negotiated,
+        service::trend,
+        |r| &r.points,
+    )
     .await
 }
 
@@ -183,7 +278,7 @@ pub async fn trend(
     tag = "reports",
     security(("bearer" = []), ("api_key" = [])),
     params(RankingQuery),
-    responses((status = 200, description = "The ranking; its rows as CSV when asked", content(
+    responses((status = 200, description = "The ranking; its rows as CSV when the request prefers `text/csv` (or use the `.csv` operation)", content(
         (Ranking = "application/json"),
         (String = "text/csv"),
     )))
@@ -196,13 +291,12 @@ pub async fn ranking(
     query: ApiQuery<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let format = query.format;
     answer(
         &state,
         &caller,
         &req,
         query,
-        format,
+        Representation::Negotiated,
         service::ranking,
         |r| &r.rows,
     )
@@ -249,13 +343,12 @@ pub async fn record_self_assessment(
     })
 }
 
-/// Recorded beliefs (managers, admins, keys with `reports:read`), at most 1,000; as CSV with
-/// `format=csv` or `Accept: text/csv`.
+/// Recorded beliefs (managers, admins, keys with `reports:read`), at most 1,000.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = []), ("api_key" = [])),
     params(SelfAssessmentQuery),
-    responses((status = 200, description = "The beliefs; as CSV when asked", content(
+    responses((status = 200, description = "The beliefs; as CSV when the request prefers `text/csv` (or use the `.csv` operation)", content(
         (Vec<SelfAssessment> = "application/json"),
         (String = "text/csv"),
     )))
@@ -268,13 +361,12 @@ pub async fn list_self_assessments(
     query: ApiQuery<SelfAssessmentQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let format = query.format;
     answer(
         &state,
         &caller,
         &req,
         query,
-        format,
+        Representation::Negotiated,
         |conn, org, query, _| self_assessments::list(conn, org, query),
         |beliefs| beliefs.as_slice(),
     )
@@ -310,7 +402,7 @@ pub async fn delete_self_assessment(
     tag = "reports",
     security(("bearer" = []), ("api_key" = [])),
     params(SelfAssessmentQuery),
-    responses((status = 200, description = "The report; its rows as CSV when asked", content(
+    responses((status = 200, description = "The report; its rows as CSV when the request prefers `text/csv` (or use the `.csv` operation)", content(
         (SelfAssessmentReport = "application/json"),
         (String = "text/csv"),
     )))
@@ -323,13 +415,12 @@ pub async fn self_assessment_report(
     query: ApiQuery<SelfAssessmentQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let format = query.format;
     answer(
         &state,
         &caller,
         &req,
         query,
-        format,
+        Representation::Negotiated,
         self_assessments::report,
         |r| &r.rows,
     )

@@ -21,12 +21,18 @@ pub mod service;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::gap_report)
+        .service(handlers::gap_report_csv)
         .service(handlers::scorecard)
+        .service(handlers::scorecard_csv)
         .service(handlers::trend)
+        .service(handlers::trend_csv)
         .service(handlers::ranking)
+        .service(handlers::ranking_csv)
         .service(handlers::self_assessment_report)
+        .service(handlers::self_assessment_report_csv)
         .service(handlers::record_self_assessment)
         .service(handlers::list_self_assessments)
+        .service(handlers::list_self_assessments_csv)
         .service(handlers::delete_self_assessment)
         .service(handlers::export_submissions);
 }

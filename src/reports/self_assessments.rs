@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::{GapQuery, ReportFormat};
+use super::dto::GapQuery;
 use super::rules::{span_too_long, MAX_SPAN_YEARS};
 use super::service::{gap_report_with, OrgFacts};
 use crate::contract::types::Code;
@@ -65,8 +65,6 @@ pub struct SelfAssessmentQuery {
     /// Only beliefs whose period overlaps `from`..`to`.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
-    pub format: Option<ReportFormat>,
 }
 
 /// Believed, delivered and both gaps for each recorded belief, and the organization-wide mean

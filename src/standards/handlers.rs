@@ -10,11 +10,12 @@ use super::service::{self, Actor};
 use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::yaml_response;
 use crate::http::{
     document_response, if_match, next_cursor, parse_id, ApiJson, ApiQuery, Document, PageQuery,
 };
 use crate::state::AppState;
-use crate::versioning::{self, parse_version, ExportQuery, ImportQuery};
+use crate::versioning::{self, parse_version, ImportQuery};
 
 fn version_response(status: StatusCode, version: BookVersion) -> ApiResult<HttpResponse> {
     let location = format!(
@@ -271,11 +272,12 @@ pub async fn publish_book(
     version_response(StatusCode::OK, service::to_dto(row)?)
 }
 
-/// A version as a portable document (JSON, or YAML with `format=yaml`).
+/// A version as a portable document: JSON, or YAML when the request prefers
+/// `application/yaml` (or use the `.yaml` operation).
 #[utoipa::path(
     tag = "standards",
     security(("bearer" = []), ("api_key" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Book id"), ("version" = i32, Path, description = "Version number"), ExportQuery),
+    params(("id" = uuid::Uuid, Path, description = "Book id"), ("version" = i32, Path, description = "Version number")),
     responses((status = 200, description = "The document", content(
         (BookDocument = "application/json"),
         (BookDocument = "application/yaml"),
@@ -285,11 +287,37 @@ pub async fn publish_book(
 pub async fn export_book(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
-    query: ApiQuery<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
+    document_response(
+        &req,
+        &book_document(&state, &caller, path.into_inner()).await?,
+    )
+}
+
+/// A version as a portable YAML document (what `shopgap import` and the demo files use).
+#[utoipa::path(
+    tag = "standards",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Book id"), ("version" = i32, Path, description = "Version number")),
+    responses((status = 200, description = "The document", body = BookDocument, content_type = "application/yaml"))
+)]
+#[get("/v1/standards-books/{id}/versions/{version}/export.yaml")]
+pub async fn export_book_yaml(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    yaml_response(&book_document(&state, &caller, path.into_inner()).await?)
+}
+
+async fn book_document(
+    state: &AppState,
+    caller: &Caller,
+    (id, version): (String, String),
+) -> ApiResult<BookDocument> {
     caller.require(Permission::StandardsRead)?;
-    let (id, version) = path.into_inner();
     let (id, version) = (parse_id(&id)?, parse_version(&version)?);
     let org = caller.organization_id.clone();
     let row = state
@@ -297,10 +325,7 @@ pub async fn export_book(
         .run(move |conn| repo::find_version(conn, &org, &id, version))
         .await?;
     let content = service::content_of(&row)?;
-    document_response(
-        &BookDocument::new(row.name, content),
-        query.format.unwrap_or_default(),
-    )
+    Ok(BookDocument::new(row.name, content))
 }
 
 /// Imports a document (JSON or YAML) as a new book, as a draft or published at once.

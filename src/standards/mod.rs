@@ -15,5 +15,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::get_book_version)
         .service(handlers::save_book_draft)
         .service(handlers::publish_book)
-        .service(handlers::export_book);
+        .service(handlers::export_book)
+        .service(handlers::export_book_yaml);
 }
