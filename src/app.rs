@@ -90,6 +90,9 @@ pub fn serve(
             .wrap(actix_web::middleware::from_fn(
                 crate::http::refuse_nul_in_query,
             ))
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::refuse_undocumented_method,
+            ))
             .wrap(actix_web::middleware::from_fn(crate::http::refuse_long_uri))
             .wrap(actix_web::middleware::from_fn(crate::http::head_as_get))
             .wrap(Compat::new(NormalizePath::new(TrailingSlash::MergeOnly)))

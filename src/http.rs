@@ -168,19 +168,28 @@ fn normalize(value: &mut serde_json::Value, path: &str, nul_at: &mut Vec<String>
     }
 }
 
-/// Middleware: under `/v1/`, a query string holding an encoded NUL (`%00`) is 400, for the
-/// reason bodies refuse NUL (see `from_document`), before any handler reads it. (The contract
-/// lists 400 on every `/v1/` operation for this.)
+/// Middleware: under `/v1/`, a query parameter holding NUL (`%00`) is 422 naming it, for the
+/// reason bodies refuse NUL (see `from_document`), before any handler reads it: well-formed, and
+/// not a value any field of ours means.
 pub async fn refuse_nul_in_query(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if req.path().starts_with("/v1/") && req.query_string().to_ascii_lowercase().contains("%00") {
-        let problem = ApiError::InvalidInput(vec![FieldError::new(
-            "query",
-            "must not contain NUL (U+0000) characters",
-        )]);
-        return Ok(req.into_response(problem.error_response()));
+        let mut named: Vec<FieldError> =
+            web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+                .map(|q| q.into_inner())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(name, value)| name.contains('\0') || value.contains('\0'))
+                .map(|(name, _)| {
+                    FieldError::new(name.replace('\0', ""), "must not contain NUL (U+0000)")
+                })
+                .collect();
+        if named.is_empty() {
+            named.push(FieldError::new("query", "must not contain NUL (U+0000)"));
+        }
+        return Ok(req.into_response(ApiError::Unprocessable(named).error_response()));
     }
     next.call(req).await.map(|r| r.map_into_boxed_body())
 }
@@ -310,6 +319,9 @@ impl RouteTable {
             methods.sort();
             routes.push((ResourceDef::new(path.as_str()), methods));
         }
+        // A path without parameters before those with: `/v1/checklists/import` is the import
+        // resource, not a checklist whose id is "import".
+        routes.sort_by_key(|(def, _)| def.pattern().is_some_and(|p| p.contains('{')));
         RouteTable(std::sync::Arc::new(routes))
     }
 
@@ -319,6 +331,25 @@ impl RouteTable {
             .find(|(def, _)| def.is_match(path))
             .map(|(_, methods)| methods.clone())
     }
+}
+
+/// Middleware: a documented resource asked with a method it does not have is 405 with `Allow`,
+/// before routing. (Routing alone would hand `GET /v1/checklists/import` to `GET
+/// /v1/checklists/{id}`, which answered 404 for the id "import", and `PATCH
+/// /v1/locations/import` to `PATCH /v1/locations/{id}`, which read its body first.)
+pub async fn refuse_undocumented_method(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Some(routes) = req.app_data::<web::Data<RouteTable>>() {
+        if let Some(allow) = routes.allowed(req.path()) {
+            if !allow.iter().any(|m| m == req.method().as_str()) {
+                let problem = ApiError::MethodNotAllowed { allow };
+                return Ok(req.into_response(problem.error_response()));
+            }
+        }
+    }
+    next.call(req).await.map(|r| r.map_into_boxed_body())
 }
 
 /// The app's default service: every request no route took ends here.

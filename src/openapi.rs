@@ -93,7 +93,44 @@ pub fn openapi() -> OpenApiDoc {
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_string();
     add_common_responses(&mut api);
-    api
+    forbid_nul(api)
+}
+
+/// No text of this API holds NUL (U+0000): PostgreSQL cannot store it and no field means it.
+/// The contract says so on every free text (a string without a format, an enumeration or a
+/// pattern of its own; the patterns of the named kinds of text exclude NUL themselves), so the
+/// server's validator refuses it by the same rule a client can read.
+pub const NO_NUL: &str = r"^[^\x00]*$";
+
+fn forbid_nul(api: OpenApiDoc) -> OpenApiDoc {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let is_text = match map.get("type") {
+                    Some(serde_json::Value::String(t)) => t == "string",
+                    Some(serde_json::Value::Array(types)) => types.iter().any(|t| t == "string"),
+                    _ => false,
+                };
+                if is_text
+                    && !["format", "enum", "pattern", "const"]
+                        .iter()
+                        .any(|k| map.contains_key(*k))
+                {
+                    map.insert("pattern".into(), NO_NUL.into());
+                }
+                map.values_mut().for_each(walk);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mut document = serde_json::to_value(&api).expect("the OpenAPI document serializes");
+    for section in ["components", "paths"] {
+        if let Some(part) = document.get_mut(section) {
+            walk(part);
+        }
+    }
+    serde_json::from_value(document).expect("the OpenAPI document reads back")
 }
 
 /// YAML of [`openapi`], as `shopgap openapi` prints it.
@@ -107,7 +144,7 @@ const COMMON: &[(&str, &str, &str)] = &[
     (
         "400",
         "BadRequest",
-        "Malformed request: unparseable JSON, an invalid query parameter, or a query holding NUL (`%00`)",
+        "Malformed request: unparseable JSON, or a query that cannot be read (an unknown or repeated parameter, a cursor the server did not issue)",
     ),
     ("401", "Unauthenticated", "No valid credentials"),
     (
@@ -245,11 +282,11 @@ fn common_codes(path: &str, operation: &Operation) -> Vec<&'static str> {
         RefOr::T(p) => p.parameter_in == ParameterIn::Query,
         RefOr::Ref(_) => false,
     });
-    // Every API operation reads its query through `http::refuse_nul_in_query` first.
-    if operation.request_body.is_some() || has_query || path.starts_with("/v1/") {
+    if operation.request_body.is_some() || has_query {
         codes.push("400");
     }
-    if has_query {
+    // Every API operation reads its query through `http::refuse_nul_in_query` first.
+    if has_query || path.starts_with("/v1/") {
         // A well-formed query can break a rule across parameters (a range ending before it
         // starts, an unknown grouping).
         codes.push("422");

@@ -178,12 +178,16 @@ async fn malformed_requests_get_problems() {
 
     // Text holding NUL is refused wherever it comes in (PostgreSQL cannot store it), with
     // the field named; the user's other data is untouched.
-    app.get("/v1/me?note=a%00b", Some(admin))
+    let named = app
+        .get("/v1/me?note=a%00b", Some(admin))
         .await
-        .expect_problem(400);
-    app.get("/v1/locations?q=%00", Some(admin))
+        .expect_problem(422);
+    assert_eq!(named.body["errors"][0]["field"], "note");
+    let named = app
+        .get("/v1/locations?q=%00", Some(admin))
         .await
-        .expect_problem(400);
+        .expect_problem(422);
+    assert_eq!(named.body["errors"][0]["field"], "q");
     let nul = app
         .post(
             "/v1/users",
@@ -452,4 +456,28 @@ async fn only_objects_are_read_where_the_contract_says_object() {
             {"field": "scopes", "message": "must be a list"},
         ])
     );
+}
+
+#[actix_web::test]
+async fn a_documented_resource_asked_with_another_method_is_405() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let token = Some(org.manager.access_token.as_str());
+    // A path without parameters wins over a templated one: `import` is not an id.
+    for (method, path, allow) in [
+        (reqwest::Method::GET, "/v1/checklists/import", "POST"),
+        (reqwest::Method::GET, "/v1/standards-books/import", "POST"),
+        (reqwest::Method::PATCH, "/v1/locations/import", "POST"),
+        (reqwest::Method::DELETE, "/v1/reports/gaps.csv", "GET, HEAD"),
+    ] {
+        let refused = app
+            .call(method.clone(), path, token, Some(json!({})))
+            .await
+            .expect_problem(405);
+        assert_eq!(
+            refused.header("allow").as_deref(),
+            Some(allow),
+            "{method} {path}"
+        );
+    }
 }

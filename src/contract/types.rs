@@ -7,22 +7,22 @@ use utoipa::ToSchema;
 
 /// A name: 1 to 200 characters, not only spaces.
 #[derive(ToSchema)]
-#[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"\S")]
+#[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^[^\x00]*\S[^\x00]*$")]
 pub struct Name(String);
 
 /// A text a person reads: 1 to 2000 characters, not only spaces.
 #[derive(ToSchema)]
-#[schema(value_type = String, min_length = 1, max_length = 2000, pattern = r"\S")]
+#[schema(value_type = String, min_length = 1, max_length = 2000, pattern = r"^[^\x00]*\S[^\x00]*$")]
 pub struct LongText(String);
 
 /// A short label such as a region: 1 to 100 characters, not only spaces.
 #[derive(ToSchema)]
-#[schema(value_type = String, min_length = 1, max_length = 100, pattern = r"\S")]
+#[schema(value_type = String, min_length = 1, max_length = 100, pattern = r"^[^\x00]*\S[^\x00]*$")]
 pub struct Label(String);
 
 /// A password: 10 to 128 characters, not only spaces.
 #[derive(ToSchema)]
-#[schema(value_type = String, min_length = 10, max_length = 128, pattern = r"\S")]
+#[schema(value_type = String, min_length = 10, max_length = 128, pattern = r"^[^\x00]*\S[^\x00]*$")]
 pub struct Password(String);
 
 /// An ISO 4217 currency code such as `EUR`.
@@ -73,7 +73,11 @@ pub struct LanguageTag(String);
 /// Patterns of the contract, in words: what a client hears when a value does not fit one. A
 /// test checks that every pattern in the document has its words here.
 pub const PATTERN_WORDS: &[(&str, &str)] = &[
-    (r"\S", "must not be empty or only spaces"),
+    (
+        r"^[^\x00]*\S[^\x00]*$",
+        "must not be empty or only spaces, nor contain NUL (U+0000)",
+    ),
+    (r"^[^\x00]*$", "must not contain NUL (U+0000)"),
     (
         r"^[A-Za-z0-9._-]+$",
         "may hold only letters, digits, '-', '_' and '.'",
