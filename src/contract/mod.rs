@@ -260,11 +260,12 @@ fn to_value(text: &str, kind: &Kind) -> Result<Value, String> {
             "false" => Value::Bool(false),
             _ => return Err("must be true or false".into()),
         },
+        // As `style: form, explode: false` writes a list: `a,b`; an empty value is one empty
+        // item (which the item's schema then judges), as clients generated from the contract
+        // read it.
         Kind::List(item) => Value::Array(
             text.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| to_value(s, item))
+                .map(|s| to_value(s.trim(), item))
                 .collect::<Result<_, _>>()?,
         ),
     })
@@ -438,7 +439,11 @@ mod tests {
         assert!(to_value("yes", &Kind::Boolean).is_err());
         assert_eq!(
             to_value("a, b,,c", &Kind::List(Box::new(Kind::Text))),
-            Ok(json!(["a", "b", "c"]))
+            Ok(json!(["a", "b", "", "c"]))
+        );
+        assert_eq!(
+            to_value("", &Kind::List(Box::new(Kind::Text))),
+            Ok(json!([""]))
         );
         assert!(to_value("1,x", &Kind::List(Box::new(Kind::Integer))).is_err());
     }
