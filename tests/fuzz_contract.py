@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Contract fuzzing: schemathesis drives a release server started on the demo organization from
-`openapi.yaml`, with every check on, once as a manager and once as a shopper, with a fixed seed.
+`openapi.yaml`, with every check on, as every kind of caller (a manager, a shopper, an
+integrator's API key with every scope, an admin), with a fixed seed.
 Any failure fails the run; schemathesis prints each one with a curl line to reproduce it.
 
     tests/fuzz_contract.py BINARY [--database-url postgres://…] [--max-examples 50] [--seed 1]
-                           [--only-role manager|shopper] [--workers 2]
+                           [--only-role manager|shopper|integrator|admin] [--workers 2]
 
 Without --database-url, a SQLite file in a temporary directory. The PostgreSQL database named is
 dropped and created again. Needs `schemathesis` (PyPI) installed for this Python; .ci/run installs the version it pins.
@@ -28,7 +29,7 @@ parser.add_argument("binary")
 parser.add_argument("--database-url")
 parser.add_argument("--max-examples", type=int, default=50)
 parser.add_argument("--seed", type=int, default=1)
-parser.add_argument("--only-role", choices=["manager", "shopper"])
+parser.add_argument("--only-role", choices=["manager", "shopper", "integrator", "admin"])
 parser.add_argument("--workers", type=int, default=2)
 args = parser.parse_args()
 
@@ -46,12 +47,23 @@ def log(message):
 
 try:
     server.start(demo=True)
-    # Both sign in before any fuzzing: the client's keep-alive connection would not outlive a
-    # run (the server closes idle ones), and the tokens last the whole run.
+    # Every role signs in before any fuzzing: the client's keep-alive connection would not
+    # outlive a run (the server closes idle ones), and the tokens last the whole run. The
+    # integrator is an API key holding every scope, made by the admin. The admin goes last: what
+    # it changes (settings, users) cannot then change another role's run.
     api = Api(base, out_path)
     emails = {"manager": "manager@demo-motors.example.com",
-              "shopper": "shopper1@demo-motors.example.com"}
-    tokens = {role: api.login(email) for role, email in emails.items()
+              "shopper": "shopper1@demo-motors.example.com",
+              "admin": "admin@demo-motors.example.com"}
+    signed_in = {role: api.login(email) for role, email in emails.items()}
+    _, key = api.call("POST", "/v1/api-keys", signed_in["admin"], body={
+        "name": "fuzzing integrator",
+        "scopes": ["organization:read", "users:read", "standards:read", "standards:write",
+                   "locations:read", "locations:write", "assignments:read",
+                   "assignments:write", "submissions:read", "reports:read"]})
+    every = {"manager": signed_in["manager"], "shopper": signed_in["shopper"],
+             "integrator": key["secret"], "admin": signed_in["admin"]}
+    tokens = {role: token for role, token in every.items()
               if not args.only_role or role == args.only_role}
     failed = []
     for role, token in tokens.items():
