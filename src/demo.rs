@@ -14,7 +14,6 @@ use crate::http::read_document;
 use crate::organizations::model::OrganizationRow;
 use crate::organizations::repo as organizations;
 use crate::standards::dto::{BookDocument, Channel};
-use crate::standards::repo as standards_repo;
 use crate::standards::service::{self as standards, Actor};
 use crate::users::model::{UserChanges, UserRow};
 use crate::users::repo as users;
@@ -181,7 +180,10 @@ fn load_demo_standards(
     org_id: &str,
     now: chrono::NaiveDateTime,
 ) -> ApiResult<()> {
-    if !standards_repo::list_books(conn, org_id, None, 1)?.is_empty() {
+    if !standards::STORE
+        .list_documents(conn, org_id, None, 1)?
+        .is_empty()
+    {
         return Ok(());
     }
     let actor = Actor {

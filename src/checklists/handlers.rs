@@ -8,7 +8,6 @@ use super::dto::{
     Checklist, ChecklistDocument, ChecklistInput, ChecklistList, ChecklistVersion,
     ChecklistVersionSummary,
 };
-use super::model::ChecklistRow;
 use super::repo::{self, VersionSummaryRow};
 use super::service;
 use crate::auth::caller::Caller;
@@ -19,9 +18,9 @@ use crate::http::{
     document_response, if_match, next_cursor, parse_id, ApiJson, ApiQuery, Document, PageQuery,
 };
 use crate::standards::dto::Channel;
-use crate::standards::service::Actor;
 use crate::state::AppState;
 use crate::versioning::{self, parse_version, ImportQuery};
+use crate::versioning::{Actor, DocumentRow};
 
 fn version_response(status: StatusCode, version: ChecklistVersion) -> ApiResult<HttpResponse> {
     let location = format!(
@@ -47,7 +46,7 @@ fn summary(row: VersionSummaryRow) -> ApiResult<(String, ChecklistVersionSummary
     ))
 }
 
-fn checklist(row: ChecklistRow, versions: Vec<ChecklistVersionSummary>) -> ApiResult<Checklist> {
+fn checklist(row: DocumentRow, versions: Vec<ChecklistVersionSummary>) -> ApiResult<Checklist> {
     Ok(Checklist {
         id: row.id.parse().map_err(ApiError::internal)?,
         name: row.name,
@@ -113,7 +112,7 @@ pub async fn list_checklists(
     let (mut rows, summaries) = state
         .db
         .run(move |conn| {
-            let rows = repo::list_checklists(conn, &org, after.as_deref(), limit)?;
+            let rows = service::STORE.list_documents(conn, &org, after.as_deref(), limit)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             Ok((rows, repo::version_summaries(conn, &ids)?))
         })
@@ -153,7 +152,7 @@ pub async fn get_checklist(
     let (row, summaries) = state
         .db
         .run(move |conn| {
-            let row = repo::find_checklist(conn, &org, &id)?;
+            let row = service::STORE.find_document(conn, &org, &id)?;
             let summaries = repo::version_summaries(conn, std::slice::from_ref(&row.id))?;
             Ok((row, summaries))
         })

@@ -1,18 +1,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{checklist_versions, checklists};
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = checklists)]
-pub struct ChecklistRow {
-    pub id: String,
-    pub organization_id: String,
-    /// The newest version's name.
-    pub name: String,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
+use crate::db::schema::checklist_versions;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = checklist_versions)]

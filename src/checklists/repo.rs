@@ -1,65 +1,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{ChecklistRow, ChecklistVersionRow};
-use crate::db::schema::{checklist_versions as versions, checklists};
+use super::model::ChecklistVersionRow;
+use crate::db::schema::checklist_versions as versions;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
-use crate::standards::dto::VersionStatus;
-
-pub fn insert_checklist(conn: &mut DbConn, row: &ChecklistRow) -> ApiResult<()> {
-    diesel::insert_into(checklists::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn insert_version(conn: &mut DbConn, row: &ChecklistVersionRow) -> ApiResult<()> {
-    diesel::insert_into(versions::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn find_checklist(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<ChecklistRow> {
-    checklists::table
-        .filter(checklists::id.eq(id))
-        .select(ChecklistRow::as_select())
-        .get_result::<ChecklistRow>(conn)
-        .optional()?
-        .filter(|row| row.organization_id == org_id)
-        .ok_or_else(|| ApiError::NotFound("no such checklist".into()))
-}
-
-pub fn rename_checklist(
-    conn: &mut DbConn,
-    id: &str,
-    name: &str,
-    now: NaiveDateTime,
-) -> ApiResult<()> {
-    diesel::update(checklists::table.find(id))
-        .set((checklists::name.eq(name), checklists::updated_at.eq(now)))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn list_checklists(
-    conn: &mut DbConn,
-    org_id: &str,
-    after: Option<&str>,
-    limit: i64,
-) -> ApiResult<Vec<ChecklistRow>> {
-    let mut query = checklists::table
-        .filter(checklists::organization_id.eq(org_id))
-        .select(ChecklistRow::as_select())
-        .order(checklists::id.asc())
-        .limit(limit + 1)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(checklists::id.gt(after.to_string()));
-    }
-    Ok(query.load(conn)?)
-}
 
 /// (checklist id, version id, version, status, channel, published_at), newest first.
 pub type VersionSummaryRow = (String, String, i32, String, String, Option<NaiveDateTime>);
@@ -104,56 +49,6 @@ pub fn latest_version(conn: &mut DbConn, checklist_id: &str) -> ApiResult<Checkl
         .order(versions::version.desc())
         .select(ChecklistVersionRow::as_select())
         .first(conn)?)
-}
-
-pub fn update_draft(
-    conn: &mut DbConn,
-    current: &ChecklistVersionRow,
-    name: &str,
-    book_version_id: &str,
-    channel: &str,
-    content: &str,
-    now: NaiveDateTime,
-) -> ApiResult<bool> {
-    let n = diesel::update(
-        versions::table
-            .filter(versions::id.eq(&current.id))
-            .filter(versions::status.eq(VersionStatus::Draft.as_str()))
-            .filter(versions::revision.eq(current.revision)),
-    )
-    .set((
-        versions::name.eq(name),
-        versions::book_version_id.eq(book_version_id),
-        versions::channel.eq(channel),
-        versions::content.eq(content),
-        versions::revision.eq(current.revision + 1),
-        versions::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
-}
-
-pub fn publish(
-    conn: &mut DbConn,
-    current: &ChecklistVersionRow,
-    by: Option<&str>,
-    now: NaiveDateTime,
-) -> ApiResult<bool> {
-    let n = diesel::update(
-        versions::table
-            .filter(versions::id.eq(&current.id))
-            .filter(versions::status.eq(VersionStatus::Draft.as_str()))
-            .filter(versions::revision.eq(current.revision)),
-    )
-    .set((
-        versions::status.eq(VersionStatus::Published.as_str()),
-        versions::revision.eq(current.revision + 1),
-        versions::published_at.eq(now),
-        versions::published_by.eq(by),
-        versions::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
 }
 
 /// A version of the organization by its own id.

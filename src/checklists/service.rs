@@ -6,15 +6,23 @@ use chrono::NaiveDateTime;
 use super::dto::{
     ChecklistContent, ChecklistDocument, ChecklistInput, ChecklistVersion, CHECKLIST_FORMAT,
 };
-use super::model::{ChecklistRow, ChecklistVersionRow};
+use super::model::ChecklistVersionRow;
 use super::{repo, rules};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::standards::dto::{BookContent, BookDocument, Channel, VersionStatus};
 use crate::standards::repo as books;
-use crate::standards::service::{self as standards, Actor};
+use crate::standards::service as standards;
 use crate::validation::reject_if_any;
-use crate::versioning::{check_publishable, check_revision, draft_save, DraftSave};
+use crate::versioning::{Actor, DraftRecord, Store, VersionKey};
+
+/// Where checklists are kept.
+pub const STORE: Store = Store {
+    documents: "checklists",
+    versions: "checklist_versions",
+    parent: "checklist_id",
+    noun: "checklist",
+};
 
 pub fn content_of(row: &ChecklistVersionRow) -> ApiResult<ChecklistContent> {
     serde_json::from_str(&row.content).map_err(ApiError::internal)
@@ -39,6 +47,26 @@ fn pinned_book(
     Ok((row.id.clone(), standards::content_of(&row)?))
 }
 
+/// The stored form of a draft: the pinned book version and the channel are columns of their
+/// own (assignments and reports read them).
+fn record(input: ChecklistInput, book_version_id: String) -> ApiResult<DraftRecord> {
+    Ok(DraftRecord {
+        name: input.name.trim().to_string(),
+        content: serde_json::to_string(&ChecklistContent {
+            sections: input.sections,
+        })
+        .map_err(ApiError::internal)?,
+        columns: vec![
+            ("book_version_id", book_version_id),
+            ("channel", input.channel.as_str().to_string()),
+        ],
+    })
+}
+
+fn row_of(conn: &mut DbConn, actor: Actor, key: &VersionKey) -> ApiResult<ChecklistVersionRow> {
+    repo::find_version(conn, actor.organization_id, &key.document_id, key.version)
+}
+
 pub fn create(
     conn: &mut DbConn,
     actor: Actor,
@@ -61,47 +89,8 @@ pub fn create(
             &book,
         ))?;
     }
-    let content = serde_json::to_string(&ChecklistContent {
-        sections: input.sections,
-    })
-    .map_err(ApiError::internal)?;
-    let checklist = ChecklistRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        organization_id: actor.organization_id.to_string(),
-        name: name.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    repo::insert_checklist(conn, &checklist)?;
-    let version = ChecklistVersionRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        checklist_id: checklist.id.clone(),
-        organization_id: checklist.organization_id.clone(),
-        version: 1,
-        status: if publish {
-            VersionStatus::Published
-        } else {
-            VersionStatus::Draft
-        }
-        .as_str()
-        .to_string(),
-        revision: 1,
-        name,
-        book_version_id,
-        channel: input.channel.as_str().to_string(),
-        content,
-        created_by: actor.user_id.map(str::to_string),
-        created_at: now,
-        updated_at: now,
-        published_at: publish.then_some(now),
-        published_by: if publish {
-            actor.user_id.map(str::to_string)
-        } else {
-            None
-        },
-    };
-    repo::insert_version(conn, &version)?;
-    Ok(version)
+    let key = STORE.create(conn, actor, record(input, book_version_id)?, publish, now)?;
+    row_of(conn, actor, &key)
 }
 
 pub fn save_draft(
@@ -112,71 +101,17 @@ pub fn save_draft(
     expected: Option<i32>,
     now: NaiveDateTime,
 ) -> ApiResult<(ChecklistVersionRow, bool)> {
-    let checklist = repo::find_checklist(conn, actor.organization_id, checklist_id)?;
-    let name = input.name.trim().to_string();
-    reject_if_any(rules::validate_draft(&name, &input.sections))?;
+    // A missing checklist answers 404 before its content is judged.
+    STORE.find_document(conn, actor.organization_id, checklist_id)?;
+    reject_if_any(rules::validate_draft(input.name.trim(), &input.sections))?;
     let (book_version_id, _) = pinned_book(
         conn,
         actor.organization_id,
         &input.standards_book_version_id,
     )?;
-    let content = serde_json::to_string(&ChecklistContent {
-        sections: input.sections,
-    })
-    .map_err(ApiError::internal)?;
-    let channel = input.channel.as_str();
-    let latest = repo::latest_version(conn, &checklist.id)?;
-    let latest_status: VersionStatus = latest.status.parse().map_err(ApiError::internal)?;
-    let created = match draft_save(latest.version, latest_status) {
-        DraftSave::Update { .. } => {
-            check_revision(expected, latest.revision)?;
-            if !repo::update_draft(
-                conn,
-                &latest,
-                &name,
-                &book_version_id,
-                channel,
-                &content,
-                now,
-            )? {
-                return Err(ApiError::PreconditionFailed(
-                    "the draft changed while saving".into(),
-                ));
-            }
-            false
-        }
-        DraftSave::Create { version } => {
-            repo::insert_version(
-                conn,
-                &ChecklistVersionRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    checklist_id: checklist.id.clone(),
-                    organization_id: checklist.organization_id.clone(),
-                    version,
-                    status: VersionStatus::Draft.as_str().to_string(),
-                    revision: 1,
-                    name: name.clone(),
-                    book_version_id,
-                    channel: channel.to_string(),
-                    content,
-                    created_by: actor.user_id.map(str::to_string),
-                    created_at: now,
-                    updated_at: now,
-                    published_at: None,
-                    published_by: None,
-                },
-            )
-            .map_err(|e| match e {
-                ApiError::Conflict { .. } => {
-                    ApiError::conflict("another draft was started at the same time; retry")
-                }
-                other => other,
-            })?;
-            true
-        }
-    };
-    repo::rename_checklist(conn, &checklist.id, &name, now)?;
-    Ok((repo::latest_version(conn, &checklist.id)?, created))
+    let draft = record(input, book_version_id)?;
+    let (key, created) = STORE.save_draft(conn, actor, checklist_id, draft, expected, now)?;
+    Ok((row_of(conn, actor, &key)?, created))
 }
 
 /// What publishing `row` would refuse, against its pinned book.
@@ -197,17 +132,11 @@ pub fn publish(
     expected: Option<i32>,
     now: NaiveDateTime,
 ) -> ApiResult<ChecklistVersionRow> {
-    let checklist = repo::find_checklist(conn, actor.organization_id, checklist_id)?;
-    let latest = repo::latest_version(conn, &checklist.id)?;
-    check_publishable(latest.status.parse().map_err(ApiError::internal)?)?;
-    check_revision(expected, latest.revision)?;
-    reject_if_any(problems(conn, &latest)?)?;
-    if !repo::publish(conn, &latest, actor.user_id, now)? {
-        return Err(ApiError::PreconditionFailed(
-            "the draft changed while publishing".into(),
-        ));
-    }
-    repo::find_version(conn, actor.organization_id, &checklist.id, latest.version)
+    let key = STORE.publish(conn, actor, checklist_id, expected, now, |conn, key| {
+        let row = row_of(conn, actor, key)?;
+        problems(conn, &row)
+    })?;
+    row_of(conn, actor, &key)
 }
 
 pub fn export(conn: &mut DbConn, row: &ChecklistVersionRow) -> ApiResult<ChecklistDocument> {

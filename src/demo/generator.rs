@@ -245,7 +245,7 @@ fn refresh_statistics(conn: &mut DbConn) -> ApiResult<()> {
 fn audit_checklist(conn: &mut DbConn, org: &str, now: NaiveDateTime) -> ApiResult<String> {
     let demo: DemoChecklist = yaml_serde::from_str(AUDIT_CHECKLIST).map_err(ApiError::internal)?;
     let mut book_version = None;
-    for row in checklists_repo::list_checklists(conn, org, None, 10_000)? {
+    for row in crate::checklists::service::STORE.list_documents(conn, org, None, 10_000)? {
         let latest = checklists_repo::latest_version(conn, &row.id)?;
         if latest.status != "published" {
             continue;

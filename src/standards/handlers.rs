@@ -82,7 +82,7 @@ pub async fn list_books(
     let (mut rows, summaries) = state
         .db
         .run(move |conn| {
-            let rows = repo::list_books(conn, &org, after.as_deref(), limit)?;
+            let rows = service::STORE.list_documents(conn, &org, after.as_deref(), limit)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             Ok((rows, repo::version_summaries(conn, &ids)?))
         })
@@ -130,7 +130,7 @@ pub async fn get_book(
     let (book, summaries) = state
         .db
         .run(move |conn| {
-            let book = repo::find_book(conn, &org, &id)?;
+            let book = service::STORE.find_document(conn, &org, &id)?;
             let summaries = repo::version_summaries(conn, std::slice::from_ref(&book.id))?;
             Ok((book, summaries))
         })

@@ -4,26 +4,37 @@
 use chrono::NaiveDateTime;
 
 use super::dto::{BookContent, BookDocument, BookInput, BookVersion, VersionStatus, BOOK_FORMAT};
-use super::model::{BookRow, BookVersionRow};
+use super::model::BookVersionRow;
 use super::{repo, rules};
 use crate::auth::tokens::sha256_hex;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::validation::reject_if_any;
-use crate::versioning::{check_publishable, check_revision, draft_save, DraftSave};
+pub use crate::versioning::Actor;
+use crate::versioning::{DraftRecord, Store, VersionKey};
 
-/// Who acts, for the audit columns.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    pub organization_id: &'a str,
-    pub user_id: Option<&'a str>,
+/// Where standards books are kept.
+pub const STORE: Store = Store {
+    documents: "standards_books",
+    versions: "standards_book_versions",
+    parent: "book_id",
+    noun: "standards book",
+};
+
+/// The stored form of a draft; `content_hash` (of the exported document) finds an identical
+/// published version on import.
+fn record(name: &str, content: &BookContent) -> ApiResult<DraftRecord> {
+    Ok(DraftRecord {
+        name: name.to_string(),
+        content: serde_json::to_string(content).map_err(ApiError::internal)?,
+        columns: vec![("content_hash", content_hash(name, content)?)],
+    })
 }
 
-fn encode(name: &str, content: &BookContent) -> ApiResult<(String, String)> {
-    let json = serde_json::to_string(content).map_err(ApiError::internal)?;
+fn content_hash(name: &str, content: &BookContent) -> ApiResult<String> {
     let document = serde_json::to_string(&BookDocument::new(name.to_string(), content.clone()))
         .map_err(ApiError::internal)?;
-    Ok((json, sha256_hex(&document)))
+    Ok(sha256_hex(&document))
 }
 
 pub fn content_of(row: &BookVersionRow) -> ApiResult<BookContent> {
@@ -32,6 +43,10 @@ pub fn content_of(row: &BookVersionRow) -> ApiResult<BookContent> {
 
 pub fn status_of(row: &BookVersionRow) -> ApiResult<VersionStatus> {
     row.status.parse().map_err(ApiError::internal)
+}
+
+fn row_of(conn: &mut DbConn, actor: Actor, key: &VersionKey) -> ApiResult<BookVersionRow> {
+    repo::find_version(conn, actor.organization_id, &key.document_id, key.version)
 }
 
 /// A new book whose first version holds `input`, as a draft or published at once.
@@ -43,54 +58,17 @@ pub fn create(
     now: NaiveDateTime,
 ) -> ApiResult<BookVersionRow> {
     let (name, content) = input.into_parts();
-    let name = name.trim().to_string();
     reject_if_any(if publish {
         rules::validate_for_publish(&content)
     } else {
         rules::validate_book(&content)
     })?;
-    let (json, hash) = encode(&name, &content)?;
-    let book = BookRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        organization_id: actor.organization_id.to_string(),
-        name: name.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    repo::insert_book(conn, &book)?;
-    let version = BookVersionRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        book_id: book.id.clone(),
-        organization_id: book.organization_id.clone(),
-        version: 1,
-        status: if publish {
-            VersionStatus::Published
-        } else {
-            VersionStatus::Draft
-        }
-        .as_str()
-        .to_string(),
-        revision: 1,
-        name,
-        content: json,
-        content_hash: hash,
-        created_by: actor.user_id.map(str::to_string),
-        created_at: now,
-        updated_at: now,
-        published_at: publish.then_some(now),
-        published_by: if publish {
-            actor.user_id.map(str::to_string)
-        } else {
-            None
-        },
-    };
-    repo::insert_version(conn, &version)?;
-    Ok(version)
+    let key = STORE.create(conn, actor, record(name.trim(), &content)?, publish, now)?;
+    row_of(conn, actor, &key)
 }
 
-/// Saves `input` as the book's draft: in place when the newest version is a draft (checking
-/// `expected` against its revision), else as the next version. Returns the draft and whether
-/// it is a new version.
+/// Saves `input` as the book's draft (see [`Store::save_draft`]). Returns the draft and
+/// whether it is a new version.
 pub fn save_draft(
     conn: &mut DbConn,
     actor: Actor,
@@ -99,54 +77,13 @@ pub fn save_draft(
     expected: Option<i32>,
     now: NaiveDateTime,
 ) -> ApiResult<(BookVersionRow, bool)> {
-    let book = repo::find_book(conn, actor.organization_id, book_id)?;
     let (name, content) = input.into_parts();
-    let name = name.trim().to_string();
+    // A missing book answers 404 before its content is judged.
+    STORE.find_document(conn, actor.organization_id, book_id)?;
     reject_if_any(rules::validate_book(&content))?;
-    let (json, hash) = encode(&name, &content)?;
-    let latest = repo::latest_version(conn, &book.id)?;
-    let created = match draft_save(latest.version, status_of(&latest)?) {
-        DraftSave::Update { .. } => {
-            check_revision(expected, latest.revision)?;
-            if !repo::update_draft(conn, &latest, &name, &json, &hash, now)? {
-                return Err(ApiError::PreconditionFailed(
-                    "the draft changed while saving".into(),
-                ));
-            }
-            false
-        }
-        DraftSave::Create { version } => {
-            repo::insert_version(
-                conn,
-                &BookVersionRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    book_id: book.id.clone(),
-                    organization_id: book.organization_id.clone(),
-                    version,
-                    status: VersionStatus::Draft.as_str().to_string(),
-                    revision: 1,
-                    name: name.clone(),
-                    content: json,
-                    content_hash: hash,
-                    created_by: actor.user_id.map(str::to_string),
-                    created_at: now,
-                    updated_at: now,
-                    published_at: None,
-                    published_by: None,
-                },
-            )
-            .map_err(|e| match e {
-                ApiError::Conflict { .. } => {
-                    ApiError::conflict("another draft was started at the same time; retry")
-                }
-                other => other,
-            })?;
-            true
-        }
-    };
-    repo::rename_book(conn, &book.id, &name, now)?;
-    let draft = repo::latest_version(conn, &book.id)?;
-    Ok((draft, created))
+    let draft = record(name.trim(), &content)?;
+    let (key, created) = STORE.save_draft(conn, actor, book_id, draft, expected, now)?;
+    Ok((row_of(conn, actor, &key)?, created))
 }
 
 /// Publishes the book's draft after checking all of it.
@@ -157,17 +94,12 @@ pub fn publish(
     expected: Option<i32>,
     now: NaiveDateTime,
 ) -> ApiResult<BookVersionRow> {
-    let book = repo::find_book(conn, actor.organization_id, book_id)?;
-    let latest = repo::latest_version(conn, &book.id)?;
-    check_publishable(status_of(&latest)?)?;
-    check_revision(expected, latest.revision)?;
-    reject_if_any(rules::validate_for_publish(&content_of(&latest)?))?;
-    if !repo::publish(conn, &latest, actor.user_id, now)? {
-        return Err(ApiError::PreconditionFailed(
-            "the draft changed while publishing".into(),
-        ));
-    }
-    repo::find_version(conn, actor.organization_id, &book.id, latest.version)
+    let key = STORE.publish(conn, actor, book_id, expected, now, |conn, key| {
+        Ok(rules::validate_for_publish(&content_of(&row_of(
+            conn, actor, key,
+        )?)?))
+    })?;
+    row_of(conn, actor, &key)
 }
 
 /// Imports a document as a new book.
@@ -199,7 +131,7 @@ pub fn import_or_reuse(
         standards: document.standards.clone(),
         protocols: document.protocols.clone(),
     };
-    let (_, hash) = encode(document.name.trim(), &content)?;
+    let hash = content_hash(document.name.trim(), &content)?;
     match repo::find_published_by_hash(conn, actor.organization_id, &hash)? {
         Some(existing) => Ok(existing),
         None => import(conn, actor, document, true, now),
