@@ -25,6 +25,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     crate::api_keys::routes(cfg);
     crate::standards::routes(cfg);
     crate::checklists::routes(cfg);
+    crate::surveys::routes(cfg);
     crate::locations::routes(cfg);
     crate::reports::routes(cfg);
     crate::shoppers::routes(cfg);

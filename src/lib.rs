@@ -30,6 +30,7 @@ pub mod shoppers;
 pub mod standards;
 pub mod state;
 pub mod submissions;
+pub mod surveys;
 pub mod users;
 pub mod validation;
 pub mod versioning;

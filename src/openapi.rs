@@ -49,6 +49,7 @@ use crate::error::{FieldError, Problem};
         (name = "api-keys", description = "Keys for integrators"),
         (name = "standards", description = "Standards books: principles, standards and protocols, versioned"),
         (name = "checklists", description = "Checklists pinned to a standards book version and a channel"),
+        (name = "surveys", description = "Survey instruments for customers and management (the five gaps), in every language the program runs in"),
         (name = "locations", description = "Branches, stores and lines whose service is shopped"),
         (name = "shoppers", description = "Shopper profiles and the locations where they are known"),
         (name = "assignments", description = "Mystery shops: planning, the job board, the lifecycle"),

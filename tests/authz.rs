@@ -65,6 +65,8 @@ struct Targets {
     /// A PDF attached to that draft.
     attachment_id: String,
     self_assessment_id: String,
+    /// A customer survey instrument whose version 1 is a publishable draft.
+    instrument_id: String,
     n: usize,
 }
 
@@ -103,6 +105,24 @@ fn csv(text: String) -> Option<Value> {
 
 fn checklist_sections() -> Value {
     json!([{"title": "A", "items": [{"key": "a", "prompt": "Greeted?", "type": "yes_no", "standard": "S1"}]}])
+}
+
+/// A customer instrument over the book of [`book_body`], in English and Arabic.
+fn instrument_body(name: &str, book_version_id: &str) -> Value {
+    json!({"name": name, "audience": "customer", "standards_book_version_id": book_version_id,
+           "languages": ["en", "ar"], "title": {"en": "Your visit", "ar": "زيارتك"},
+           "items": [{"key": "greet", "standard": "S1",
+                      "expectation_prompt": {"en": "Staff greet you", "ar": "يرحب بك الموظفون"},
+                      "perception_prompt": {"en": "Staff greeted me", "ar": "رحب بي الموظفون"}}]})
+}
+
+fn instrument_document() -> Value {
+    let mut doc = instrument_body("Imported", "");
+    let doc_map = doc.as_object_mut().unwrap();
+    doc_map.remove("standards_book_version_id");
+    doc_map.insert("format".into(), json!("shopgap.survey_instrument/v1"));
+    doc_map.insert("standards_book".into(), book_document());
+    doc
 }
 
 fn book_document() -> Value {
@@ -410,6 +430,81 @@ fn rows() -> Vec<Row> {
             path: |t| format!("/v1/checklists/{}/draft/publish", t.checklist_id),
             body: no_body,
             expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/survey-instruments",
+            path: |_| "/v1/survey-instruments".into(),
+            body: |t| Some(instrument_body("New", &t.published_book_version_id)),
+            // Integrators read surveys and never write them; another organization cannot pin
+            // this organization's book.
+            expect: [201, 201, 403, 403, 403, 401, 422],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/survey-instruments",
+            path: |_| "/v1/survey-instruments".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/survey-instruments/import",
+            path: |_| "/v1/survey-instruments/import".into(),
+            body: |_| Some(instrument_document()),
+            expect: [201, 201, 403, 403, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/survey-instruments/{id}",
+            path: |t| format!("/v1/survey-instruments/{}", t.instrument_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/survey-instruments/{id}/versions/{version}",
+            path: |t| format!("/v1/survey-instruments/{}/versions/1", t.instrument_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/survey-instruments/{id}/versions/{version}/export",
+            path: |t| {
+                format!(
+                    "/v1/survey-instruments/{}/versions/1/export",
+                    t.instrument_id
+                )
+            },
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/survey-instruments/{id}/versions/{version}/export.yaml",
+            path: |t| {
+                format!(
+                    "/v1/survey-instruments/{}/versions/1/export.yaml",
+                    t.instrument_id
+                )
+            },
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::PUT,
+            pattern: "/v1/survey-instruments/{id}/draft",
+            path: |t| format!("/v1/survey-instruments/{}/draft", t.instrument_id),
+            body: |t| Some(instrument_body("Edited", &t.published_book_version_id)),
+            expect: [200, 200, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/survey-instruments/{id}/draft/publish",
+            path: |t| format!("/v1/survey-instruments/{}/draft/publish", t.instrument_id),
+            body: no_body,
+            expect: [200, 200, 403, 403, 403, 401, 404],
         },
         Row {
             method: Method::POST,
@@ -862,6 +957,14 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         now,
     )
     .unwrap();
+    let instrument = shopgap::surveys::service::create(
+        &mut conn,
+        actor,
+        serde_json::from_value(instrument_body("Survey", &published.id)).unwrap(),
+        false,
+        now,
+    )
+    .unwrap();
     let location = shopgap::locations::service::create(
         &mut conn,
         &org.id,
@@ -978,6 +1081,7 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         book_id: draft_book.book_id,
         published_book_version_id: published.id,
         checklist_id: checklist.checklist_id,
+        instrument_id: instrument.instrument_id,
         n,
     }
 }
@@ -1001,6 +1105,7 @@ async fn every_endpoint_checks_role_scope_and_tenant() {
                 "assignments:write",
                 "submissions:read",
                 "reports:read",
+                "surveys:read",
             ],
         )
         .await;

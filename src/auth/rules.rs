@@ -75,6 +75,8 @@ pub enum Scope {
     SubmissionsRead,
     #[serde(rename = "reports:read")]
     ReportsRead,
+    #[serde(rename = "surveys:read")]
+    SurveysRead,
 }
 
 /// An action that needs authorization. Each handler asks for exactly one.
@@ -100,6 +102,10 @@ pub enum Permission {
     ReportsRead,
     /// Recording what managers believe they deliver (people only, not keys).
     SelfAssessmentsWrite,
+    /// Survey instruments, responses and promises (never shoppers).
+    SurveysRead,
+    /// Writing them (people only: managers and admins).
+    SurveysWrite,
 }
 
 impl Permission {
@@ -109,7 +115,8 @@ impl Permission {
         match self {
             OrganizationRead | UsersRead | StandardsRead | StandardsWrite | LocationsRead
             | LocationsWrite | ShoppersManage | AssignmentsRead | AssignmentsWrite
-            | SubmissionsRead | SubmissionsReview | ReportsRead | SelfAssessmentsWrite => {
+            | SubmissionsRead | SubmissionsReview | ReportsRead | SelfAssessmentsWrite
+            | SurveysRead | SurveysWrite => {
                 matches!(role, Role::Admin | Role::Manager)
             }
             OrganizationWrite | UsersWrite | ApiKeysManage => role == Role::Admin,
@@ -130,8 +137,9 @@ impl Permission {
             AssignmentsWrite => Some(Scope::AssignmentsWrite),
             SubmissionsRead => Some(Scope::SubmissionsRead),
             ReportsRead => Some(Scope::ReportsRead),
+            SurveysRead => Some(Scope::SurveysRead),
             OrganizationWrite | UsersWrite | ApiKeysManage | ShoppersManage | SubmissionsReview
-            | SelfAssessmentsWrite => None,
+            | SelfAssessmentsWrite | SurveysWrite => None,
         }
     }
 

@@ -95,5 +95,9 @@ pub const PATTERN_WORDS: &[(&str, &str)] = &[
         "must be shopgap.standards_book/v1",
     ),
     (r"^shopgap\.checklist/v1$", "must be shopgap.checklist/v1"),
+    (
+        r"^shopgap\.survey_instrument/v1$",
+        "must be shopgap.survey_instrument/v1",
+    ),
     (r"^[A-Z]{3}$", "must be an ISO 4217 code such as EUR"),
 ];

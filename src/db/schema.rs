@@ -350,6 +350,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    survey_instrument_versions (id) {
+        id -> Text,
+        instrument_id -> Text,
+        organization_id -> Text,
+        version -> Integer,
+        status -> Text,
+        revision -> Integer,
+        name -> Text,
+        book_version_id -> Text,
+        audience -> Text,
+        content -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        published_by -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     rollups,

@@ -1,0 +1,2 @@
+DROP TABLE survey_instrument_versions;
+DROP TABLE survey_instruments;

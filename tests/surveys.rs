@@ -1,0 +1,357 @@
+//! Survey instruments over HTTP (PRODUCT.md section 8): a customer questionnaire in English and
+//! Arabic and a management one, drafted, checked, published, re-versioned, exported and
+//! imported on the same versioned-document layer as standards books and checklists.
+
+mod common;
+
+use common::TestApp;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+fn book() -> Value {
+    json!({
+        "name": "Service book",
+        "standards": [
+            {"code": "GRT-01", "text": "Greet every visitor", "dimension": "responsiveness", "channels": ["in_person"], "target": 0.95},
+            {"code": "INF-01", "text": "Explain every fee", "dimension": "assurance", "channels": ["in_person", "phone"], "target": 0.9},
+        ],
+    })
+}
+
+async fn published_book(app: &TestApp, token: &str) -> String {
+    let created = app
+        .post("/v1/standards-books", Some(token), book())
+        .await
+        .expect(201)
+        .body;
+    let id = created["book_id"].as_str().unwrap();
+    app.post(
+        &format!("/v1/standards-books/{id}/draft/publish"),
+        Some(token),
+        json!({}),
+    )
+    .await
+    .expect(200)
+    .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A customer instrument in English and Arabic; `complete` leaves out the Arabic perception
+/// prompt of the second item when false.
+fn customer(book_version_id: &str, complete: bool) -> Value {
+    let mut info_perception = json!({"en": "The fees were explained to me"});
+    if complete {
+        info_perception["ar"] = json!("تم شرح الرسوم لي");
+    }
+    json!({
+        "name": "After your visit",
+        "audience": "customer",
+        "standards_book_version_id": book_version_id,
+        "languages": ["en", "ar"],
+        "scale": {"min": 1, "max": 7},
+        "title": {"en": "How did we do?", "ar": "كيف كان أداؤنا؟"},
+        "items": [
+            {"key": "greet", "standard": "GRT-01",
+             "expectation_prompt": {"en": "Excellent banks greet you at once", "ar": "البنوك الممتازة ترحب بك فورا"},
+             "perception_prompt": {"en": "I was greeted at once", "ar": "تم الترحيب بي فورا"}},
+            {"key": "fees", "standard": "INF-01",
+             "expectation_prompt": {"en": "Excellent banks explain every fee", "ar": "البنوك الممتازة تشرح كل رسوم"},
+             "perception_prompt": info_perception},
+            {"key": "modern", "dimension": "tangibles",
+             "expectation_prompt": {"en": "Excellent banks have modern equipment", "ar": "البنوك الممتازة لديها معدات حديثة"},
+             "perception_prompt": {"en": "The equipment was modern", "ar": "كانت المعدات حديثة"}},
+        ],
+        "importance_prompt": {"en": "Split 100 points over what matters", "ar": "وزع 100 نقطة على ما يهمك"},
+        "channel_question": {"prompt": {"en": "How do you prefer to reach us?", "ar": "كيف تفضل التواصل معنا؟"},
+                             "channels": ["in_person", "phone", "chat", "email"]},
+    })
+}
+
+#[actix_web::test]
+async fn a_customer_instrument_is_drafted_checked_published_and_versioned() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let token = org.manager.access_token.as_str();
+    let book_version = published_book(&app, token).await;
+
+    // An incomplete draft is kept, with what publishing would refuse.
+    let draft = app
+        .post(
+            "/v1/survey-instruments",
+            Some(token),
+            customer(&book_version, false),
+        )
+        .await
+        .expect(201);
+    assert_eq!(draft.header("etag").as_deref(), Some("\"1\""));
+    let id = draft.body["instrument_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        draft.header("location").unwrap(),
+        format!("/v1/survey-instruments/{id}/versions/1")
+    );
+    assert_eq!(draft.body["status"], "draft");
+    assert_eq!(draft.body["audience"], "customer");
+    assert_eq!(
+        draft.body["text_directions"],
+        json!({"ar": "rtl", "en": "ltr"})
+    );
+    assert_eq!(
+        draft.body["problems"],
+        json!([{"field": "items[1].perception_prompt", "message": "needs a text in ar"}])
+    );
+    let refused = app
+        .post(
+            &format!("/v1/survey-instruments/{id}/draft/publish"),
+            Some(token),
+            json!({}),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(refused.body["errors"], draft.body["problems"]);
+
+    // A stale edit is refused; the current one completes the draft, which then publishes.
+    let stale = app
+        .send(
+            app.client
+                .put(format!("{}/v1/survey-instruments/{id}/draft", app.base))
+                .bearer_auth(token)
+                .header("If-Match", "\"7\"")
+                .json(&customer(&book_version, true)),
+        )
+        .await;
+    stale.expect_problem(412);
+    let fixed = app
+        .send(
+            app.client
+                .put(format!("{}/v1/survey-instruments/{id}/draft", app.base))
+                .bearer_auth(token)
+                .header("If-Match", "\"1\"")
+                .json(&customer(&book_version, true)),
+        )
+        .await
+        .expect(200);
+    assert_eq!(fixed.body["revision"], 2);
+    assert_eq!(fixed.body["problems"], json!([]));
+    let published = app
+        .post(
+            &format!("/v1/survey-instruments/{id}/draft/publish"),
+            Some(token),
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(published["status"], "published");
+    assert_eq!(
+        published["items"][1]["perception_prompt"]["ar"],
+        "تم شرح الرسوم لي"
+    );
+    assert_eq!(published["scale"], json!({"min": 1, "max": 7}));
+
+    // Editing after publication starts version 2; version 1 stays as published.
+    let mut changed = customer(&book_version, true);
+    changed["title"]["en"] = json!("Tell us about your visit");
+    let second = app
+        .call(
+            Method::PUT,
+            &format!("/v1/survey-instruments/{id}/draft"),
+            Some(token),
+            Some(changed),
+        )
+        .await
+        .expect(201);
+    assert_eq!(second.body["version"], 2);
+    assert_eq!(second.body["status"], "draft");
+    let first = app
+        .get(
+            &format!("/v1/survey-instruments/{id}/versions/1"),
+            Some(token),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(first["title"]["en"], "How did we do?");
+    assert_eq!(first["status"], "published");
+
+    let listed = app
+        .get("/v1/survey-instruments", Some(token))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(listed["items"][0]["name"], "After your visit");
+    let versions = &listed["items"][0]["versions"];
+    assert_eq!(versions[0]["version"], 2);
+    assert_eq!(versions[0]["status"], "draft");
+    assert_eq!(versions[1]["status"], "published");
+    assert_eq!(versions[1]["audience"], "customer");
+
+    // Shoppers see none of it; another organization's manager gets 404.
+    app.get("/v1/survey-instruments", Some(&org.shopper.access_token))
+        .await
+        .expect_problem(403);
+    let rival = app.seed_org("Rival").await;
+    app.get(
+        &format!("/v1/survey-instruments/{id}"),
+        Some(&rival.manager.access_token),
+    )
+    .await
+    .expect_problem(404);
+}
+
+#[actix_web::test]
+async fn instruments_refuse_what_cannot_be_measured() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let token = org.manager.access_token.as_str();
+    let book_version = published_book(&app, token).await;
+
+    // A scale without room between its bounds is refused even as a draft.
+    let mut flat = customer(&book_version, true);
+    flat["scale"] = json!({"min": 5, "max": 5});
+    let refused = app
+        .post("/v1/survey-instruments", Some(token), flat)
+        .await
+        .expect_problem(422);
+    assert_eq!(refused.body["errors"][0]["field"], "scale.max");
+
+    // A language tag that is not one is refused by the contract.
+    let mut bad_language = customer(&book_version, true);
+    bad_language["title"]["not a tag"] = json!("x");
+    app.post("/v1/survey-instruments", Some(token), bad_language)
+        .await
+        .expect_problem(422);
+
+    // Another organization's book cannot be pinned.
+    let rival = app.seed_org("Rival").await;
+    let refused = app
+        .post(
+            "/v1/survey-instruments",
+            Some(&rival.manager.access_token),
+            customer(&book_version, true),
+        )
+        .await
+        .expect_problem(422);
+    assert_eq!(
+        refused.body["errors"][0]["field"],
+        "standards_book_version_id"
+    );
+
+    // A management item asks only the expectation; an unknown standard and an item without a
+    // link are named, all at once.
+    let mut management = customer(&book_version, true);
+    management["audience"] = json!("management");
+    management["items"][0]["standard"] = json!("NOPE-01");
+    management["items"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("standard");
+    let draft = app
+        .post("/v1/survey-instruments", Some(token), management)
+        .await
+        .expect(201)
+        .body;
+    let fields: Vec<&str> = draft["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            "items[0].standard",
+            "items[0].perception_prompt",
+            "items[1].standard",
+            "items[1].perception_prompt",
+            "items[2].perception_prompt",
+        ]
+    );
+}
+
+#[actix_web::test]
+async fn instruments_move_between_organizations_as_documents() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let token = org.manager.access_token.as_str();
+    let book_version = published_book(&app, token).await;
+    let created = app
+        .post(
+            "/v1/survey-instruments/import?publish=true",
+            Some(token),
+            json!({}),
+        )
+        .await;
+    created.expect_problem(422);
+    let mut management = customer(&book_version, true);
+    management["audience"] = json!("management");
+    for item in management["items"].as_array_mut().unwrap() {
+        item.as_object_mut().unwrap().remove("perception_prompt");
+    }
+    let created = app
+        .post("/v1/survey-instruments", Some(token), management)
+        .await
+        .expect(201)
+        .body;
+    let id = created["instrument_id"].as_str().unwrap();
+    app.post(
+        &format!("/v1/survey-instruments/{id}/draft/publish"),
+        Some(token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+
+    let yaml = app
+        .get_text(
+            &format!("/v1/survey-instruments/{id}/versions/1/export.yaml"),
+            token,
+        )
+        .await;
+    assert!(yaml.contains("format: shopgap.survey_instrument/v1"));
+    assert!(yaml.contains("audience: management"));
+    let json_doc = app
+        .get(
+            &format!("/v1/survey-instruments/{id}/versions/1/export"),
+            Some(token),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(json_doc["standards_book"]["standards"][1]["code"], "INF-01");
+
+    // Into another organization, as YAML and then as JSON: the book is published once and
+    // reused the second time.
+    let rival = app.seed_org("Rival").await;
+    let theirs = rival.manager.access_token.as_str();
+    let imported = app
+        .send(
+            app.client
+                .post(format!(
+                    "{}/v1/survey-instruments/import?publish=true",
+                    app.base
+                ))
+                .bearer_auth(theirs)
+                .header("content-type", "application/yaml")
+                .body(yaml),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(imported["status"], "published");
+    assert_eq!(imported["audience"], "management");
+    assert_eq!(imported["items"], created["items"]);
+    assert_eq!(imported["title"], created["title"]);
+    let again = app
+        .post("/v1/survey-instruments/import", Some(theirs), json_doc)
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(again["status"], "draft");
+    assert_eq!(
+        again["standards_book_version_id"],
+        imported["standards_book_version_id"]
+    );
+    assert_ne!(again["instrument_id"], imported["instrument_id"]);
+}
