@@ -26,6 +26,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     crate::standards::routes(cfg);
     crate::checklists::routes(cfg);
     crate::surveys::routes(cfg);
+    crate::promises::routes(cfg);
     crate::locations::routes(cfg);
     crate::reports::routes(cfg);
     crate::shoppers::routes(cfg);

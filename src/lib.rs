@@ -24,6 +24,7 @@ pub mod maintenance;
 pub mod openapi;
 pub mod ops;
 pub mod organizations;
+pub mod promises;
 pub mod reports;
 pub mod scoring;
 pub mod shoppers;

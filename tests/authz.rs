@@ -67,6 +67,7 @@ struct Targets {
     self_assessment_id: String,
     /// A customer survey instrument whose version 1 is a publishable draft.
     instrument_id: String,
+    promise_id: String,
     n: usize,
 }
 
@@ -114,6 +115,11 @@ fn instrument_body(name: &str, book_version_id: &str) -> Value {
            "items": [{"key": "greet", "standard": "S1",
                       "expectation_prompt": {"en": "Staff greet you", "ar": "يرحب بك الموظفون"},
                       "perception_prompt": {"en": "Staff greeted me", "ar": "رحب بي الموظفون"}}]})
+}
+
+fn promise_body() -> Value {
+    json!({"standard": "S1", "text": "Always greeted", "source": "advertisement",
+           "channels": ["in_person"], "valid_from": "2026-01-01", "promised_level": 1.0})
 }
 
 fn instrument_document() -> Value {
@@ -505,6 +511,43 @@ fn rows() -> Vec<Row> {
             path: |t| format!("/v1/survey-instruments/{}/draft/publish", t.instrument_id),
             body: no_body,
             expect: [200, 200, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/promises",
+            path: |_| "/v1/promises".into(),
+            body: |_| Some(promise_body()),
+            // The foreign admin records a promise on its own organization's standard S1.
+            expect: [201, 201, 403, 403, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/promises",
+            path: |_| "/v1/promises".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/promises/{id}",
+            path: |t| format!("/v1/promises/{}", t.promise_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::PUT,
+            pattern: "/v1/promises/{id}",
+            path: |t| format!("/v1/promises/{}", t.promise_id),
+            body: |_| Some(promise_body()),
+            // The promise is not the foreign admin's: 404, whatever the body.
+            expect: [200, 200, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::DELETE,
+            pattern: "/v1/promises/{id}",
+            path: |t| format!("/v1/promises/{}", t.promise_id),
+            body: no_body,
+            expect: [204, 204, 403, 403, 403, 401, 404],
         },
         Row {
             method: Method::POST,
@@ -965,6 +1008,14 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         now,
     )
     .unwrap();
+    let promise = shopgap::promises::service::create(
+        &mut conn,
+        &org.id,
+        None,
+        serde_json::from_value(promise_body()).unwrap(),
+        now,
+    )
+    .unwrap();
     let location = shopgap::locations::service::create(
         &mut conn,
         &org.id,
@@ -1082,6 +1133,7 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         published_book_version_id: published.id,
         checklist_id: checklist.checklist_id,
         instrument_id: instrument.instrument_id,
+        promise_id: promise.id.to_string(),
         n,
     }
 }

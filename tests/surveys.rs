@@ -355,3 +355,135 @@ async fn instruments_move_between_organizations_as_documents() {
     );
     assert_ne!(again["instrument_id"], imported["instrument_id"]);
 }
+
+#[actix_web::test]
+async fn promises_are_recorded_against_known_standards_and_replaced_with_care() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let token = org.manager.access_token.as_str();
+    published_book(&app, token).await;
+
+    let promise = |standard: &str, from: &str, to: Option<&str>, level: f64| {
+        json!({"standard": standard, "text": "We greet you the moment you walk in",
+               "source": "advertisement", "channels": ["in_person"],
+               "valid_from": from, "valid_to": to, "promised_level": level})
+    };
+    let refused = app
+        .post(
+            "/v1/promises",
+            Some(token),
+            promise("NOPE-01", "2026-03-01", Some("2026-02-01"), 1.0),
+        )
+        .await
+        .expect_problem(422);
+    let fields: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["standard", "valid_to"]);
+    app.post(
+        "/v1/promises",
+        Some(token),
+        promise("GRT-01", "2026-01-01", None, 1.5),
+    )
+    .await
+    .expect_problem(422);
+
+    let created = app
+        .post(
+            "/v1/promises",
+            Some(token),
+            promise("GRT-01", "2026-01-01", Some("2026-06-30"), 1.0),
+        )
+        .await
+        .expect(201);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        created.header("location").unwrap(),
+        format!("/v1/promises/{id}")
+    );
+    assert_eq!(created.header("etag").as_deref(), Some("\"1\""));
+    assert_eq!(created.body["source"], "advertisement");
+    let mut later = promise("INF-01", "2026-07-01", None, 0.9);
+    later["source"] = json!("web_site");
+    later["channels"] = json!(["phone", "in_person"]);
+    app.post("/v1/promises", Some(token), later)
+        .await
+        .expect(201);
+
+    let on = |day: &str| format!("/v1/promises?valid_on={day}");
+    let spring = app
+        .get(&on("2026-04-01"), Some(token))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(spring["items"].as_array().unwrap().len(), 1);
+    assert_eq!(spring["items"][0]["standard"], "GRT-01");
+    let autumn = app
+        .get(&on("2026-10-01"), Some(token))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(autumn["items"][0]["standard"], "INF-01");
+    assert_eq!(autumn["items"][0]["valid_to"], Value::Null);
+    let by_standard = app
+        .get("/v1/promises?standard=INF-01&limit=1", Some(token))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(by_standard["items"].as_array().unwrap().len(), 1);
+    assert_eq!(by_standard["next_cursor"], Value::Null);
+    let first_page = app
+        .get("/v1/promises?limit=1", Some(token))
+        .await
+        .expect(200)
+        .body;
+    let cursor = first_page["next_cursor"].as_str().unwrap();
+    let second_page = app
+        .get(
+            &format!("/v1/promises?limit=1&cursor={cursor}"),
+            Some(token),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_ne!(first_page["items"][0]["id"], second_page["items"][0]["id"]);
+
+    // A replacement based on a stale revision is refused; the current one goes through.
+    let path = format!("/v1/promises/{id}");
+    let stale = app
+        .send(
+            app.client
+                .put(format!("{}{path}", app.base))
+                .bearer_auth(token)
+                .header("If-Match", "\"5\"")
+                .json(&promise("GRT-01", "2026-01-01", Some("2026-03-31"), 0.95)),
+        )
+        .await;
+    stale.expect_problem(412);
+    let replaced = app
+        .send(
+            app.client
+                .put(format!("{}{path}", app.base))
+                .bearer_auth(token)
+                .header("If-Match", "\"1\"")
+                .json(&promise("GRT-01", "2026-01-01", Some("2026-03-31"), 0.95)),
+        )
+        .await
+        .expect(200);
+    assert_eq!(replaced.header("etag").as_deref(), Some("\"2\""));
+    assert_eq!(replaced.body["promised_level"], 0.95);
+    assert_eq!(replaced.body["valid_to"], "2026-03-31");
+
+    // Integrators read promises with `surveys:read`; shoppers never see them.
+    let key = app.api_key(&org, &["surveys:read"]).await;
+    app.get(&path, Some(&key)).await.expect(200);
+    app.get(&path, Some(&org.shopper.access_token))
+        .await
+        .expect_problem(403);
+
+    app.delete(&path, Some(token)).await.expect(204);
+    app.get(&path, Some(token)).await.expect_problem(404);
+}

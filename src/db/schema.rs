@@ -370,6 +370,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    promises (id) {
+        id -> Text,
+        organization_id -> Text,
+        standard_code -> Text,
+        text -> Text,
+        source -> Text,
+        channels -> Text,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        promised_level -> Double,
+        revision -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     rollups,

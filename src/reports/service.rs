@@ -83,7 +83,10 @@ fn parse_group_by(query: &GapQuery) -> ApiResult<Vec<GroupKey>> {
 
 /// What the organization's standards are: code → (text, dimension, target), from its published
 /// book versions, the most recently published definition winning.
-fn standards_of(conn: &mut DbConn, org: &str) -> ApiResult<HashMap<String, (String, String, f64)>> {
+pub(crate) fn standards_of(
+    conn: &mut DbConn,
+    org: &str,
+) -> ApiResult<HashMap<String, (String, String, f64)>> {
     let contents: Vec<String> = standards_book_versions::table
         .filter(standards_book_versions::organization_id.eq(org))
         .filter(standards_book_versions::status.eq("published"))
