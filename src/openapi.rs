@@ -55,6 +55,7 @@ use crate::error::{FieldError, Problem};
         (name = "assignments", description = "Mystery shops: planning, the job board, the lifecycle"),
         (name = "submissions", description = "Shoppers' filled checklists: drafts, submission, scores, flags, review"),
         (name = "reports", description = "Delivery gaps against the standards, from roll-ups of approved visits"),
+        (name = "public", description = "Surveys customers answer without an account (under /public/v1/): rate-limited, revealing nothing beyond the survey's texts"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -15,6 +15,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Where evidence files are stored.
     pub files: Arc<dyn object_store::ObjectStore>,
+    /// Rate limits of the public (no-account) survey endpoints.
+    pub public_limits: Arc<crate::surveys::public::PublicLimits>,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
             jwt,
             passwords,
             files,
+            public_limits: Arc::default(),
         })
     }
 }

@@ -68,6 +68,12 @@ struct Targets {
     /// A customer survey instrument whose version 1 is a publishable draft.
     instrument_id: String,
     promise_id: String,
+    /// Published customer and management instrument versions.
+    customer_version_id: String,
+    management_version_id: String,
+    /// An open survey link at the location, and its public token.
+    link_id: String,
+    link_token: String,
     n: usize,
 }
 
@@ -551,6 +557,93 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: Method::POST,
+            pattern: "/v1/survey-links",
+            path: |_| "/v1/survey-links".into(),
+            body: |t| {
+                Some(
+                    json!({"instrument_version_id": t.customer_version_id, "location_id": t.location_id, "channel": "in_person"}),
+                )
+            },
+            // Another organization's instrument and location name nothing it owns.
+            expect: [201, 201, 403, 403, 403, 401, 422],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/survey-links",
+            path: |_| "/v1/survey-links".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/survey-links/{id}",
+            path: |t| format!("/v1/survey-links/{}", t.link_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/survey-links/{id}/revoke",
+            path: |t| format!("/v1/survey-links/{}/revoke", t.link_id),
+            body: no_body,
+            expect: [200, 200, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/survey-links/{id}/qr.svg",
+            path: |t| format!("/v1/survey-links/{}/qr.svg", t.link_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/survey-links/{id}/qr.png",
+            path: |t| format!("/v1/survey-links/{}/qr.png", t.link_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/management-responses",
+            path: |_| "/v1/management-responses".into(),
+            body: |t| {
+                Some(
+                    json!({"instrument_version_id": t.management_version_id, "period_from": "2026-01-01", "period_to": "2026-03-31",
+                           "ratings": [{"item": "greet", "expectation": 5}]}),
+                )
+            },
+            expect: [201, 201, 403, 403, 403, 401, 422],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/reports/five-gaps",
+            path: |_| "/v1/reports/five-gaps?subject=dimension".into(),
+            body: no_body,
+            // The narrow key holds exactly `reports:read`; a foreign caller gets its own report.
+            expect: [200, 200, 403, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/public/v1/surveys/{token}",
+            path: |t| format!("/public/v1/surveys/{}", t.link_token),
+            body: no_body,
+            // Public: whoever asks, with or without credentials.
+            expect: [200; 7],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/public/v1/surveys/{token}/responses",
+            path: |t| format!("/public/v1/surveys/{}/responses", t.link_token),
+            body: |_| {
+                Some(
+                    json!({"response_id": uuid::Uuid::new_v4(), "language": "ar",
+                           "ratings": [{"item": "greet", "expectation": 6, "perception": 4}]}),
+                )
+            },
+            expect: [201; 7],
+        },
+        Row {
+            method: Method::POST,
             pattern: "/v1/locations",
             path: |_| "/v1/locations".into(),
             body: |t| Some(location_body(t.n + 100_000)),
@@ -1023,6 +1116,22 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         now,
     )
     .unwrap();
+    let survey = |audience: &str| {
+        let mut body = instrument_body(audience, &published.id);
+        body["audience"] = json!(audience);
+        if audience == "management" {
+            body["items"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("perception_prompt");
+        }
+        serde_json::from_value(body).unwrap()
+    };
+    let customer_version =
+        shopgap::surveys::service::create(&mut conn, actor, survey("customer"), true, now).unwrap();
+    let management_version =
+        shopgap::surveys::service::create(&mut conn, actor, survey("management"), true, now)
+            .unwrap();
     let published_checklist = checklists::create(
         &mut conn,
         actor,
@@ -1104,6 +1213,15 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
     )
     .await
     .expect(201);
+    let link = app
+        .post(
+            "/v1/survey-links",
+            Some(&org.admin.access_token),
+            json!({"instrument_version_id": customer_version.id, "location_id": location.id, "channel": "in_person"}),
+        )
+        .await
+        .expect(201)
+        .body;
     let self_assessment_id = app
         .post(
             "/v1/self-assessments",
@@ -1134,6 +1252,10 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         checklist_id: checklist.checklist_id,
         instrument_id: instrument.instrument_id,
         promise_id: promise.id.to_string(),
+        customer_version_id: customer_version.id,
+        management_version_id: management_version.id,
+        link_id: link["id"].as_str().unwrap().to_string(),
+        link_token: link["token"].as_str().unwrap().to_string(),
         n,
     }
 }

@@ -1150,3 +1150,361 @@ async fn a_belief_spans_what_a_report_can_read_and_an_old_one_breaks_nothing() {
     assert_eq!(fresh["n"], 1);
     close(&fresh["self_gap"], 0.5 - 1.0);
 }
+
+/// A level in millionths, as the roll-ups keep it: `(v - 1) / 6` on a 1–7 scale.
+fn level(v: i64) -> f64 {
+    ((v - 1) as f64 / 6.0 * 1e6).round() / 1e6
+}
+
+/// Mean and 95 % t interval of `values` (n ≥ 2), worked out directly.
+fn t_mean(values: &[f64]) -> (f64, f64, f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let half = shopgap::reports::ladder::t_quantile(n - 1.0) * (variance / n).sqrt();
+    (mean, variance, mean - half, mean + half)
+}
+
+fn near(actual: &Value, expected: f64) {
+    let got = actual
+        .as_f64()
+        .unwrap_or_else(|| panic!("{actual} is a number"));
+    assert!(
+        (got - expected).abs() < 2e-6,
+        "{got} differs from {expected}"
+    );
+}
+
+#[actix_web::test]
+async fn the_five_gaps_ladder_matches_figures_worked_by_hand() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let manager = Some(org.manager.access_token.as_str());
+    // Three approved visits at L1 (East): S1 compliance 1, 0.375, 1; S2 1, 1, 0.
+    let answers = [
+        json!({"greeted": {"value": true}, "friendly": {"value": 5}, "clean": {"value": true}}),
+        json!({"greeted": {"value": false}, "friendly": {"value": 3}, "clean": {"value": true}}),
+        json!({"greeted": {"value": true}, "friendly": {"na": true}, "clean": {"value": false}}),
+    ];
+    let (version, location) = shop_setup(&app, &org, checklist(), ("L1", "East")).await;
+    for answer in &answers {
+        approve_one(&app, &org, &version, &location, None, answer).await;
+    }
+    let book_version = app
+        .get(
+            &format!(
+                "/v1/checklists/{}/versions/1",
+                app.get("/v1/checklists", manager).await.body["items"][0]["id"]
+                    .as_str()
+                    .unwrap()
+            ),
+            manager,
+        )
+        .await
+        .expect(200)
+        .body["standards_book_version_id"]
+        .clone();
+
+    // A customer instrument (English and Persian) and a management one over the same book.
+    let item = |key: &str, link: Value, perception: bool| {
+        let mut item = json!({"key": key,
+            "expectation_prompt": {"en": format!("{key}?"), "fa": format!("{key}؟")}});
+        for (k, v) in link.as_object().unwrap() {
+            item[k] = v.clone();
+        }
+        if perception {
+            item["perception_prompt"] =
+                json!({"en": format!("{key} here?"), "fa": format!("{key} اینجا؟")});
+        }
+        item
+    };
+    let instrument = |audience: &str| {
+        let customer = audience == "customer";
+        json!({"name": format!("{audience} survey"), "audience": audience,
+               "standards_book_version_id": book_version, "languages": ["en", "fa"],
+               "title": {"en": "Service", "fa": "خدمات"},
+               "items": [item("greet", json!({"standard": "S1"}), customer),
+                         item("clean", json!({"standard": "S2"}), customer),
+                         item("help", json!({"dimension": "empathy"}), customer)],
+               "importance_prompt": {"en": "Points?", "fa": "امتیاز؟"},
+               "channel_question": {"prompt": {"en": "Channel?", "fa": "کانال؟"},
+                                    "channels": ["in_person", "phone", "chat"]}})
+    };
+    let mut published = Vec::new();
+    for audience in ["customer", "management"] {
+        let id = app
+            .post("/v1/survey-instruments", manager, instrument(audience))
+            .await
+            .expect(201)
+            .body["instrument_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        published.push(
+            app.post(
+                &format!("/v1/survey-instruments/{id}/draft/publish"),
+                manager,
+                json!({}),
+            )
+            .await
+            .expect(200)
+            .body["id"]
+                .clone(),
+        );
+    }
+    let (customer_version, management_version) = (&published[0], &published[1]);
+
+    // A link at L1's counter; its public form shows the survey's texts and nothing else.
+    let link = app
+        .post(
+            "/v1/survey-links",
+            manager,
+            json!({"instrument_version_id": customer_version, "location_id": location, "channel": "in_person"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let public = link["public_path"].as_str().unwrap().to_string();
+    let form = app.get(&public, None).await.expect(200).body;
+    assert_eq!(form["text_directions"], json!({"en": "ltr", "fa": "rtl"}));
+    assert_eq!(form["items"][0]["perception_prompt"]["fa"], "greet اینجا؟");
+    let form_text = form.to_string();
+    for secret in ["Acme", "L1", "East", org.id.as_str()] {
+        assert!(!form_text.contains(secret), "the form reveals {secret}");
+    }
+
+    // Three customers: (greet e, p), (clean e, p), (help e, p), importance, channel.
+    let responses = [
+        (
+            [(7, 4), (6, 6), (5, 3)],
+            Some(
+                json!({"tangibles": 20, "reliability": 20, "responsiveness": 20, "assurance": 0, "empathy": 40}),
+            ),
+            "chat",
+        ),
+        ([(6, 5), (7, 4), (6, 6)], None, "phone"),
+        ([(7, 7), (5, 5), (7, 4)], None, "chat"),
+    ];
+    for (i, (ratings, importance, channel)) in responses.iter().enumerate() {
+        let rated: Vec<Value> = ["greet", "clean", "help"]
+            .iter()
+            .zip(ratings.iter())
+            .map(|(k, (e, p))| json!({"item": k, "expectation": e, "perception": p}))
+            .collect();
+        let mut body = json!({
+            "response_id": uuid::Uuid::new_v4(), "language": if i == 0 { "fa" } else { "en" },
+            "ratings": rated, "preferred_channel": channel,
+        });
+        if let Some(points) = importance {
+            body["importance"] = points.clone();
+        }
+        let receipt = app
+            .post(&format!("{public}/responses"), None, body.clone())
+            .await
+            .expect(201);
+        assert_eq!(receipt.body["response_id"], body["response_id"]);
+        if i == 0 {
+            // The app resends after a lost answer: the same receipt, nothing counted twice.
+            app.post(&format!("{public}/responses"), None, body.clone())
+                .await
+                .expect(200);
+            // Other answers under the same id are refused.
+            body["ratings"][0]["expectation"] = json!(1);
+            app.post(&format!("{public}/responses"), None, body)
+                .await
+                .expect_problem(409);
+        }
+    }
+    // Every problem of a response is listed; nothing is recorded.
+    let refused = app
+        .post(
+            &format!("{public}/responses"),
+            None,
+            json!({"response_id": uuid::Uuid::new_v4(), "language": "de",
+                   "ratings": [{"item": "greet", "expectation": 9, "perception": 3}, {"item": "nope", "expectation": 3}],
+                   "preferred_channel": "email"}),
+        )
+        .await
+        .expect_problem(422);
+    let fields: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            "language",
+            "ratings[0].expectation",
+            "ratings[1].item",
+            "preferred_channel"
+        ]
+    );
+
+    // Managers: the organization (all year), L1 itself, and another region (not L1's).
+    let this_year = Utc::now().year();
+    let management = [
+        (json!({}), [5, 6, 4], "phone"),
+        (json!({"location_id": location}), [4, 7, 6], "in_person"),
+        (json!({"region": "West"}), [1, 1, 1], "chat"),
+    ];
+    for (scope, ratings, channel) in &management {
+        let rated: Vec<Value> = ["greet", "clean", "help"]
+            .iter()
+            .zip(ratings.iter())
+            .map(|(k, e)| json!({"item": k, "expectation": e}))
+            .collect();
+        let mut body = json!({"instrument_version_id": management_version,
+            "period_from": format!("{this_year}-01-01"), "period_to": format!("{this_year}-12-31"),
+            "ratings": rated, "preferred_channel": channel});
+        for (k, v) in scope.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        app.post("/v1/management-responses", manager, body)
+            .await
+            .expect(201);
+    }
+    // Marketing promises S1 always (and, earlier, nine in ten); nothing about S2.
+    for (level, from) in [
+        (1.0, format!("{this_year}-01-01")),
+        (0.9, "2020-01-01".to_string()),
+    ] {
+        app.post(
+            "/v1/promises",
+            manager,
+            json!({"standard": "S1", "text": "A warm welcome, always", "source": "advertisement",
+                   "channels": ["in_person"], "valid_from": from, "promised_level": level}),
+        )
+        .await
+        .expect(201);
+    }
+
+    // All history: visits, responses and answers of today, both promises.
+    let path = format!(
+        "/v1/reports/five-gaps?location_id={}",
+        location.as_str().unwrap()
+    );
+    let report = app.get(&path, manager).await.expect(200).body;
+    let s1 = row(&report, "standard", "S1");
+
+    // By hand. E_c of S1: greet expectations 7, 6, 7; perceptions 4, 5, 7.
+    let e_c: Vec<f64> = [7, 6, 7].map(level).to_vec();
+    let p_c: Vec<f64> = [4, 5, 7].map(level).to_vec();
+    let diffs: Vec<f64> = e_c
+        .iter()
+        .zip(&p_c)
+        .map(|(e, p)| ((e - p) * 1e6).round() / 1e6)
+        .collect();
+    let e_m: Vec<f64> = [5, 4].map(level).to_vec(); // the organization's and L1's, not West's
+    let (ec, ec_var, ec_low, ec_high) = t_mean(&e_c);
+    let (pc, _, _, _) = t_mean(&p_c);
+    let (em, em_var, em_low, em_high) = t_mean(&e_m);
+    let (d5, _, d5_low, d5_high) = t_mean(&diffs);
+    near(&s1["customer_expectation"]["value"], ec);
+    assert_eq!(s1["customer_expectation"]["n"], 3);
+    near(&s1["customer_expectation"]["ci_low"], ec_low);
+    near(&s1["customer_expectation"]["ci_high"], ec_high);
+    near(&s1["customer_perception"]["value"], pc);
+    near(&s1["management_expectation"]["value"], em);
+    assert_eq!(s1["management_expectation"]["n"], 2);
+    near(&s1["management_expectation"]["ci_low"], em_low);
+    near(&s1["management_expectation"]["ci_high"], em_high);
+    // D of S1: (1 + 0.375 + 1) / 3 over 3 visits, with its Wilson interval.
+    let d = (1.0 + 0.375 + 1.0) / 3.0;
+    let (w_low, w_high) = shopgap::reports::rules::wilson(d, 3);
+    near(&s1["delivered"]["value"], d);
+    assert_eq!(s1["delivered"]["n"], 3);
+    near(&s1["target"], 0.9);
+    near(&s1["promised"], 1.0);
+
+    // Gap 1, Welch: E_c − E_m with se² = v_c/3 + v_m/2.
+    let se2 = ec_var / 3.0 + em_var / 2.0;
+    let df = se2 * se2 / ((ec_var / 3.0).powi(2) / 2.0 + (em_var / 2.0).powi(2) / 1.0);
+    let half = shopgap::reports::ladder::t_quantile(df) * se2.sqrt();
+    let gap1 = &s1["gap1_knowledge"];
+    near(&gap1["value"], ec - em);
+    near(&gap1["ci_low"], ec - em - half);
+    near(&gap1["ci_high"], ec - em + half);
+    // Minimum sample 3: two management answers are not enough.
+    assert_eq!(gap1["reliable"], false);
+    let gap2 = &s1["gap2_standards"];
+    near(&gap2["value"], em - 0.9);
+    near(&gap2["ci_low"], em_low - 0.9);
+    let gap3 = &s1["gap3_delivery"];
+    near(&gap3["value"], 0.9 - d);
+    near(&gap3["ci_low"], 0.9 - w_high);
+    near(&gap3["ci_high"], 0.9 - w_low);
+    assert_eq!(gap3["reliable"], true);
+    let gap4 = &s1["gap4_communication"];
+    near(&gap4["value"], 1.0 - d);
+    near(&gap4["ci_low"], 1.0 - w_high);
+    let gap5 = &s1["gap5_customer"];
+    near(&gap5["value"], d5);
+    near(&gap5["ci_low"], d5_low);
+    near(&gap5["ci_high"], d5_high);
+    // The identity: E_c − D = gap 1 + gap 2 + gap 3.
+    let sum = ["gap1_knowledge", "gap2_standards", "gap3_delivery"]
+        .iter()
+        .map(|g| s1[g]["value"].as_f64().unwrap())
+        .sum::<f64>();
+    near(&s1["expectation_vs_delivered"], ec - d);
+    assert!((sum - (ec - d)).abs() < 1e-9);
+
+    // S2 has no promise: gap 4 names what is missing.
+    let s2 = row(&report, "standard", "S2");
+    assert_eq!(s2["gap4_communication"]["value"], Value::Null);
+    assert_eq!(s2["gap4_communication"]["missing"], json!(["R"]));
+
+    // Weighted gap 5: only the first customer gave points. Their empathy level is the mean of
+    // greet and help: E = (1 + 4/6) / 2, P = (3/6 + 2/6) / 2; tangibles (clean) E = P.
+    let empathy_gap = ((level(7) + level(5)) / 2.0 - (level(4) + level(3)) / 2.0) * 0.4;
+    near(&report["weighted_gap5"]["value"], empathy_gap);
+    assert_eq!(report["weighted_gap5"]["n"], 1);
+    // Channel preferences: customers chat 2, phone 1; managers (org and L1) phone 1, in person 1.
+    let prefs = report["channel_preferences"].as_array().unwrap();
+    let pref = |c: &str| prefs.iter().find(|p| p["channel"] == c).unwrap();
+    near(&pref("chat")["customer_share"], 2.0 / 3.0);
+    near(&pref("phone")["customer_share"], 1.0 / 3.0);
+    near(&pref("phone")["management_share"], 0.5);
+    near(&pref("in_person")["management_share"], 0.5);
+    assert_eq!(pref("in_person")["customer_n"], 0);
+
+    // By dimension: empathy holds greet (S1) and help, per response.
+    let by_dimension = app
+        .get(&format!("{path}&subject=dimension"), manager)
+        .await
+        .expect(200)
+        .body;
+    let empathy = row(&by_dimension, "dimension", "empathy");
+    let per_response: Vec<f64> = [(7, 5), (6, 6), (7, 7)]
+        .iter()
+        .map(|(a, b)| ((level(*a) + level(*b)) / 2.0 * 1e6).round() / 1e6)
+        .collect();
+    near(
+        &empathy["customer_expectation"]["value"],
+        t_mean(&per_response).0,
+    );
+
+    // The survey roll-ups equal a rebuild from the responses, exactly.
+    let mut conn = app.pool.get().unwrap();
+    let kept = shopgap::surveys::store::rollups_of(&mut conn, &org.id).unwrap();
+    shopgap::db::write_transaction(&mut conn, |c| shopgap::surveys::store::rebuild(c, None))
+        .unwrap();
+    let rebuilt = shopgap::surveys::store::rollups_of(&mut conn, &org.id).unwrap();
+    assert!(!kept.is_empty());
+    assert_eq!(kept, rebuilt);
+    drop(conn);
+    let again = app.get(&path, manager).await.expect(200).body;
+    assert_eq!(again, report);
+
+    // A revoked link answers like one that never existed.
+    app.post(
+        &format!("/v1/survey-links/{}/revoke", link["id"].as_str().unwrap()),
+        manager,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    app.get(&public, None).await.expect_problem(404);
+}

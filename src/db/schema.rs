@@ -388,6 +388,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    survey_links (id) {
+        id -> Text,
+        organization_id -> Text,
+        instrument_version_id -> Text,
+        location_id -> Text,
+        channel -> Text,
+        token -> Text,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_responses (id) {
+        id -> Text,
+        organization_id -> Text,
+        audience -> Text,
+        instrument_version_id -> Text,
+        link_id -> Nullable<Text>,
+        respondent_id -> Nullable<Text>,
+        location_id -> Text,
+        region -> Text,
+        segment -> Text,
+        channel -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        language -> Text,
+        answers -> Text,
+        fingerprint -> Text,
+        flags -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_rollups (organization_id, audience, subject_key, location_id, region, segment, channel, period_start, period_end) {
+        organization_id -> Text,
+        audience -> Text,
+        subject_key -> Text,
+        location_id -> Text,
+        region -> Text,
+        segment -> Text,
+        channel -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        responses -> BigInt,
+        n_expectation -> BigInt,
+        sum_expectation -> BigInt,
+        sumsq_expectation -> BigInt,
+        n_perception -> BigInt,
+        sum_perception -> BigInt,
+        sumsq_perception -> BigInt,
+        n_difference -> BigInt,
+        sum_difference -> BigInt,
+        sumsq_difference -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     rollups,

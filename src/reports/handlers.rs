@@ -478,3 +478,31 @@ pub async fn export_submissions(
         ))
         .streaming(body))
 }
+
+/// The five-gaps ladder (managers, admins, keys with `reports:read`): per standard or
+/// dimension, customer expectation and perception, management's view, target, delivered and
+/// promised level, with gaps 1 to 5, their intervals, `significant`, `reliable` and the
+/// missing inputs named; the weighted gap 5 and the channel preferences. Survey figures are
+/// read from roll-ups kept up to date as responses arrive.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = []), ("api_key" = [])),
+    params(super::five_gaps::FiveGapsQuery),
+    responses((status = 200, description = "The ladder", body = super::five_gaps::FiveGapsReport))
+)]
+#[get("/v1/reports/five-gaps")]
+pub async fn five_gaps_report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: ApiQuery<super::five_gaps::FiveGapsQuery>,
+) -> ApiResult<web::Json<super::five_gaps::FiveGapsReport>> {
+    caller.require(Permission::ReportsRead)?;
+    let org = caller.organization_id.clone();
+    let query = query.into_inner();
+    let today = Utc::now().date_naive();
+    let report = state
+        .db
+        .run(move |conn| super::five_gaps::report(conn, &org, &query, today))
+        .await?;
+    Ok(web::Json(report))
+}

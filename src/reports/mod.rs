@@ -13,7 +13,9 @@
 
 pub mod dto;
 pub mod export;
+pub mod five_gaps;
 pub mod handlers;
+pub mod ladder;
 pub mod rollups;
 pub mod rules;
 pub mod self_assessments;
@@ -21,6 +23,7 @@ pub mod service;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::gap_report)
+        .service(handlers::five_gaps_report)
         .service(handlers::gap_report_csv)
         .service(handlers::scorecard)
         .service(handlers::scorecard_csv)

@@ -21,7 +21,7 @@ use crate::standards::dto::BookContent;
 use diesel::sql_types::{BigInt, Date, Text};
 
 /// `a,b, c` → `["a", "b", "c"]`; absent or blank → `None` (no filter).
-fn split_list(value: &Option<String>) -> Option<Vec<String>> {
+pub(super) fn split_list(value: &Option<String>) -> Option<Vec<String>> {
     let items: Vec<String> = value
         .as_deref()?
         .split(',')
@@ -190,7 +190,7 @@ fn dimension_targets(standards: &HashMap<String, (String, String, f64)>) -> Hash
 
 /// The period a report covers: none given is all history; only `to`, the 50 years before it;
 /// only `from`, up to today.
-fn date_range(
+pub(super) fn date_range(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     today: NaiveDate,

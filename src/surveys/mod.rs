@@ -3,10 +3,16 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod links;
+pub mod management;
 pub mod model;
+pub mod public;
+pub mod qr;
 pub mod repo;
+pub mod responses;
 pub mod rules;
 pub mod service;
+pub mod store;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::create_instrument)
@@ -17,5 +23,14 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::save_instrument_draft)
         .service(handlers::publish_instrument)
         .service(handlers::export_instrument)
-        .service(handlers::export_instrument_yaml);
+        .service(handlers::export_instrument_yaml)
+        .service(links::create_link)
+        .service(links::list_links)
+        .service(links::get_link)
+        .service(links::revoke_link)
+        .service(links::link_qr_svg)
+        .service(links::link_qr_png)
+        .service(management::record_management_response)
+        .service(public::survey_form)
+        .service(public::answer_survey);
 }

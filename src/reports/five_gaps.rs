@@ -1,0 +1,370 @@
+//! The five-gaps ladder report (PRODUCT.md section 8): per standard or dimension, customer
+//! expectation and perception, management's view of the expectation, the target, delivered
+//! and the promised level, with gaps 1 to 5. Survey figures come from `survey_rollups`,
+//! delivered from the visit roll-ups (the gap report), promises from their table.
+//!
+//! Decisions: management answers count when their scope contains the report's scope: the
+//! organization's always, a region's when the report asks for exactly that region (or one
+//! location in it), a location's when it asks for exactly that location. A dimension's `R` is
+//! the mean promised level of its standards that have a promise, as its `T` is their mean
+//! target. Without `from`/`to` the report covers all history.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::GapQuery;
+use super::ladder::{self, Delivered, Gap, Inputs, Mean};
+use super::service::{date_range, gap_report, split_list, standards_of};
+use crate::contract::types::{Code, Label};
+use crate::db::DbConn;
+use crate::error::ApiResult;
+use crate::locations::dto::Segment;
+use crate::organizations::repo as organizations;
+use crate::promises::rules::promised_level;
+use crate::standards::dto::{Channel, Dimension};
+use crate::surveys::store::{self, Scope, Sums, DIFFERENCE, EXPECTATION, PERCEPTION};
+
+/// What a row of the ladder is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LadderSubject {
+    #[default]
+    Standard,
+    Dimension,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FiveGapsQuery {
+    /// First day (inclusive): visits and customer responses by their local date, management
+    /// answers and promises by overlap. Default: all history.
+    pub from: Option<NaiveDate>,
+    /// Last day (inclusive). Default: today.
+    pub to: Option<NaiveDate>,
+    /// Location ids (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false, max_items = 100)]
+    pub location_id: Option<String>,
+    /// Regions (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<Label>>, style = Form, explode = false, max_items = 100)]
+    pub region: Option<String>,
+    /// Channels (comma-separated, at most 100): of the visits' checklists and the survey links.
+    #[param(value_type = Option<Vec<Channel>>, style = Form, explode = false, max_items = 100)]
+    pub channel: Option<String>,
+    /// Segments (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<Segment>>, style = Form, explode = false, max_items = 100)]
+    pub segment: Option<String>,
+    /// Standard codes (comma-separated, at most 100).
+    #[param(value_type = Option<Vec<Code>>, style = Form, explode = false, max_items = 100)]
+    pub standard: Option<String>,
+    /// One row per standard (default) or per dimension.
+    pub subject: Option<LadderSubject>,
+}
+
+/// Delivered as the gap report measures it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveredFigure {
+    pub value: f64,
+    pub n: i64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+/// One standard's (or dimension's) ladder.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LadderRow {
+    #[schema(value_type = Option<Code>)]
+    pub standard: Option<String>,
+    pub dimension: Option<Dimension>,
+    /// `E_c`: what customers expect.
+    pub customer_expectation: Option<Mean>,
+    /// `P_c`: what customers perceived.
+    pub customer_perception: Option<Mean>,
+    /// `E_m`: what managers believe customers expect.
+    pub management_expectation: Option<Mean>,
+    /// `T`.
+    pub target: Option<f64>,
+    /// `D`.
+    pub delivered: Option<DeliveredFigure>,
+    /// `R`: the highest level promised during the period.
+    pub promised: Option<f64>,
+    /// Gap 1 = E_c − E_m (Welch interval).
+    pub gap1_knowledge: Gap,
+    /// Gap 2 = E_m − T.
+    pub gap2_standards: Gap,
+    /// Gap 3 = T − D (Wilson interval of D).
+    pub gap3_delivery: Gap,
+    /// Gap 4 = R − D.
+    pub gap4_communication: Gap,
+    /// Gap 5 = E_c − P_c (paired).
+    pub gap5_customer: Gap,
+    /// E_c − D, which is exactly gap 1 + gap 2 + gap 3.
+    pub expectation_vs_delivered: Option<f64>,
+}
+
+/// The share of responses preferring a channel, customers beside managers' belief.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChannelPreference {
+    pub channel: Channel,
+    pub customer_share: Option<f64>,
+    pub customer_n: i64,
+    pub management_share: Option<f64>,
+    pub management_n: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FiveGapsReport {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub subject: LadderSubject,
+    pub min_sample_size: i32,
+    pub rows: Vec<LadderRow>,
+    /// Mean over customer responses with importance points of Σ_d (points_d / 100)(E_d − P_d).
+    pub weighted_gap5: Option<Mean>,
+    pub channel_preferences: Vec<ChannelPreference>,
+}
+
+/// One row to be: its roll-up key, what it is about, its target and promised level.
+struct Subject {
+    key: String,
+    code: Option<String>,
+    dimension: Option<Dimension>,
+    target: Option<f64>,
+    promised: Option<f64>,
+}
+
+fn dimension_key(d: Dimension) -> String {
+    serde_json::to_value(d)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn mean(sums: Option<&Sums>, series: usize) -> Option<Mean> {
+    sums.and_then(|s| ladder::mean_of(s.n[series], s.sum[series], s.sumsq[series]))
+}
+
+fn preferences(
+    customer: &BTreeMap<String, Sums>,
+    management: &BTreeMap<String, Sums>,
+) -> Vec<ChannelPreference> {
+    let counts = |sums: &BTreeMap<String, Sums>| -> BTreeMap<Channel, i64> {
+        sums.iter()
+            .filter_map(|(k, s)| {
+                Channel::parse(k.strip_prefix("channel:")?).map(|c| (c, s.responses))
+            })
+            .collect()
+    };
+    let (c, m) = (counts(customer), counts(management));
+    let (ct, mt): (i64, i64) = (c.values().sum(), m.values().sum());
+    let share = |n: i64, total: i64| (total > 0).then(|| n as f64 / total as f64);
+    Channel::ALL
+        .into_iter()
+        .filter(|ch| c.contains_key(ch) || m.contains_key(ch))
+        .map(|ch| {
+            let (cn, mn) = (
+                c.get(&ch).copied().unwrap_or(0),
+                m.get(&ch).copied().unwrap_or(0),
+            );
+            ChannelPreference {
+                channel: ch,
+                customer_share: share(cn, ct),
+                customer_n: cn,
+                management_share: share(mn, mt),
+                management_n: mn,
+            }
+        })
+        .collect()
+}
+
+pub fn report(
+    conn: &mut DbConn,
+    org: &str,
+    query: &FiveGapsQuery,
+    today: NaiveDate,
+) -> ApiResult<FiveGapsReport> {
+    let range = date_range(query.from, query.to, today)?;
+    let subject = query.subject.unwrap_or_default();
+    let min_sample = organizations::find(conn, org)?.min_sample_size;
+    let scope = Scope {
+        from: range.map(|r| r.0),
+        to: range.map(|r| r.1),
+        location_ids: split_list(&query.location_id),
+        regions: split_list(&query.region),
+        segments: split_list(&query.segment),
+        channels: split_list(&query.channel),
+    };
+    let mut scope_for_management = scope.clone();
+    if let Some([only]) = scope.location_ids.as_deref() {
+        // A location's region's answers apply to it.
+        let region = crate::locations::repo::find(conn, org, only)
+            .map(|l| l.region)
+            .ok();
+        scope_for_management.regions = region.map(|r| vec![r]);
+    }
+    let customer = store::customer_sums(conn, org, &scope)?;
+    let management = store::management_sums(conn, org, &scope_for_management)?;
+    let delivered_rows = gap_report(
+        conn,
+        org,
+        &GapQuery {
+            from: query.from,
+            to: query.to,
+            location_id: query.location_id.clone(),
+            region: query.region.clone(),
+            channel: query.channel.clone(),
+            segment: query.segment.clone(),
+            standard: query.standard.clone(),
+            group_by: Some(
+                match subject {
+                    LadderSubject::Standard => "standard",
+                    LadderSubject::Dimension => "dimension",
+                }
+                .into(),
+            ),
+            ..Default::default()
+        },
+        today,
+    )?
+    .rows;
+    let standards = standards_of(conn, org)?;
+    let promises = crate::promises::service::validities(conn, org)?;
+    let only_standards = split_list(&query.standard);
+    let only_channel = match split_list(&query.channel).as_deref() {
+        Some([one]) => Channel::parse(one),
+        _ => None,
+    };
+    let (from, to) = range.unwrap_or((NaiveDate::MIN, NaiveDate::MAX));
+    let promised_on = |code: &str| {
+        promises
+            .get(code)
+            .and_then(|p| promised_level(p, from, to, only_channel))
+    };
+    let mut subjects: Vec<Subject> = Vec::new();
+    let dimension_of = |name: &str| {
+        serde_json::from_value::<Dimension>(serde_json::Value::String(name.to_string())).ok()
+    };
+    match subject {
+        LadderSubject::Standard => {
+            let mut codes: Vec<&String> = standards.keys().collect();
+            codes.sort();
+            for code in codes {
+                if only_standards.as_ref().is_some_and(|o| !o.contains(code)) {
+                    continue;
+                }
+                let (_, dimension, target) = &standards[code];
+                subjects.push(Subject {
+                    key: format!("standard:{code}"),
+                    code: Some(code.clone()),
+                    dimension: dimension_of(dimension),
+                    target: Some(*target),
+                    promised: promised_on(code),
+                });
+            }
+        }
+        LadderSubject::Dimension => {
+            for d in [
+                Dimension::Tangibles,
+                Dimension::Reliability,
+                Dimension::Responsiveness,
+                Dimension::Assurance,
+                Dimension::Empathy,
+            ] {
+                let name = dimension_key(d);
+                let mut codes: Vec<&String> = standards
+                    .iter()
+                    .filter(|(_, (_, dim, _))| *dim == name)
+                    .map(|(c, _)| c)
+                    .collect();
+                codes.sort();
+                let mean_of = |values: Vec<f64>| {
+                    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+                };
+                let target = mean_of(codes.iter().map(|c| standards[*c].2).collect());
+                let promised = mean_of(codes.iter().filter_map(|c| promised_on(c)).collect());
+                subjects.push(Subject {
+                    key: format!("dimension:{name}"),
+                    code: None,
+                    dimension: Some(d),
+                    target,
+                    promised,
+                });
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for Subject {
+        key,
+        code,
+        dimension,
+        target,
+        promised,
+    } in subjects
+    {
+        let delivered = delivered_rows
+            .iter()
+            .find(|r| match subject {
+                LadderSubject::Standard => r.standard.as_deref() == code.as_deref(),
+                LadderSubject::Dimension => {
+                    r.dimension.as_deref() == dimension.map(dimension_key).as_deref()
+                }
+            })
+            .map(|r| Delivered {
+                value: r.delivered,
+                n: r.n,
+                ci_low: r.ci_low,
+                ci_high: r.ci_high,
+            });
+        let inputs = Inputs {
+            customer_expectation: mean(customer.get(&key), EXPECTATION),
+            customer_perception: mean(customer.get(&key), PERCEPTION),
+            customer_difference: mean(customer.get(&key), DIFFERENCE),
+            management_expectation: mean(management.get(&key), EXPECTATION),
+            target,
+            delivered,
+            promised,
+        };
+        let has_any = inputs.customer_expectation.is_some()
+            || inputs.customer_perception.is_some()
+            || inputs.management_expectation.is_some()
+            || inputs.delivered.is_some()
+            || inputs.promised.is_some();
+        if !has_any {
+            continue;
+        }
+        let gaps = ladder::gaps(&inputs, i64::from(min_sample));
+        rows.push(LadderRow {
+            standard: code,
+            dimension,
+            customer_expectation: inputs.customer_expectation,
+            customer_perception: inputs.customer_perception,
+            management_expectation: inputs.management_expectation,
+            target,
+            delivered: delivered.map(|d| DeliveredFigure {
+                value: d.value,
+                n: d.n,
+                ci_low: d.ci_low,
+                ci_high: d.ci_high,
+            }),
+            promised,
+            gap1_knowledge: gaps.knowledge,
+            gap2_standards: gaps.standards,
+            gap3_delivery: gaps.delivery,
+            gap4_communication: gaps.communication,
+            gap5_customer: gaps.customer,
+            expectation_vs_delivered: gaps.expectation_vs_delivered,
+        });
+    }
+    Ok(FiveGapsReport {
+        from: range.map(|r| r.0),
+        to: range.map(|r| r.1),
+        subject,
+        min_sample_size: min_sample,
+        rows,
+        weighted_gap5: mean(customer.get("weighted_gap5"), DIFFERENCE),
+        channel_preferences: preferences(&customer, &management),
+    })
+}
