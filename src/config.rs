@@ -73,6 +73,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SHOPGAP_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
 
+    /// Requests a minute one client address may make to the public (no-account) survey
+    /// endpoints, per process; each survey link takes 20 times as many answers.
+    #[arg(long, env = "SHOPGAP_PUBLIC_RATE_PER_MINUTE", default_value_t = 30)]
+    pub public_rate_per_minute: u32,
+
     /// Largest JSON request body, in bytes.
     #[arg(long, env = "SHOPGAP_MAX_JSON_BYTES", default_value_t = 1_048_576)]
     pub max_json_bytes: usize,
@@ -147,6 +152,8 @@ pub struct Config {
     pub attachments: Storage,
     /// Largest evidence file, in bytes.
     pub max_attachment_bytes: usize,
+    /// Requests a minute per client address to the public survey endpoints.
+    pub public_rate_per_minute: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -163,6 +170,7 @@ impl std::fmt::Debug for Config {
             .field("max_clock_skew", &self.max_clock_skew)
             .field("attachments", &self.attachments)
             .field("max_attachment_bytes", &self.max_attachment_bytes)
+            .field("public_rate_per_minute", &self.public_rate_per_minute)
             .finish()
     }
 }
@@ -207,6 +215,7 @@ impl Config {
                     .unwrap_or_else(|| args.db.data_dir.join("attachments")),
             )?,
             max_attachment_bytes: args.max_attachment_bytes.max(1024),
+            public_rate_per_minute: args.public_rate_per_minute.max(1),
         })
     }
 
@@ -224,6 +233,7 @@ impl Config {
             max_clock_skew: Duration::from_secs(10 * 60),
             attachments: Storage::Directory(std::env::temp_dir().join("shopgap-attachments")),
             max_attachment_bytes: 10 * 1024 * 1024,
+            public_rate_per_minute: 30,
         }
     }
 }

@@ -193,11 +193,16 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::RebuildRollups { db, org_id } => {
             let pool = open_database(&db)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            let visits = shopgap::db::write_transaction(&mut conn, |conn| {
-                shopgap::reports::rollups::rebuild(conn, org_id.as_deref())
+            let (visits, responses) = shopgap::db::write_transaction(&mut conn, |conn| {
+                Ok((
+                    shopgap::reports::rollups::rebuild(conn, org_id.as_deref())?,
+                    shopgap::surveys::store::rebuild(conn, org_id.as_deref())?,
+                ))
             })
             .map_err(|e| e.to_problem().detail)?;
-            println!("roll-ups rebuilt from {visits} approved visits");
+            println!(
+                "roll-ups rebuilt from {visits} approved visits and {responses} survey responses"
+            );
             Ok(())
         }
         Command::DemoData {

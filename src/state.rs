@@ -26,13 +26,16 @@ impl AppState {
         let jwt = JwtKeys::new(&config.jwt_secret, config.access_token_ttl);
         let passwords = Passwords::new(config.hash_concurrency);
         let files = config.attachments.open()?;
+        let public_limits = Arc::new(crate::surveys::public::PublicLimits::new(
+            config.public_rate_per_minute,
+        ));
         Ok(Self {
             db,
             config: Arc::new(config),
             jwt,
             passwords,
             files,
-            public_limits: Arc::default(),
+            public_limits,
         })
     }
 }

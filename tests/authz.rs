@@ -74,6 +74,9 @@ struct Targets {
     /// An open survey link at the location, and its public token.
     link_id: String,
     link_token: String,
+    /// An open invitation (id and code).
+    invitation_id: String,
+    invitation_code: String,
     n: usize,
 }
 
@@ -621,6 +624,58 @@ fn rows() -> Vec<Row> {
             body: no_body,
             // The narrow key holds exactly `reports:read`; a foreign caller gets its own report.
             expect: [200, 200, 403, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/reports/five-gaps.csv",
+            path: |_| "/v1/reports/five-gaps.csv".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/survey-invitations",
+            path: |_| "/v1/survey-invitations".into(),
+            body: |t| {
+                Some(
+                    json!({"instrument_version_id": t.customer_version_id, "location_id": t.location_id, "channel": "in_person",
+                           "codes": [format!("AUTHZ-NEW-{}", t.n)]}),
+                )
+            },
+            expect: [201, 201, 403, 403, 403, 401, 422],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/survey-invitations",
+            path: |_| "/v1/survey-invitations".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/survey-invitations/{id}/revoke",
+            path: |t| format!("/v1/survey-invitations/{}/revoke", t.invitation_id),
+            body: no_body,
+            expect: [200, 200, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/public/v1/invitations/{code}",
+            path: |t| format!("/public/v1/invitations/{}", t.invitation_code),
+            body: no_body,
+            expect: [200; 7],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/public/v1/invitations/{code}/responses",
+            path: |t| format!("/public/v1/invitations/{}/responses", t.invitation_code),
+            body: |_| {
+                Some(
+                    json!({"response_id": uuid::Uuid::new_v4(), "language": "en",
+                           "ratings": [{"item": "greet", "expectation": 6, "perception": 4}]}),
+                )
+            },
+            expect: [201; 7],
         },
         Row {
             method: Method::GET,
@@ -1222,6 +1277,17 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         .await
         .expect(201)
         .body;
+    let invitation_code = format!("AUTHZ-CODE-{n}");
+    let invitation = app
+        .post(
+            "/v1/survey-invitations",
+            Some(&org.admin.access_token),
+            json!({"instrument_version_id": customer_version.id, "location_id": location.id,
+                   "channel": "in_person", "codes": [invitation_code]}),
+        )
+        .await
+        .expect(201)
+        .body;
     let self_assessment_id = app
         .post(
             "/v1/self-assessments",
@@ -1256,13 +1322,19 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         management_version_id: management_version.id,
         link_id: link["id"].as_str().unwrap().to_string(),
         link_token: link["token"].as_str().unwrap().to_string(),
+        invitation_id: invitation["ids"][0].as_str().unwrap().to_string(),
+        invitation_code,
         n,
     }
 }
 
 #[actix_web::test]
 async fn every_endpoint_checks_role_scope_and_tenant() {
-    let app = TestApp::spawn().await;
+    // Every public row is called by every kind of caller from one address: lift the public
+    // rate limit, which its own test checks.
+    let mut config = shopgap::config::Config::with_secret(common::JWT_SECRET);
+    config.public_rate_per_minute = 10_000;
+    let app = TestApp::spawn_with(config).await;
     let org = app.seed_org("Acme").await;
     let other = app.seed_org("Rival").await;
     let key = app

@@ -1470,6 +1470,29 @@ async fn the_five_gaps_ladder_matches_figures_worked_by_hand() {
     near(&pref("in_person")["management_share"], 0.5);
     assert_eq!(pref("in_person")["customer_n"], 0);
 
+    // The same rows as CSV, one line each, every gap flattened.
+    let cells = csv_cells(
+        &app,
+        &org.manager.access_token,
+        &path.replacen("five-gaps", "five-gaps.csv", 1),
+    )
+    .await;
+    let header = &cells[0];
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let s1_line = cells
+        .iter()
+        .find(|l| l[column("standard")] == "S1")
+        .unwrap();
+    let gap3_cell: f64 = s1_line[column("gap3")].parse().unwrap();
+    near(&json!(gap3_cell), 0.9 - d);
+    assert_eq!(s1_line[column("gap1_reliable")], "false");
+    let s2_line = cells
+        .iter()
+        .find(|l| l[column("standard")] == "S2")
+        .unwrap();
+    assert_eq!(s2_line[column("gap4_missing")], "R");
+    assert_eq!(cells.len(), 3);
+
     // By dimension: empathy holds greet (S1) and help, per response.
     let by_dimension = app
         .get(&format!("{path}&subject=dimension"), manager)

@@ -487,3 +487,233 @@ async fn promises_are_recorded_against_known_standards_and_replaced_with_care() 
     app.delete(&path, Some(token)).await.expect(204);
     app.get(&path, Some(token)).await.expect_problem(404);
 }
+
+/// A published customer instrument and a location: (instrument version id, location id).
+async fn customer_survey_at_a_location(app: &TestApp, token: &str) -> (String, String) {
+    let book_version = published_book(app, token).await;
+    let id = app
+        .post(
+            "/v1/survey-instruments",
+            Some(token),
+            customer(&book_version, true),
+        )
+        .await
+        .expect(201)
+        .body["instrument_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let version = app
+        .post(
+            &format!("/v1/survey-instruments/{id}/draft/publish"),
+            Some(token),
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let location = app
+        .post("/v1/locations", Some(token), json!({"code": "L1", "name": "Branch", "region": "North", "segment": "b2b",
+            "latitude": 33.3, "longitude": 44.4, "time_zone": "Asia/Baghdad", "channels": ["in_person"]}))
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (version, location)
+}
+
+fn answers(response_id: &str) -> Value {
+    json!({"response_id": response_id, "language": "ar",
+           "ratings": [{"item": "greet", "expectation": 7, "perception": 5},
+                       {"item": "fees", "expectation": 6, "perception": 2}]})
+}
+
+#[actix_web::test]
+async fn invitation_codes_are_kept_hashed_and_spent_once() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let token = org.manager.access_token.as_str();
+    let (version, location) = customer_survey_at_a_location(&app, token).await;
+    let codes = ["INV-7F3K-99QA", "INV-2B8D-41XZ", "INV-5C1M-77PE"];
+    let import = |codes: Vec<&str>| json!({"instrument_version_id": version, "location_id": location, "channel": "in_person", "codes": codes});
+    let imported = app
+        .post(
+            "/v1/survey-invitations",
+            Some(token),
+            import(codes.to_vec()),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(imported["imported"], 3);
+    // A code seen before, or twice in one list: nothing is imported, every problem named.
+    let refused = app
+        .post(
+            "/v1/survey-invitations",
+            Some(token),
+            import(vec!["INV-NEW1-0001", codes[0], "INV-NEW1-0001"]),
+        )
+        .await
+        .expect_problem(422);
+    let fields: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["codes[2]", "codes[1]"]);
+    // The codes are secrets until used: none is stored as it is.
+    {
+        use diesel::prelude::*;
+        use shopgap::db::schema::survey_invitations as inv;
+        let mut conn = app.pool.get().unwrap();
+        let hashes: Vec<String> = inv::table.select(inv::code_hash).load(&mut *conn).unwrap();
+        assert_eq!(hashes.len(), 3);
+        for code in codes {
+            assert!(hashes.iter().all(|h| !h.contains(code)));
+        }
+    }
+
+    let public = |code: &str| format!("/public/v1/invitations/{code}");
+    let form = app.get(&public(codes[0]), None).await.expect(200).body;
+    assert_eq!(form["text_directions"]["ar"], "rtl");
+    let response_id = uuid::Uuid::new_v4().to_string();
+    app.post(
+        &format!("{}/responses", public(codes[0])),
+        None,
+        answers(&response_id),
+    )
+    .await
+    .expect(201);
+    // The phone resends: the same receipt. Anyone else: the code is spent.
+    app.post(
+        &format!("{}/responses", public(codes[0])),
+        None,
+        answers(&response_id),
+    )
+    .await
+    .expect(200);
+    let other = uuid::Uuid::new_v4().to_string();
+    app.post(
+        &format!("{}/responses", public(codes[0])),
+        None,
+        answers(&other),
+    )
+    .await
+    .expect_problem(409);
+    app.get(&public(codes[0]), None).await.expect_problem(409);
+    app.get(&public("INV-NOPE-NOPE"), None)
+        .await
+        .expect_problem(404);
+
+    // Revoking: an open code stops working; a spent one stays spent.
+    let list = app
+        .get("/v1/survey-invitations", Some(token))
+        .await
+        .expect(200)
+        .body;
+    assert!(!list.to_string().contains("INV-"));
+    let items = list["items"].as_array().unwrap();
+    let spent = items.iter().find(|i| i["state"] == "spent").unwrap();
+    let open = items
+        .iter()
+        .filter(|i| i["state"] == "open")
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(open.len(), 2);
+    app.post(
+        &format!(
+            "/v1/survey-invitations/{}/revoke",
+            spent["id"].as_str().unwrap()
+        ),
+        Some(token),
+        json!({}),
+    )
+    .await
+    .expect_problem(409);
+    for id in &open {
+        let revoked = app
+            .post(
+                &format!("/v1/survey-invitations/{id}/revoke"),
+                Some(token),
+                json!({}),
+            )
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(revoked["state"], "revoked");
+    }
+    app.get(&public(codes[1]), None).await.expect_problem(404);
+    let rival = app.seed_org("Rival").await;
+    app.post(
+        &format!("/v1/survey-invitations/{}/revoke", open[0]),
+        Some(&rival.manager.access_token),
+        json!({}),
+    )
+    .await
+    .expect_problem(404);
+
+    // The response counts for the location in the ladder, as a B2B customer (the location's).
+    let ladder = app
+        .get(
+            &format!("/v1/reports/five-gaps?location_id={location}&segment=b2b"),
+            Some(token),
+        )
+        .await
+        .expect(200)
+        .body;
+    let grt = ladder["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["standard"] == "GRT-01")
+        .unwrap();
+    assert_eq!(grt["customer_expectation"]["n"], 1);
+    assert_eq!(grt["customer_expectation"]["value"], 1.0);
+}
+
+#[actix_web::test]
+async fn public_endpoints_are_rate_limited_per_address() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let token = org.manager.access_token.as_str();
+    let (version, location) = customer_survey_at_a_location(&app, token).await;
+    let link = app
+        .post(
+            "/v1/survey-links",
+            Some(token),
+            json!({"instrument_version_id": version, "location_id": location, "channel": "in_person"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let path = link["public_path"].as_str().unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..31 {
+        statuses.push(app.get(path, None).await);
+    }
+    assert!(statuses[..30].iter().all(|r| r.status == 200));
+    let limited = statuses.pop().unwrap().expect_problem(429);
+    let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=3).contains(&wait), "Retry-After {wait}");
+    // The QR codes of the link encode its public address.
+    let svg = app
+        .send(
+            app.client
+                .get(format!(
+                    "{}/v1/survey-links/{}/qr.svg",
+                    app.base,
+                    link["id"].as_str().unwrap()
+                ))
+                .bearer_auth(token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(svg.header("content-type").as_deref(), Some("image/svg+xml"));
+    assert!(svg.body.as_str().unwrap().contains("<svg"));
+}

@@ -70,6 +70,11 @@ pub struct ItemKey(String);
 )]
 pub struct LanguageTag(String);
 
+/// A one-time survey invitation code: 8 to 64 letters, digits and `-`.
+#[derive(ToSchema)]
+#[schema(value_type = String, min_length = 8, max_length = 64, pattern = r"^[A-Za-z0-9-]+$")]
+pub struct InvitationCode(String);
+
 /// Patterns of the contract, in words: what a client hears when a value does not fit one. A
 /// test checks that every pattern in the document has its words here.
 pub const PATTERN_WORDS: &[(&str, &str)] = &[
@@ -100,4 +105,5 @@ pub const PATTERN_WORDS: &[(&str, &str)] = &[
         "must be shopgap.survey_instrument/v1",
     ),
     (r"^[A-Z]{3}$", "must be an ISO 4217 code such as EUR"),
+    (r"^[A-Za-z0-9-]+$", "may hold only letters, digits and '-'"),
 ];

@@ -404,12 +404,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    survey_invitations (id) {
+        id -> Text,
+        organization_id -> Text,
+        instrument_version_id -> Text,
+        location_id -> Text,
+        channel -> Text,
+        code_hash -> Text,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        spent_at -> Nullable<Timestamp>,
+        response_id -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     survey_responses (id) {
         id -> Text,
         organization_id -> Text,
         audience -> Text,
         instrument_version_id -> Text,
         link_id -> Nullable<Text>,
+        invitation_id -> Nullable<Text>,
         respondent_id -> Nullable<Text>,
         location_id -> Text,
         region -> Text,

@@ -125,6 +125,133 @@ pub struct FiveGapsReport {
     /// Mean over customer responses with importance points of Σ_d (points_d / 100)(E_d − P_d).
     pub weighted_gap5: Option<Mean>,
     pub channel_preferences: Vec<ChannelPreference>,
+    /// The rows flattened, for CSV.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub csv_rows: Vec<LadderCsvRow>,
+}
+
+/// A ladder row as one CSV line: each figure and each gap's value, interval, `significant`,
+/// `reliable` and missing inputs (separated by `;`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LadderCsvRow {
+    pub standard: Option<String>,
+    pub dimension: Option<String>,
+    pub e_c: Option<f64>,
+    pub e_c_n: i64,
+    pub p_c: Option<f64>,
+    pub p_c_n: i64,
+    pub e_m: Option<f64>,
+    pub e_m_n: i64,
+    pub target: Option<f64>,
+    pub delivered: Option<f64>,
+    pub delivered_n: i64,
+    pub promised: Option<f64>,
+    pub gap1: Option<f64>,
+    pub gap1_ci_low: Option<f64>,
+    pub gap1_ci_high: Option<f64>,
+    pub gap1_significant: bool,
+    pub gap1_reliable: bool,
+    pub gap1_missing: String,
+    pub gap2: Option<f64>,
+    pub gap2_ci_low: Option<f64>,
+    pub gap2_ci_high: Option<f64>,
+    pub gap2_significant: bool,
+    pub gap2_reliable: bool,
+    pub gap2_missing: String,
+    pub gap3: Option<f64>,
+    pub gap3_ci_low: Option<f64>,
+    pub gap3_ci_high: Option<f64>,
+    pub gap3_significant: bool,
+    pub gap3_reliable: bool,
+    pub gap3_missing: String,
+    pub gap4: Option<f64>,
+    pub gap4_ci_low: Option<f64>,
+    pub gap4_ci_high: Option<f64>,
+    pub gap4_significant: bool,
+    pub gap4_reliable: bool,
+    pub gap4_missing: String,
+    pub gap5: Option<f64>,
+    pub gap5_ci_low: Option<f64>,
+    pub gap5_ci_high: Option<f64>,
+    pub gap5_significant: bool,
+    pub gap5_reliable: bool,
+    pub gap5_missing: String,
+    pub expectation_vs_delivered: Option<f64>,
+}
+
+impl From<&LadderRow> for LadderCsvRow {
+    fn from(r: &LadderRow) -> Self {
+        let gap = |g: &Gap| {
+            (
+                g.value,
+                g.ci_low,
+                g.ci_high,
+                g.significant,
+                g.reliable,
+                g.missing.join(";"),
+            )
+        };
+        let (gap1, gap1_ci_low, gap1_ci_high, gap1_significant, gap1_reliable, gap1_missing) =
+            gap(&r.gap1_knowledge);
+        let (gap2, gap2_ci_low, gap2_ci_high, gap2_significant, gap2_reliable, gap2_missing) =
+            gap(&r.gap2_standards);
+        let (gap3, gap3_ci_low, gap3_ci_high, gap3_significant, gap3_reliable, gap3_missing) =
+            gap(&r.gap3_delivery);
+        let (gap4, gap4_ci_low, gap4_ci_high, gap4_significant, gap4_reliable, gap4_missing) =
+            gap(&r.gap4_communication);
+        let (gap5, gap5_ci_low, gap5_ci_high, gap5_significant, gap5_reliable, gap5_missing) =
+            gap(&r.gap5_customer);
+        let figure = |m: &Option<Mean>| (m.map(|m| m.value), m.map_or(0, |m| m.n));
+        let (e_c, e_c_n) = figure(&r.customer_expectation);
+        let (p_c, p_c_n) = figure(&r.customer_perception);
+        let (e_m, e_m_n) = figure(&r.management_expectation);
+        LadderCsvRow {
+            standard: r.standard.clone(),
+            dimension: r.dimension.map(dimension_key),
+            e_c,
+            e_c_n,
+            p_c,
+            p_c_n,
+            e_m,
+            e_m_n,
+            target: r.target,
+            delivered: r.delivered.as_ref().map(|d| d.value),
+            delivered_n: r.delivered.as_ref().map_or(0, |d| d.n),
+            promised: r.promised,
+            gap1,
+            gap1_ci_low,
+            gap1_ci_high,
+            gap1_significant,
+            gap1_reliable,
+            gap1_missing,
+            gap2,
+            gap2_ci_low,
+            gap2_ci_high,
+            gap2_significant,
+            gap2_reliable,
+            gap2_missing,
+            gap3,
+            gap3_ci_low,
+            gap3_ci_high,
+            gap3_significant,
+            gap3_reliable,
+            gap3_missing,
+            gap4,
+            gap4_ci_low,
+            gap4_ci_high,
+            gap4_significant,
+            gap4_reliable,
+            gap4_missing,
+            gap5,
+            gap5_ci_low,
+            gap5_ci_high,
+            gap5_significant,
+            gap5_reliable,
+            gap5_missing,
+            expectation_vs_delivered: r.expectation_vs_delivered,
+        }
+    }
 }
 
 /// One row to be: its roll-up key, what it is about, its target and promised level.
@@ -359,6 +486,7 @@ pub fn report(
         });
     }
     Ok(FiveGapsReport {
+        csv_rows: rows.iter().map(LadderCsvRow::from).collect(),
         from: range.map(|r| r.0),
         to: range.map(|r| r.1),
         subject,

@@ -8,6 +8,7 @@ use super::dto::{
     GapQuery, GapReport, Ranking, RankingQuery, Scorecard, ScorecardQuery, Trend, TrendQuery,
 };
 use super::export::{self, ExportQuery};
+use super::five_gaps::{self, FiveGapsQuery, FiveGapsReport};
 use super::self_assessments::{
     self, RecordSelfAssessment, SelfAssessment, SelfAssessmentQuery, SelfAssessmentReport,
 };
@@ -487,22 +488,38 @@ pub async fn export_submissions(
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = []), ("api_key" = [])),
-    params(super::five_gaps::FiveGapsQuery),
-    responses((status = 200, description = "The ladder", body = super::five_gaps::FiveGapsReport))
+    params(FiveGapsQuery),
+    responses(
+        (status = 200, description = "The ladder; its rows as CSV when the request prefers `text/csv` (or use the `.csv` operation)", content(
+            (FiveGapsReport = "application/json"),
+            (String = "text/csv"),
+        )),
+    )
 )]
 #[get("/v1/reports/five-gaps")]
 pub async fn five_gaps_report(
     state: web::Data<AppState>,
     caller: Caller,
-    query: ApiQuery<super::five_gaps::FiveGapsQuery>,
-) -> ApiResult<web::Json<super::five_gaps::FiveGapsReport>> {
-    caller.require(Permission::ReportsRead)?;
-    let org = caller.organization_id.clone();
-    let query = query.into_inner();
-    let today = Utc::now().date_naive();
-    let report = state
-        .db
-        .run(move |conn| super::five_gaps::report(conn, &org, &query, today))
-        .await?;
-    Ok(web::Json(report))
+    req: HttpRequest,
+    query: ApiQuery<FiveGapsQuery>,
+) -> ApiResult<HttpResponse> {
+    answer(
+        &state,
+        &caller,
+        &req,
+        query.into_inner(),
+        Representation::Negotiated,
+        five_gaps::report,
+        |r| &r.csv_rows,
+    )
+    .await
 }
+
+csv_operation!(
+    /// The five-gaps ladder's rows as CSV, one line per standard or dimension.
+    five_gaps_report_csv,
+    "/v1/reports/five-gaps.csv",
+    FiveGapsQuery,
+    five_gaps::report,
+    |r: &FiveGapsReport| r.csv_rows.as_slice()
+);

@@ -24,6 +24,7 @@ pub mod service;
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::gap_report)
         .service(handlers::five_gaps_report)
+        .service(handlers::five_gaps_report_csv)
         .service(handlers::gap_report_csv)
         .service(handlers::scorecard)
         .service(handlers::scorecard_csv)

@@ -153,6 +153,7 @@ fn record(
         },
         instrument_version_id: version_id,
         link_id: None,
+        invitation_id: None,
         respondent_id: by.map(str::to_string),
         language,
         answers,

@@ -3,6 +3,7 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod invitations;
 pub mod links;
 pub mod management;
 pub mod model;
@@ -31,6 +32,11 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(links::link_qr_svg)
         .service(links::link_qr_png)
         .service(management::record_management_response)
+        .service(invitations::import_invitations)
+        .service(invitations::list_invitations)
+        .service(invitations::revoke_invitation)
+        .service(invitations::invitation_form)
+        .service(invitations::answer_invitation)
         .service(public::survey_form)
         .service(public::answer_survey);
 }

@@ -4,8 +4,8 @@
 //! the same 404.
 //!
 //! Rate limits (per process; several processes behind a balancer each allow as much): per
-//! client address, 30 requests a minute; per link, 600 answers a minute. Over a limit: 429 with
-//! `Retry-After`.
+//! client address, `SHOPGAP_PUBLIC_RATE_PER_MINUTE` requests a minute (default 30); per link,
+//! 20 times as many answers. Over a limit: 429 with `Retry-After`.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -38,18 +38,17 @@ pub struct PublicLimits {
     checks: AtomicU64,
 }
 
-impl Default for PublicLimits {
-    fn default() -> Self {
-        let per_minute = |n: u32| Quota::per_minute(NonZeroU32::new(n).expect("non-zero"));
+impl PublicLimits {
+    pub fn new(per_address_per_minute: u32) -> Self {
+        let per_minute =
+            |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
         PublicLimits {
-            per_address: RateLimiter::keyed(per_minute(30)),
-            per_link: RateLimiter::keyed(per_minute(600)),
+            per_address: RateLimiter::keyed(per_minute(per_address_per_minute)),
+            per_link: RateLimiter::keyed(per_minute(per_address_per_minute.saturating_mul(20))),
             checks: AtomicU64::new(0),
         }
     }
-}
 
-impl PublicLimits {
     fn retry_after<K: std::hash::Hash + Eq + Clone>(
         limiter: &DefaultKeyedRateLimiter<K>,
         key: &K,
@@ -63,7 +62,7 @@ impl PublicLimits {
     }
 
     /// Counts a request from `address` (and, for an answer, to `link`); 429 past a limit.
-    fn check(&self, address: IpAddr, link: Option<&str>) -> ApiResult<()> {
+    pub fn check(&self, address: IpAddr, link: Option<&str>) -> ApiResult<()> {
         // Forget idle keys now and then, so the maps do not grow without bound.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
             self.per_address.retain_recent();
@@ -79,7 +78,7 @@ impl PublicLimits {
 
 /// The client's address as the socket sees it (a proxy's own address behind a proxy, which
 /// then shares one budget: put the limit in the proxy too).
-fn client_address(req: &HttpRequest) -> IpAddr {
+pub fn client_address(req: &HttpRequest) -> IpAddr {
     req.peer_addr()
         .map(|a| a.ip())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
@@ -142,7 +141,7 @@ pub struct ResponseReceipt {
     pub flags: Vec<String>,
 }
 
-fn closed() -> ApiError {
+pub fn closed() -> ApiError {
     ApiError::NotFound("this survey is closed or does not exist".into())
 }
 
@@ -173,7 +172,83 @@ pub async fn survey_form(
             Ok(store::instrument_and_book(conn, &link.instrument_version_id)?.0)
         })
         .await?;
-    Ok(web::Json(SurveyForm {
+    Ok(web::Json(form_of(content)))
+}
+
+/// Where a customer's answers go: the survey, location and channel of a link or invitation.
+pub struct Target {
+    pub organization_id: String,
+    pub instrument_version_id: String,
+    pub location_id: String,
+    pub channel: String,
+    pub link_id: Option<String>,
+    pub invitation_id: Option<String>,
+}
+
+/// Checks a customer's answers against the target's survey and stores them (idempotent by
+/// response id), inside the caller's transaction.
+pub fn take_response(
+    conn: &mut crate::db::DbConn,
+    target: &Target,
+    input: CustomerResponse,
+    now: chrono::NaiveDateTime,
+) -> ApiResult<Stored> {
+    let (content, book) = store::instrument_and_book(conn, &target.instrument_version_id)?;
+    let answers = Answers {
+        ratings: input.ratings,
+        importance: input.importance,
+        preferred_channel: input.preferred_channel,
+    };
+    crate::validation::reject_if_any(responses::check(
+        Audience::Customer,
+        &content,
+        Some(&input.language),
+        &answers,
+    ))?;
+    let location =
+        crate::locations::repo::find(conn, &target.organization_id, &target.location_id)?;
+    let day = crate::reports::rollups::local_day(now, &location.time_zone);
+    let segment = match input.segment {
+        Some(s) => s.as_str().to_string(),
+        None => location.segment.clone(),
+    };
+    let response = NewResponse {
+        id: input.response_id.to_string(),
+        cell: Cell {
+            organization_id: target.organization_id.clone(),
+            audience: Audience::Customer,
+            location_id: target.location_id.clone(),
+            region: location.region.clone(),
+            segment,
+            channel: target.channel.clone(),
+            period_start: day,
+            period_end: day,
+        },
+        instrument_version_id: target.instrument_version_id.clone(),
+        link_id: target.link_id.clone(),
+        invitation_id: target.invitation_id.clone(),
+        respondent_id: None,
+        language: input.language,
+        answers,
+    };
+    store::record(conn, &content, &book, response, now)
+}
+
+/// 201 with the receipt for new answers, 200 for a resend.
+pub fn receipt(response_id: uuid::Uuid, stored: Stored) -> HttpResponse {
+    match stored {
+        Stored::New { flags } => {
+            HttpResponse::Created().json(ResponseReceipt { response_id, flags })
+        }
+        Stored::Replayed { flags } => {
+            HttpResponse::Ok().json(ResponseReceipt { response_id, flags })
+        }
+    }
+}
+
+/// The form of a survey version: its own texts, nothing about the organization.
+pub fn form_of(content: super::dto::InstrumentContent) -> SurveyForm {
+    SurveyForm {
         text_directions: text_directions(&content.languages),
         languages: content.languages,
         scale: content.scale,
@@ -190,7 +265,7 @@ pub async fn survey_form(
             .collect(),
         importance_prompt: content.importance_prompt,
         channel_question: content.channel_question,
-    }))
+    }
 }
 
 /// Answers a survey through its link (no credentials). Idempotent by `response_id`: the same
@@ -227,52 +302,16 @@ pub async fn answer_survey(
             let link = links::find_by_token(conn, &token)?
                 .filter(|l| l.is_open(now))
                 .ok_or_else(closed)?;
-            let (content, book) = store::instrument_and_book(conn, &link.instrument_version_id)?;
-            let answers = Answers {
-                ratings: input.ratings,
-                importance: input.importance,
-                preferred_channel: input.preferred_channel,
+            let target = Target {
+                organization_id: link.organization_id,
+                instrument_version_id: link.instrument_version_id,
+                location_id: link.location_id,
+                channel: link.channel,
+                link_id: Some(link.id),
+                invitation_id: None,
             };
-            crate::validation::reject_if_any(responses::check(
-                Audience::Customer,
-                &content,
-                Some(&input.language),
-                &answers,
-            ))?;
-            let location =
-                crate::locations::repo::find(conn, &link.organization_id, &link.location_id)?;
-            let day = crate::reports::rollups::local_day(now, &location.time_zone);
-            let segment = match input.segment {
-                Some(s) => s.as_str().to_string(),
-                None => location.segment.clone(),
-            };
-            let response = NewResponse {
-                id: input.response_id.to_string(),
-                cell: Cell {
-                    organization_id: link.organization_id.clone(),
-                    audience: Audience::Customer,
-                    location_id: link.location_id.clone(),
-                    region: location.region.clone(),
-                    segment,
-                    channel: link.channel.clone(),
-                    period_start: day,
-                    period_end: day,
-                },
-                instrument_version_id: link.instrument_version_id.clone(),
-                link_id: Some(link.id.clone()),
-                respondent_id: None,
-                language: input.language,
-                answers,
-            };
-            store::record(conn, &content, &book, response, now)
+            take_response(conn, &target, input, now)
         })
         .await?;
-    Ok(match stored {
-        Stored::New { flags } => {
-            HttpResponse::Created().json(ResponseReceipt { response_id, flags })
-        }
-        Stored::Replayed { flags } => {
-            HttpResponse::Ok().json(ResponseReceipt { response_id, flags })
-        }
-    })
+    Ok(receipt(response_id, stored))
 }

@@ -1,3 +1,4 @@
 DROP TABLE survey_rollups;
 DROP TABLE survey_responses;
+DROP TABLE survey_invitations;
 DROP TABLE survey_links;

@@ -17,6 +17,24 @@ CREATE TABLE survey_links (
 );
 CREATE INDEX survey_links_org ON survey_links (organization_id, id);
 
+-- One-time invitation codes (post-sale research), imported as a list. A code is a secret until
+-- spent: only its SHA-256 is kept. Codes are unique across the service.
+CREATE TABLE survey_invitations (
+    id TEXT PRIMARY KEY NOT NULL,
+    organization_id TEXT NOT NULL REFERENCES organizations (id),
+    instrument_version_id TEXT NOT NULL REFERENCES survey_instrument_versions (id),
+    location_id TEXT NOT NULL REFERENCES locations (id),
+    channel TEXT NOT NULL,
+    code_hash TEXT NOT NULL UNIQUE,
+    expires_at TIMESTAMP,
+    revoked_at TIMESTAMP,
+    spent_at TIMESTAMP,
+    response_id TEXT,
+    created_by TEXT,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX survey_invitations_org ON survey_invitations (organization_id, id);
+
 -- Customer responses (through a link) and management responses (for a scope and period).
 -- `id` is the client's response id for a customer response, which makes a resend harmless.
 -- `location_id` is '' for a management response about a region or the organization, and
@@ -27,6 +45,7 @@ CREATE TABLE survey_responses (
     audience TEXT NOT NULL CHECK (audience IN ('customer', 'management')),
     instrument_version_id TEXT NOT NULL REFERENCES survey_instrument_versions (id),
     link_id TEXT REFERENCES survey_links (id),
+    invitation_id TEXT REFERENCES survey_invitations (id),
     respondent_id TEXT,
     location_id TEXT NOT NULL,
     region TEXT NOT NULL,
