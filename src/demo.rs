@@ -166,6 +166,63 @@ const DEMO_CHECKLISTS: [&str; 2] = [
     include_str!("../demo/phone-checklist.yaml"),
 ];
 
+const DEMO_SURVEYS: [&str; 2] = [
+    include_str!("../demo/customer-survey.yaml"),
+    include_str!("../demo/management-survey.yaml"),
+];
+
+/// What marketing promises in the demo: (standard, text, source, channels, promised level).
+const DEMO_PROMISES: [(&str, &str, &str, &[&str], f64); 3] = [
+    (
+        "PHN-01",
+        "We answer every call within three rings.",
+        "advertisement",
+        &["phone"],
+        1.0,
+    ),
+    (
+        "INFO-01",
+        "Complete, transparent information on every offer: price, availability, financing.",
+        "web_site",
+        &["in_person", "phone", "email", "chat"],
+        1.0,
+    ),
+    (
+        "GRT-01",
+        "A personal welcome the moment you walk in.",
+        "brochure",
+        &["in_person"],
+        0.95,
+    ),
+];
+
+/// Publishes the demo survey instruments (customer, in English and Arabic; management) over
+/// the demo book, and records the demo promises.
+fn load_demo_surveys(
+    conn: &mut DbConn,
+    actor: Actor,
+    book_version_id: &str,
+    now: chrono::NaiveDateTime,
+) -> ApiResult<()> {
+    for text in DEMO_SURVEYS {
+        let mut value: serde_json::Value =
+            yaml_serde::from_str(text).map_err(ApiError::internal)?;
+        value["standards_book_version_id"] = serde_json::Value::String(book_version_id.into());
+        let input = serde_json::from_value(value).map_err(ApiError::internal)?;
+        crate::surveys::service::create(conn, actor, input, true, now)?;
+    }
+    let today = now.date();
+    for (standard, text, source, channels, level) in DEMO_PROMISES {
+        let input = serde_json::from_value(serde_json::json!({
+            "standard": standard, "text": text, "source": source, "channels": channels,
+            "valid_from": today - chrono::Days::new(365), "promised_level": level,
+        }))
+        .map_err(ApiError::internal)?;
+        crate::promises::service::create(conn, actor.organization_id, None, input, now)?;
+    }
+    Ok(())
+}
+
 /// A checklist file of `demo/`: the checklist document without its book.
 #[derive(serde::Deserialize)]
 struct DemoChecklist {
@@ -202,7 +259,7 @@ fn load_demo_standards(
         };
         checklists::create(conn, actor, input, true, now)?;
     }
-    Ok(())
+    load_demo_surveys(conn, actor, &book.id, now)
 }
 
 /// Imports a standards-book or checklist document (JSON or YAML; the `format` field tells which)
@@ -238,6 +295,14 @@ pub fn import_document(
             Ok(format!(
                 "checklist {} version {} ({}) {}",
                 row.checklist_id, row.version, row.status, row.name
+            ))
+        }
+        crate::surveys::dto::INSTRUMENT_FORMAT => {
+            let row =
+                crate::surveys::service::import(conn, actor, read_document(text)?, publish, now)?;
+            Ok(format!(
+                "survey instrument {} version {} ({}) {}",
+                row.instrument_id, row.version, row.status, row.name
             ))
         }
         other => Err(ApiError::unprocessable(

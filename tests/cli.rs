@@ -126,6 +126,37 @@ async fn the_demo_organization_is_created_and_refreshed() {
         .expect(200)
         .body;
     assert_eq!(users["items"].as_array().unwrap().len(), 4);
+    // The five gaps' instruments: a customer survey in English and Arabic (right to left) and
+    // a management one, published once; marketing's promises.
+    let token = admin["access_token"].as_str();
+    let surveys = app
+        .get("/v1/survey-instruments", token)
+        .await
+        .expect(200)
+        .body;
+    let surveys = surveys["items"].as_array().unwrap();
+    assert_eq!(surveys.len(), 2);
+    let mut audiences = Vec::new();
+    for survey in surveys {
+        let version = app
+            .get(
+                &format!(
+                    "/v1/survey-instruments/{}/versions/1",
+                    survey["id"].as_str().unwrap()
+                ),
+                token,
+            )
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(version["status"], "published");
+        assert_eq!(version["text_directions"]["ar"], "rtl");
+        audiences.push(version["audience"].as_str().unwrap().to_string());
+    }
+    audiences.sort();
+    assert_eq!(audiences, ["customer", "management"]);
+    let promises = app.get("/v1/promises", token).await.expect(200).body;
+    assert_eq!(promises["items"].as_array().unwrap().len(), 3);
 }
 
 #[test]
