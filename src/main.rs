@@ -84,6 +84,10 @@ enum Command {
         /// Approved visits to add.
         #[arg(long, default_value_t = 10_000)]
         visits: usize,
+        /// Customer survey responses to add beside the visits (default: one per visit), with a
+        /// management answer per region and quarter.
+        #[arg(long)]
+        responses: Option<usize>,
         /// Spread the visits over this many days before now.
         #[arg(long, default_value_t = 365)]
         days: u32,
@@ -210,6 +214,7 @@ fn run(cli: Cli) -> Result<(), String> {
             locations,
             shoppers,
             visits,
+            responses,
             days,
             seed,
             workers,
@@ -219,6 +224,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 locations,
                 shoppers,
                 visits,
+                responses: responses.unwrap_or(visits),
                 days,
                 seed,
                 workers,
@@ -251,6 +257,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 summary.visits as f64 / seconds.max(0.001),
                 summary.organization_id,
                 summary.checklist_version_id
+            );
+            println!(
+                "{} customer survey responses and {} management answers beside them",
+                summary.responses, summary.management_responses
             );
             if !summary.credentials.is_empty() {
                 print_credentials("Demo organization credentials", &summary.credentials);

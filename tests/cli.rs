@@ -379,6 +379,7 @@ async fn demo_data_fills_the_demo_organization_reproducibly() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(stdout.contains("60 approved visits at 4 locations by 50 shoppers"));
+        assert!(stdout.contains("60 customer survey responses and"));
         let password = printed_password(&stdout, "manager@demo-motors.example.com");
         let manager = app
             .login("manager@demo-motors.example.com", &password)
@@ -416,6 +417,31 @@ async fn demo_data_fills_the_demo_organization_reproducibly() {
     assert_eq!(first["status"], "approved");
     assert!(first["scores"]["visit_score"].is_number());
     assert!(first["content"]["answers"].as_object().unwrap().len() >= 30);
+
+    // Customer and management answers sit beside the visits: in the ladder, managers underrate
+    // how much customers expect complete information (a knowledge gap, gap 1 > 0), and the
+    // same seed gave the same answers.
+    let mut ladders = Vec::new();
+    for (app, manager) in &apps {
+        ladders.push(
+            app.get("/v1/reports/five-gaps", Some(manager))
+                .await
+                .expect(200)
+                .body,
+        );
+    }
+    assert_eq!(ladders[0], ladders[1]);
+    let info = ladders[0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["standard"] == "INFO-01")
+        .unwrap();
+    assert!(info["customer_expectation"]["n"].as_i64().unwrap() > 30);
+    assert!(info["gap1_knowledge"]["value"].as_f64().unwrap() > 0.2);
+    assert!(info["gap3_delivery"]["value"].is_number());
+    assert!(info["gap4_communication"]["value"].is_number());
+    assert!(ladders[0]["channel_preferences"].as_array().unwrap().len() >= 3);
 
     // The roll-ups written on approval equal a rebuild.
     let out = shopgap(app, &["rebuild-rollups"]);

@@ -51,6 +51,8 @@ use crate::submissions::rules::AnswerInput;
 use crate::submissions::service as submissions;
 use crate::users::repo as users;
 
+mod surveys;
+
 const AUDIT_CHECKLIST: &str = include_str!("../../demo/audit-checklist.yaml");
 const MANAGER_EMAIL: &str = "manager@demo-motors.example.com";
 /// The password every generated shopper gets (they are demo accounts).
@@ -69,6 +71,8 @@ pub struct Plan {
     pub shoppers: usize,
     /// Approved visits to add.
     pub visits: usize,
+    /// Customer survey responses to add (see `surveys`).
+    pub responses: usize,
     /// They are spread over this many days before now.
     pub days: u32,
     pub seed: u64,
@@ -84,6 +88,8 @@ pub struct Summary {
     pub locations: usize,
     pub shoppers: usize,
     pub visits: usize,
+    pub responses: usize,
+    pub management_responses: usize,
     /// Demo accounts created on the way (when the demo organization did not exist).
     pub credentials: Vec<Credential>,
 }
@@ -215,12 +221,17 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
                 .map_err(|_| ApiError::internal("a worker panicked"))?
         })
     })?;
+    let (responses, management_responses) = write_transaction(conn, |conn| {
+        surveys::generate(conn, &org.id, &sites, plan, &manager.id, now)
+    })?;
     Ok(Summary {
         organization_id: org.id.clone(),
         checklist_version_id: version_id,
         locations: sites.len(),
         shoppers: shoppers.len(),
         visits: visits.len(),
+        responses,
+        management_responses,
         credentials,
     })
 }
@@ -715,6 +726,7 @@ mod tests {
             locations: 100,
             shoppers,
             visits,
+            responses: 0,
             days: 365,
             seed: 1,
             workers: 1,
