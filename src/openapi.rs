@@ -39,6 +39,7 @@ use crate::error::{FieldError, Problem};
         crate::contract::types::Code,
         crate::contract::types::Label,
         crate::standards::dto::Dimension,
+        crate::checklists::dto::ItemText,
         crate::standards::dto::Channel,
         crate::locations::dto::Segment
     )),

@@ -717,3 +717,55 @@ async fn public_endpoints_are_rate_limited_per_address() {
     assert_eq!(svg.header("content-type").as_deref(), Some("image/svg+xml"));
     assert!(svg.body.as_str().unwrap().contains("<svg"));
 }
+
+#[actix_web::test]
+async fn checklists_carry_whole_translations_for_the_shoppers_language() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let token = org.manager.access_token.as_str();
+    let book_version = published_book(&app, token).await;
+    let checklist = |whole: bool| {
+        let mut fees = json!({"key": "fees", "prompt": "Were the fees explained?", "type": "yes_no", "standard": "INF-01"});
+        if whole {
+            fees["translations"] = json!({"fa": {"prompt": "آیا هزینه‌ها توضیح داده شد؟"}});
+        }
+        json!({"name": "Visit", "channel": "in_person", "standards_book_version_id": book_version,
+               "sections": [{"title": "Arrival", "title_translations": {"fa": "ورود"}, "items": [
+                   {"key": "greet", "prompt": "Were you greeted?", "type": "yes_no", "standard": "GRT-01",
+                    "translations": {"fa": {"prompt": "آیا به شما خوشامد گفته شد؟", "help": "در ۳۰ ثانیه"}}},
+                   fees]}]})
+    };
+    let draft = app
+        .post("/v1/checklists", Some(token), checklist(false))
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(
+        draft["problems"],
+        json!([{"field": "sections[0].items[1].translations", "message": "needs the prompt in fa"}])
+    );
+    let id = draft["checklist_id"].as_str().unwrap();
+    app.call(
+        Method::PUT,
+        &format!("/v1/checklists/{id}/draft"),
+        Some(token),
+        Some(checklist(true)),
+    )
+    .await
+    .expect(200);
+    let published = app
+        .post(
+            &format!("/v1/checklists/{id}/draft/publish"),
+            Some(token),
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(published["translations"], json!({"fa": "rtl"}));
+    assert_eq!(
+        published["sections"][0]["items"][0]["translations"]["fa"]["help"],
+        "در ۳۰ ثانیه"
+    );
+    assert_eq!(published["sections"][0]["title_translations"]["fa"], "ورود");
+}

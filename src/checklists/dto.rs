@@ -1,5 +1,7 @@
 //! The content of a checklist (the questionnaire a shopper fills), as clients write and read it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -109,6 +111,49 @@ fn yes() -> bool {
     true
 }
 
+/// An item's texts in another language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemText {
+    #[schema(max_length = 2000)]
+    pub prompt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
+    pub help: Option<String>,
+}
+
+/// The contract of a map keyed by language tag whose values are `value`.
+pub fn by_language(value: &str, description: &str) -> utoipa::openapi::schema::ObjectBuilder {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .description(Some(description))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(2))
+                .max_length(Some(16))
+                .pattern(Some(r"^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$")),
+        ))
+        .additional_properties(Some(AdditionalProperties::RefOr(
+            utoipa::openapi::Ref::from_schema_name(value).into(),
+        )))
+        .max_properties(Some(20))
+}
+
+fn item_translations() -> utoipa::openapi::schema::ObjectBuilder {
+    by_language(
+        "ItemText",
+        "The item's prompt and help in other languages, keyed by language tag (e.g. `ar`, `fa`, `fr`).",
+    )
+}
+
+fn title_translations() -> utoipa::openapi::schema::ObjectBuilder {
+    by_language(
+        "LongText",
+        "The section's title in other languages, keyed by language tag.",
+    )
+}
+
 /// One question of a checklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -142,6 +187,11 @@ pub struct Item {
     pub critical: bool,
     #[serde(default)]
     pub options: ItemOptions,
+    /// The prompt and help in other languages, so a shopper's app can show the checklist in
+    /// the shopper's language. Publishing needs every item and section in each language used.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(schema_with = item_translations)]
+    pub translations: BTreeMap<String, ItemText>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -155,6 +205,9 @@ pub struct Section {
     /// At most 1,000 items in all the checklist's sections.
     #[schema(max_items = 1000)]
     pub items: Vec<Item>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(schema_with = title_translations)]
+    pub title_translations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -202,6 +255,9 @@ pub struct ChecklistVersion {
     pub sections: Vec<Section>,
     /// For a draft: what publishing it would refuse now (empty when it can be published).
     pub problems: Vec<FieldError>,
+    /// The languages the checklist is translated into (its items' `translations`), with the
+    /// direction their text runs in.
+    pub translations: BTreeMap<String, crate::surveys::dto::TextDirection>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,

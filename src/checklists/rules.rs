@@ -1,6 +1,6 @@
 //! What makes a checklist publishable, checked against the standards book it is pinned to.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::dto::{ItemOptions, ItemType, Section};
 use crate::error::FieldError;
@@ -33,6 +33,57 @@ pub fn validate_draft(_name: &str, sections: &[Section]) -> Vec<FieldError> {
             "sections",
             "at most 1000 items in all sections",
         ));
+    }
+    errors
+}
+
+/// The languages a checklist is translated into (besides the language of its prompts).
+pub fn languages(sections: &[Section]) -> BTreeSet<String> {
+    sections
+        .iter()
+        .flat_map(|s| {
+            s.title_translations
+                .keys()
+                .chain(s.items.iter().flat_map(|i| i.translations.keys()))
+        })
+        .cloned()
+        .collect()
+}
+
+/// A translation must be whole: every section title and every item prompt in each language any
+/// of them uses, none empty (a shopper must never see half a checklist in another language).
+pub fn translation_problems(sections: &[Section]) -> Vec<FieldError> {
+    let languages = languages(sections);
+    let mut errors = Vec::new();
+    for (i, section) in sections.iter().enumerate() {
+        for language in &languages {
+            match section.title_translations.get(language) {
+                None => errors.push(FieldError::new(
+                    format!("sections[{i}].title_translations"),
+                    format!("needs the title in {language}"),
+                )),
+                Some(t) if blank(t) => errors.push(FieldError::new(
+                    format!("sections[{i}].title_translations.{language}"),
+                    "must not be empty",
+                )),
+                Some(_) => {}
+            }
+        }
+        for (j, item) in section.items.iter().enumerate() {
+            for language in &languages {
+                match item.translations.get(language) {
+                    None => errors.push(FieldError::new(
+                        format!("sections[{i}].items[{j}].translations"),
+                        format!("needs the prompt in {language}"),
+                    )),
+                    Some(t) if blank(&t.prompt) => errors.push(FieldError::new(
+                        format!("sections[{i}].items[{j}].translations.{language}.prompt"),
+                        "must not be empty",
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
     }
     errors
 }
@@ -129,6 +180,7 @@ pub fn validate_for_publish(
             "a checklist needs at least one scored item".into(),
         );
     }
+    errors.extend(translation_problems(sections));
     errors
 }
 
@@ -258,6 +310,7 @@ mod tests {
         options: ItemOptions,
     ) -> Item {
         Item {
+            translations: Default::default(),
             key: key.into(),
             prompt: "?".into(),
             help: None,
@@ -274,6 +327,7 @@ mod tests {
     #[test]
     fn a_sound_checklist_publishes() {
         let sections = vec![Section {
+            title_translations: Default::default(),
             title: "Arrival".into(),
             weight: None,
             items: vec![
@@ -313,6 +367,7 @@ mod tests {
         );
         critical_text.critical = true;
         let sections = vec![Section {
+            title_translations: Default::default(),
             title: " ".into(),
             weight: Some(0.0),
             items: vec![
@@ -410,5 +465,37 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["sections"]);
+    }
+
+    #[test]
+    fn a_translation_is_whole_or_refused() {
+        let mut a = item("a", ItemType::YesNo, Some("GRT-01"), ItemOptions::default());
+        let b = item("b", ItemType::YesNo, Some("GRT-01"), ItemOptions::default());
+        a.translations.insert(
+            "ar".into(),
+            crate::checklists::dto::ItemText {
+                prompt: " ".into(),
+                help: None,
+            },
+        );
+        let sections = vec![Section {
+            title_translations: Default::default(),
+            title: "S".into(),
+            weight: None,
+            items: vec![a, b],
+        }];
+        let fields: Vec<String> = translation_problems(&sections)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                "sections[0].title_translations",
+                "sections[0].items[0].translations.ar.prompt",
+                "sections[0].items[1].translations",
+            ]
+        );
+        assert_eq!(languages(&sections).into_iter().collect::<Vec<_>>(), ["ar"]);
     }
 }

@@ -196,6 +196,11 @@ pub fn to_dto(conn: &mut DbConn, row: ChecklistVersionRow) -> ApiResult<Checklis
         checklist_id: row.checklist_id.parse().map_err(ApiError::internal)?,
         standards_book_version_id: row.book_version_id.parse().map_err(ApiError::internal)?,
         channel: channel_of(&row)?,
+        translations: crate::surveys::rules::text_directions(
+            &rules::languages(&content_of(&row)?.sections)
+                .into_iter()
+                .collect::<Vec<_>>(),
+        ),
         sections: content_of(&row)?.sections,
         name: row.name,
         version: row.version,

@@ -237,6 +237,7 @@ mod tests {
         options: ItemOptions,
     ) -> Item {
         Item {
+            translations: Default::default(),
             key: key.into(),
             prompt: key.into(),
             help: None,
@@ -445,6 +446,7 @@ mod tests {
         let checklist = ChecklistContent {
             sections: vec![
                 Section {
+                    title_translations: Default::default(),
                     title: "A".into(),
                     weight: Some(2.0),
                     items: vec![
@@ -454,6 +456,7 @@ mod tests {
                     ],
                 },
                 Section {
+                    title_translations: Default::default(),
                     title: "B".into(),
                     weight: None,
                     items: vec![
@@ -501,6 +504,7 @@ mod tests {
         critical.critical = true;
         let checklist = ChecklistContent {
             sections: vec![Section {
+                title_translations: Default::default(),
                 title: "A".into(),
                 weight: None,
                 items: vec![yes_no("greet", "GRT", 3.0), critical],
@@ -534,6 +538,7 @@ mod tests {
     fn nothing_scored_means_no_score() {
         let checklist = ChecklistContent {
             sections: vec![Section {
+                title_translations: Default::default(),
                 title: "A".into(),
                 weight: None,
                 items: vec![yes_no("greet", "GRT", 1.0)],
@@ -569,6 +574,7 @@ mod tests {
                 let sections = sections
                     .into_iter()
                     .map(|(weight, items)| Section {
+                        title_translations: Default::default(),
                         title: "s".into(),
                         weight: Some(weight),
                         items: items

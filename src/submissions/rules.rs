@@ -329,6 +329,7 @@ mod tests {
 
     fn item(key: &str, item_type: ItemType, options: ItemOptions) -> Item {
         Item {
+            translations: Default::default(),
             key: key.into(),
             prompt: key.into(),
             help: None,
@@ -349,6 +350,7 @@ mod tests {
         door.allow_na = true;
         ChecklistContent {
             sections: vec![Section {
+                title_translations: Default::default(),
                 title: "A".into(),
                 weight: None,
                 items: vec![
