@@ -106,7 +106,13 @@ def send_until_acknowledged(job, approve=False):
         if approve and status in (409, 412):
             # An approval that landed before the crash, its answer lost: the retry finds the
             # submission approved (version 2) already.
-            got = call("GET", path.rsplit("/", 1)[0], manager)
+            # That look may itself meet a killed server: ask until one answers.
+            got = None
+            for _ in range(400):
+                got = call("GET", path.rsplit("/", 1)[0], manager)
+                if got is not None and got[0] not in (502, 503):
+                    break
+                time.sleep(0.05)
             if got and got[0] == 200 and got[1]["status"] == "approved":
                 status = 200
         if status != 200:
