@@ -8,7 +8,8 @@
 #   bench/surveys.sh                                                   # SQLite, temporary directory
 #   DB=postgres://postgres@127.0.0.1:5432/shopgap_bench bench/surveys.sh  # the database is recreated
 # Settings: LEVELS="1 16 64" (connections), JOBS=12000 (responses prepared per level),
-# DURATION=8s, SIZES="10000 100000" (responses). Writes bench/results/surveys-<backend>.json.
+# DURATION=8s, SIZES="10000 100000" (responses), PARTS="ingest ladder".
+# Writes bench/results/surveys-<backend>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
@@ -18,6 +19,7 @@ LEVELS=${LEVELS:-"1 16 64"}
 JOBS=${JOBS:-12000}
 DURATION=${DURATION:-8s}
 SIZES=${SIZES:-"10000 100000"}
+PARTS=${PARTS:-"ingest ladder"}
 data=$(mktemp -d)
 bin=$data/shopgap
 cp "${CARGO_TARGET_DIR:-target}/release/shopgap" "$bin"
@@ -54,6 +56,9 @@ login() { # credentials file → manager token
 }
 
 # 1. Ingest.
+results=()
+raws=()
+if [[ " $PARTS " == *" ingest "* ]]; then
 fresh_database
 start_server --demo
 manager=$(login "$data/out")
@@ -86,7 +91,6 @@ with open(out, "w") as f:
         f.write(f"{link['public_path']}/responses\t{json.dumps(body, ensure_ascii=False)}\n")
 PY
 split -l "$JOBS" -d -a 2 "$data/jobs.tsv" "$data/jobs-"
-results=()
 i=0
 for c in "${levels[@]}"; do
   threads=$(( c < 2 ? c : 2 ))
@@ -98,14 +102,15 @@ for c in "${levels[@]}"; do
 done
 kill "$server"; wait "$server" 2>/dev/null || true; server=
 echo "== the database alone, replaying the rows the API wrote"
-raws=()
 for c in "${levels[@]}"; do
   raws+=("$(cd bench && python3 surveys_raw.py "$raw_target" "$c" "$data")")
   echo "  $c clients: ${raws[-1]}"
 done
+fi
 
 # 2. The ladder as responses accumulate.
 ladders=()
+[[ " $PARTS " == *" ladder "* ]] || SIZES=""
 for size in $SIZES; do
   fresh_database
   echo "== $backend: generating $size customer survey responses (and 1,000 visits)"
@@ -118,7 +123,7 @@ for size in $SIZES; do
   row="$size"
   for path in "/v1/reports/five-gaps" "/v1/reports/five-gaps?location_id=$location&subject=dimension"; do
     curl -fs -o /dev/null -H "Authorization: Bearer $manager" "$base$path"
-    row="$row $(wrk -t1 -c1 -d"$DURATION" --latency -H "Authorization: Bearer $manager" "$base$path" |
+    row="$row $(wrk -t1 -c1 -d"$DURATION" --timeout 30s --latency -H "Authorization: Bearer $manager" "$base$path" |
       awk '/^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {print p50 "," p99}')"
   done
   echo "  $row"

@@ -260,32 +260,55 @@ struct CellSum {
     critical_failures: i64,
 }
 
-enum Bind {
+pub(crate) enum Bind {
     Text(String),
     Date(NaiveDate),
 }
 
 /// SQL text with numbered placeholders and their values, in order of first use.
 #[derive(Default)]
-struct Sql {
+pub(crate) struct Sql {
     text: String,
     binds: Vec<Bind>,
 }
 
 impl Sql {
-    fn push(&mut self, text: &str) -> &mut Self {
+    /// Runs the query and reads its rows.
+    pub(crate) fn load<T>(&self, conn: &mut DbConn) -> ApiResult<Vec<T>>
+    where
+        T: diesel::QueryableByName<diesel::pg::Pg>
+            + diesel::QueryableByName<diesel::sqlite::Sqlite>
+            + 'static,
+    {
+        Ok(crate::per_backend!(conn, |c| {
+            let mut query = diesel::sql_query(&self.text).into_boxed();
+            for b in &self.binds {
+                query = match b {
+                    Bind::Text(v) => query.bind::<Text, _>(v),
+                    Bind::Date(v) => query.bind::<Date, _>(*v),
+                };
+            }
+            query.load::<T>(c)
+        })?)
+    }
+
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);
         self
     }
 
-    fn bind(&mut self, value: Bind) -> &mut Self {
+    pub(crate) fn bind(&mut self, value: Bind) -> &mut Self {
         self.binds.push(value);
         self.text.push_str(&format!("${}", self.binds.len()));
         self
     }
 
     /// `column IN ($i, …)`; never empty (an empty list matches nothing).
-    fn any(&mut self, column: &str, values: impl IntoIterator<Item = Bind>) -> &mut Self {
+    pub(crate) fn any(
+        &mut self,
+        column: &str,
+        values: impl IntoIterator<Item = Bind>,
+    ) -> &mut Self {
         self.push(column).push(" IN (");
         let mut empty = true;
         for (i, v) in values.into_iter().enumerate() {

@@ -402,36 +402,99 @@ pub struct Scope {
     pub channels: Option<Vec<String>>,
 }
 
-/// Summed customer roll-ups per subject key, within the scope.
+/// Sums per subject key, as the database adds them up.
+#[derive(Debug, QueryableByName)]
+struct SubjectSums {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    subject_key: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    responses: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n_expectation: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    sum_expectation: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    sumsq_expectation: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n_perception: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    sum_perception: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    sumsq_perception: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n_difference: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    sum_difference: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    sumsq_difference: i64,
+}
+
+/// Summed customer roll-ups per subject key, within the scope: the database adds the cells up
+/// (one row per subject comes back, however many responses and days there are).
 pub fn customer_sums(
     conn: &mut DbConn,
     org: &str,
     scope: &Scope,
 ) -> ApiResult<BTreeMap<String, Sums>> {
-    use survey_rollups::dsl as r;
-    let mut query = r::survey_rollups
-        .filter(r::organization_id.eq(org))
-        .filter(r::audience.eq(Audience::Customer.as_str()))
-        .select(RollupRow::as_select())
-        .into_boxed();
+    use crate::reports::service::{Bind, Sql};
+    let mut q = Sql::default();
+    q.push("SELECT subject_key");
+    for column in [
+        "responses",
+        "n_expectation",
+        "sum_expectation",
+        "sumsq_expectation",
+        "n_perception",
+        "sum_perception",
+        "sumsq_perception",
+        "n_difference",
+        "sum_difference",
+        "sumsq_difference",
+    ] {
+        q.push(&format!(", CAST(SUM({column}) AS BIGINT) AS {column}"));
+    }
+    q.push(" FROM survey_rollups WHERE organization_id = ")
+        .bind(Bind::Text(org.to_string()))
+        .push(" AND audience = ")
+        .bind(Bind::Text(Audience::Customer.as_str().to_string()));
     if let Some(from) = scope.from {
-        query = query.filter(r::period_start.ge(from));
+        q.push(" AND period_start >= ").bind(Bind::Date(from));
     }
     if let Some(to) = scope.to {
-        query = query.filter(r::period_start.le(to));
+        q.push(" AND period_start <= ").bind(Bind::Date(to));
     }
+    let texts = |values: &[String]| {
+        values
+            .iter()
+            .map(|v| Bind::Text(v.clone()))
+            .collect::<Vec<_>>()
+    };
     if let Some(ids) = &scope.location_ids {
-        query = query.filter(r::location_id.eq_any(ids.clone()));
+        q.push(" AND ").any("location_id", texts(ids));
     } else if let Some(regions) = &scope.regions {
-        query = query.filter(r::region.eq_any(regions.clone()));
+        q.push(" AND ").any("region", texts(regions));
     }
     if let Some(segments) = &scope.segments {
-        query = query.filter(r::segment.eq_any(segments.clone()));
+        q.push(" AND ").any("segment", texts(segments));
     }
     if let Some(channels) = &scope.channels {
-        query = query.filter(r::channel.eq_any(channels.clone()));
+        q.push(" AND ").any("channel", texts(channels));
     }
-    Ok(sum_by_subject(query.load(conn)?))
+    q.push(" GROUP BY subject_key");
+    Ok(q.load::<SubjectSums>(conn)?
+        .into_iter()
+        .map(|r| {
+            (
+                r.subject_key,
+                Sums {
+                    responses: r.responses,
+                    n: [r.n_expectation, r.n_perception, r.n_difference],
+                    sum: [r.sum_expectation, r.sum_perception, r.sum_difference],
+                    sumsq: [r.sumsq_expectation, r.sumsq_perception, r.sumsq_difference],
+                },
+            )
+        })
+        .collect())
 }
 
 /// Summed management roll-ups per subject key: answers about a scope that contains the
