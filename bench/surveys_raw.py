@@ -10,6 +10,7 @@ script fails unless the replayed roll-ups equal the API's exactly. Prints one JS
 
     bench/surveys_raw.py DATABASE CLIENTS WORKDIR     # DATABASE: SQLite file or postgres:// URL
 """
+import datetime
 import json
 import math
 import os
@@ -104,22 +105,35 @@ def contributions(content, book, answers):
     return out
 
 
-KEY = ["organization_id", "audience", "subject_key", "location_id", "region", "segment",
+KEY = ["organization_id", "audience", "grain", "subject_key", "location_id", "region", "segment",
        "channel", "period_start", "period_end"]
 SUMS = ["responses", "n_expectation", "sum_expectation", "sumsq_expectation", "n_perception",
         "sum_perception", "sumsq_perception", "n_difference", "sum_difference",
         "sumsq_difference"]
 
 
-def upsert(cell, c):
+def month_of(day):
+    """First and last day of the month of an ISO date."""
+    first = datetime.date.fromisoformat(day[:10]).replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return first.isoformat(), (following - datetime.timedelta(days=1)).isoformat()
+
+
+def upserts(cell, c):
+    """The day cell and the month cell, as src/surveys/store.rs writes them."""
     key, e, p, d, count = c
     part = lambda v: (0, 0, 0) if v is None else (1, v, v * v)
-    row = dict(zip(KEY, [cell["organization_id"], "customer", key, cell["location_id"],
-                         cell["region"], cell["segment"], cell["channel"], cell["period_start"],
-                         cell["period_end"]]))
-    row.update(zip(SUMS, [max(1, count), *part(e), *part(p), *part(d)]))
-    sets = ", ".join(f"{s} = survey_rollups.{s} + excluded.{s}" for s in SUMS)
-    return insert("survey_rollups", row)[:-1] + f" ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {sets};"
+    first, last = month_of(cell["period_start"])
+    out = []
+    for grain, start, end in (("month", first, last),
+                              ("day", cell["period_start"], cell["period_end"])):
+        row = dict(zip(KEY, [cell["organization_id"], "customer", grain, key, cell["location_id"],
+                             cell["region"], cell["segment"], cell["channel"], start, end]))
+        row.update(zip(SUMS, [max(1, count), *part(e), *part(p), *part(d)]))
+        sets = ", ".join(f"{s} = survey_rollups.{s} + excluded.{s}" for s in SUMS)
+        out.append(insert("survey_rollups", row)[:-1]
+                   + f" ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {sets};")
+    return out
 
 
 responses = query_json("SELECT * FROM survey_responses WHERE audience = 'customer'")
@@ -144,7 +158,8 @@ scripts = [[header] for _ in range(clients)]
 for n, r in enumerate(responses):
     content, book = instruments[r["instrument_version_id"]]
     statements = [begin, insert("survey_responses", r)]
-    statements += [upsert(r, c) for c in contributions(content, book, json.loads(r["answers"]))]
+    for c in contributions(content, book, json.loads(r["answers"])):
+        statements += upserts(r, c)
     scripts[n % clients].append("\n".join(statements + ["COMMIT;"]) + "\n")
 paths = []
 for n, script in enumerate(scripts):

@@ -1451,6 +1451,39 @@ async fn the_five_gaps_ladder_matches_figures_worked_by_hand() {
     near(&s1["expectation_vs_delivered"], ec - d);
     assert!((sum - (ec - d)).abs() < 1e-9);
 
+    // A date range reads month cells for its whole months and day cells for the days around
+    // them: the last 45 days give the same figures as all history (everything is from today);
+    // a range that ends yesterday has no survey figures.
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .date_naive();
+    let ranged = app
+        .get(
+            &format!("{path}&from={}&to={today}", today - Duration::days(45)),
+            manager,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(ranged["rows"], report["rows"]);
+    let before = app
+        .get(
+            &format!(
+                "{path}&from={}&to={}",
+                today - Duration::days(45),
+                today - Duration::days(1)
+            ),
+            manager,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert!(before["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["customer_expectation"].is_null()));
+
     // S2 has no promise: gap 4 names what is missing.
     let s2 = row(&report, "standard", "S2");
     assert_eq!(s2["gap4_communication"]["value"], Value::Null);

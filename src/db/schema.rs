@@ -444,9 +444,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    survey_rollups (organization_id, audience, subject_key, location_id, region, segment, channel, period_start, period_end) {
+    survey_rollups (organization_id, audience, grain, subject_key, location_id, region, segment, channel, period_start, period_end) {
         organization_id -> Text,
         audience -> Text,
+        grain -> Text,
         subject_key -> Text,
         location_id -> Text,
         region -> Text,

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::dto::{Audience, InstrumentContent};
@@ -74,6 +74,9 @@ struct ResponseRow {
 pub struct RollupRow {
     pub organization_id: String,
     pub audience: String,
+    /// `day` and `month` (customer responses are counted in both), `span` (a management answer
+    /// over its period).
+    pub grain: String,
     pub subject_key: String,
     pub location_id: String,
     pub region: String,
@@ -102,6 +105,61 @@ pub enum Stored {
     Replayed { flags: Vec<String> },
 }
 
+/// The month `day` falls in: its first and last day.
+pub fn month_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let first = day.with_day(1).unwrap_or(day);
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(NaiveDate::MAX);
+    (first, next.pred_opt().unwrap_or(first))
+}
+
+/// The whole months within `[from, to]`, as one span (first day of the first, last day of the
+/// last), or `None` when no month lies wholly inside.
+pub fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let (first_start, _) = month_of(from);
+    let start = if first_start == from {
+        from
+    } else {
+        month_of(from).1.succ_opt()?
+    };
+    let (_, last_end) = month_of(to);
+    let end = if last_end == to {
+        to
+    } else {
+        month_of(to).0.pred_opt()?
+    };
+    (start <= end).then_some((start, end))
+}
+
+/// A response's roll-up rows for one subject: a customer's in its day's cell and its month's
+/// (reports read month cells for whole months, day cells for the rest, so their work does not
+/// grow with the days they span); a management answer's in its period's.
+fn rows_of(cell: &Cell, c: &Contribution) -> Vec<RollupRow> {
+    let row = row_of(cell, c);
+    match cell.audience {
+        Audience::Management => vec![RollupRow {
+            grain: "span".into(),
+            ..row
+        }],
+        Audience::Customer => {
+            let (first, last) = month_of(cell.period_start);
+            vec![
+                RollupRow {
+                    grain: "month".into(),
+                    period_start: first,
+                    period_end: last,
+                    ..row.clone()
+                },
+                RollupRow {
+                    grain: "day".into(),
+                    ..row
+                },
+            ]
+        }
+    }
+}
+
 fn row_of(cell: &Cell, c: &Contribution) -> RollupRow {
     let part = |v: Option<i64>| match v {
         Some(v) => (1, v, v * v),
@@ -113,6 +171,7 @@ fn row_of(cell: &Cell, c: &Contribution) -> RollupRow {
     RollupRow {
         organization_id: cell.organization_id.clone(),
         audience: cell.audience.as_str().to_string(),
+        grain: String::new(),
         subject_key: c.subject_key.clone(),
         location_id: cell.location_id.clone(),
         region: cell.region.clone(),
@@ -143,6 +202,7 @@ fn add_rows(conn: &mut DbConn, rows: &[RollupRow]) -> ApiResult<()> {
                 .on_conflict((
                     r::organization_id,
                     r::audience,
+                    r::grain,
                     r::subject_key,
                     r::location_id,
                     r::region,
@@ -244,7 +304,7 @@ pub fn record(
         })?;
     let rows: Vec<RollupRow> = responses::contributions(content, book, &response.answers)
         .iter()
-        .map(|c| row_of(&response.cell, c))
+        .flat_map(|c| rows_of(&response.cell, c))
         .collect();
     add_rows(conn, &rows)?;
     Ok(Stored::New { flags })
@@ -276,6 +336,7 @@ pub fn rebuild(conn: &mut DbConn, organization: Option<&str>) -> ApiResult<usize
         String,
         String,
         String,
+        String,
         NaiveDate,
         NaiveDate,
     );
@@ -298,11 +359,14 @@ pub fn rebuild(conn: &mut DbConn, organization: Option<&str>) -> ApiResult<usize
             period_start: row.period_start,
             period_end: row.period_end,
         };
-        for c in responses::contributions(content, book, &answers) {
-            let r = row_of(&cell, &c);
+        for r in responses::contributions(content, book, &answers)
+            .iter()
+            .flat_map(|c| rows_of(&cell, c))
+        {
             let key = (
                 r.organization_id.clone(),
                 r.audience.clone(),
+                r.grain.clone(),
                 r.subject_key.clone(),
                 r.location_id.clone(),
                 r.region.clone(),
@@ -344,6 +408,7 @@ pub fn rollups_of(conn: &mut DbConn, org: &str) -> ApiResult<Vec<RollupRow>> {
         .select(RollupRow::as_select())
         .order((
             r::audience,
+            r::grain,
             r::subject_key,
             r::location_id,
             r::region,
@@ -457,11 +522,36 @@ pub fn customer_sums(
         .bind(Bind::Text(org.to_string()))
         .push(" AND audience = ")
         .bind(Bind::Text(Audience::Customer.as_str().to_string()));
-    if let Some(from) = scope.from {
-        q.push(" AND period_start >= ").bind(Bind::Date(from));
-    }
-    if let Some(to) = scope.to {
-        q.push(" AND period_start <= ").bind(Bind::Date(to));
+    match (scope.from, scope.to) {
+        (Some(from), Some(to)) => match whole_months(from, to) {
+            // Month cells for the whole months, day cells for the days around them.
+            Some((start, end)) => {
+                q.push(" AND ((grain = 'month' AND period_start >= ")
+                    .bind(Bind::Date(start))
+                    .push(" AND period_end <= ")
+                    .bind(Bind::Date(end))
+                    .push(") OR (grain = 'day' AND period_start >= ")
+                    .bind(Bind::Date(from))
+                    .push(" AND period_start <= ")
+                    .bind(Bind::Date(to))
+                    .push(" AND (period_start < ")
+                    .bind(Bind::Date(start))
+                    .push(" OR period_start > ")
+                    .bind(Bind::Date(end))
+                    .push(")))");
+            }
+            None => {
+                q.push(" AND grain = 'day' AND period_start >= ")
+                    .bind(Bind::Date(from))
+                    .push(" AND period_start <= ")
+                    .bind(Bind::Date(to));
+            }
+        },
+        // A report's range always has both ends or neither (`date_range`); all history reads
+        // month cells.
+        _ => {
+            q.push(" AND grain = 'month'");
+        }
     }
     let texts = |values: &[String]| {
         values
@@ -560,4 +650,36 @@ fn sum_by_subject(rows: Vec<RollupRow>) -> BTreeMap<String, Sums> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn whole_months_are_found_inside_a_range() {
+        assert_eq!(
+            month_of(d("2026-02-14")),
+            (d("2026-02-01"), d("2026-02-28"))
+        );
+        assert_eq!(
+            month_of(d("2024-12-31")),
+            (d("2024-12-01"), d("2024-12-31"))
+        );
+        assert_eq!(
+            whole_months(d("2026-01-15"), d("2026-04-10")),
+            Some((d("2026-02-01"), d("2026-03-31")))
+        );
+        assert_eq!(
+            whole_months(d("2026-01-01"), d("2026-01-31")),
+            Some((d("2026-01-01"), d("2026-01-31")))
+        );
+        assert_eq!(whole_months(d("2026-01-02"), d("2026-01-31")), None);
+        assert_eq!(whole_months(d("2026-01-15"), d("2026-02-10")), None);
+        assert_eq!(whole_months(d("2026-03-05"), d("2026-03-05")), None);
+    }
 }

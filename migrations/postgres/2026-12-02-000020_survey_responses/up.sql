@@ -67,6 +67,8 @@ CREATE INDEX survey_responses_org ON survey_responses (organization_id, audience
 CREATE TABLE survey_rollups (
     organization_id TEXT NOT NULL,
     audience TEXT NOT NULL,
+    -- 'day' and 'month' for customers (each response is in both), 'span' for management.
+    grain TEXT NOT NULL,
     subject_key TEXT NOT NULL,
     location_id TEXT NOT NULL,
     region TEXT NOT NULL,
@@ -84,5 +86,5 @@ CREATE TABLE survey_rollups (
     n_difference BIGINT NOT NULL,
     sum_difference BIGINT NOT NULL,
     sumsq_difference BIGINT NOT NULL,
-    PRIMARY KEY (organization_id, audience, subject_key, location_id, region, segment, channel, period_start, period_end)
+    PRIMARY KEY (organization_id, audience, grain, subject_key, location_id, region, segment, channel, period_start, period_end)
 );
