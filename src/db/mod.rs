@@ -149,6 +149,12 @@ pub type Pool = r2d2::Pool<DbManager>;
 /// Opens a pool of `size` connections; with `test_on_check_out` a connection that died (a
 /// restarted PostgreSQL) is replaced instead of failing a request.
 pub fn connect_pool(target: &DbTarget, size: u32) -> Result<Pool, DbError> {
+    // libpq talks TLS through the vendored OpenSSL. Initialized by libpq, OpenSSL frees itself
+    // in an `atexit` handler, while threads (the pool's, the server's workers) may still be
+    // closing connections: a process that ends with connections open could crash in that
+    // teardown (SIGSEGV after a test binary's last test, seen on PostgreSQL in CI). Initializing
+    // it first, without the handler, leaves the freeing to the operating system.
+    openssl_sys::init();
     if let DbTarget::Sqlite(path) = target {
         if let Some(dir) = std::path::Path::new(path).parent() {
             if !dir.as_os_str().is_empty() {
