@@ -68,11 +68,21 @@ pub struct PromiseInput {
     pub promised_level: f64,
 }
 
+/// A recorded promise. (Its content's fields are repeated rather than flattened from
+/// `PromiseInput`: that one refuses unknown fields, and a flattened copy would make the
+/// contract refuse this object's own `id` and `revision`.)
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Promise {
     pub id: uuid::Uuid,
-    #[serde(flatten)]
-    pub content: PromiseInput,
+    #[schema(value_type = Code)]
+    pub standard: String,
+    #[schema(value_type = LongText)]
+    pub text: String,
+    pub source: PromiseSource,
+    pub channels: Vec<Channel>,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub promised_level: f64,
     /// Changes with every replacement; the `ETag` carries it.
     pub revision: i32,
     pub created_at: DateTime<Utc>,

@@ -34,16 +34,14 @@ struct Row {
 fn to_dto(row: Row) -> ApiResult<Promise> {
     Ok(Promise {
         id: row.id.parse().map_err(ApiError::internal)?,
-        content: PromiseInput {
-            standard: row.standard_code,
-            text: row.text,
-            source: PromiseSource::parse(&row.source)
-                .ok_or_else(|| ApiError::internal("unknown promise source stored"))?,
-            channels: serde_json::from_str(&row.channels).map_err(ApiError::internal)?,
-            valid_from: row.valid_from,
-            valid_to: row.valid_to,
-            promised_level: row.promised_level,
-        },
+        standard: row.standard_code,
+        text: row.text,
+        source: PromiseSource::parse(&row.source)
+            .ok_or_else(|| ApiError::internal("unknown promise source stored"))?,
+        channels: serde_json::from_str(&row.channels).map_err(ApiError::internal)?,
+        valid_from: row.valid_from,
+        valid_to: row.valid_to,
+        promised_level: row.promised_level,
         revision: row.revision,
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
