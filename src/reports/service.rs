@@ -16,7 +16,6 @@ use crate::db::schema::{locations, standards_book_versions};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::organizations::repo as organizations;
-use crate::per_backend;
 use crate::standards::dto::BookContent;
 use diesel::sql_types::{BigInt, Date, Text};
 
@@ -426,16 +425,7 @@ fn sum_cells(
     }
     // Without grouping, SUM over no cells is one row of NULLs; the HAVING drops it.
     q.push(" HAVING COUNT(*) > 0");
-    let rows = per_backend!(conn, |c| {
-        let mut query = diesel::sql_query(&q.text).into_boxed();
-        for b in &q.binds {
-            query = match b {
-                Bind::Text(v) => query.bind::<Text, _>(v),
-                Bind::Date(v) => query.bind::<Date, _>(*v),
-            };
-        }
-        query.load::<CellSum>(c)
-    })?;
+    let rows = q.load::<CellSum>(conn)?;
     Ok(rows)
 }
 

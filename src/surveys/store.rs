@@ -375,23 +375,23 @@ pub fn rebuild(conn: &mut DbConn, organization: Option<&str>) -> ApiResult<usize
                 r.period_start,
                 r.period_end,
             );
-            let total = totals.entry(key).or_insert_with(|| RollupRow {
-                responses: 0,
-                ..r.clone()
-            });
-            if total.responses == 0 {
-                *total = r;
-            } else {
-                total.responses += r.responses;
-                total.n_expectation += r.n_expectation;
-                total.sum_expectation += r.sum_expectation;
-                total.sumsq_expectation += r.sumsq_expectation;
-                total.n_perception += r.n_perception;
-                total.sum_perception += r.sum_perception;
-                total.sumsq_perception += r.sumsq_perception;
-                total.n_difference += r.n_difference;
-                total.sum_difference += r.sum_difference;
-                total.sumsq_difference += r.sumsq_difference;
+            match totals.entry(key) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(r);
+                }
+                std::collections::btree_map::Entry::Occupied(mut slot) => {
+                    let total = slot.get_mut();
+                    total.responses += r.responses;
+                    total.n_expectation += r.n_expectation;
+                    total.sum_expectation += r.sum_expectation;
+                    total.sumsq_expectation += r.sumsq_expectation;
+                    total.n_perception += r.n_perception;
+                    total.sum_perception += r.sum_perception;
+                    total.sumsq_perception += r.sumsq_perception;
+                    total.n_difference += r.n_difference;
+                    total.sum_difference += r.sum_difference;
+                    total.sumsq_difference += r.sumsq_difference;
+                }
             }
         }
     }
