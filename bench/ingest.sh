@@ -5,7 +5,10 @@
 #   bench/ingest.sh                                              # SQLite in a temporary directory
 #   DB=postgres://postgres@127.0.0.1:5432/shopgap_bench bench/ingest.sh   # the database is recreated
 # Settings: LEVELS="1 4 16" (connections), JOBS=12000 (prepared submissions per level),
-# DURATION=8s (per level). Prints a table and writes bench/results/ingest-<backend>.json.
+# DURATION=8s (per level). Prints a table and writes bench/results/ingest-<backend>.json
+# (or RESULTS). WEBHOOK_URL registers a webhook endpoint for every event there (after the
+# preparation, so it receives what the measured submissions cause); RAW=0 skips the database
+# alone. bench/webhooks.sh uses both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
@@ -18,6 +21,7 @@ data=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$data"' EXIT
 export SHOPGAP_DATA_DIR=$data SHOPGAP_BIND=127.0.0.1:$PORT SHOPGAP_LOG=warn
+export SHOPGAP_WEBHOOK_ALLOW_HTTP=true SHOPGAP_WEBHOOK_ALLOW_PRIVATE=true
 if [ -n "${DB:-}" ]; then
   backend=postgresql
   admin_url="${DB%/*}/postgres"
@@ -39,6 +43,15 @@ total=$((JOBS * ${#levels[@]}))
 echo "== preparing $total accepted assignments on a 40-item checklist ($backend)"
 python3 bench/ingest_prep.py "$base" "$data/out" "$total" "$data/jobs.tsv"
 split -l "$JOBS" -d -a 2 "$data/jobs.tsv" "$data/jobs-"
+if [ -n "${WEBHOOK_URL:-}" ]; then
+  python3 - "$base" "$data/out" "$WEBHOOK_URL" <<'PY'
+import sys
+sys.path.insert(0, "bench")
+from benchlib import Api
+api = Api(sys.argv[1], sys.argv[2])
+api.call("POST", "/v1/webhooks", api.login("admin@demo-motors.example.com"), {"url": sys.argv[3]})
+PY
+fi
 
 results=()
 i=0
@@ -55,11 +68,15 @@ kill "$server"; wait "$server" 2>/dev/null || true; server=
 echo "== the database alone, replaying the rows the API wrote"
 raws=()
 for c in "${levels[@]}"; do
-  raws+=("$(python3 bench/ingest_raw.py "$raw_target" "$c" "$data")")
+  if [ "${RAW:-1}" = 1 ]; then
+    raws+=("$(python3 bench/ingest_raw.py "$raw_target" "$c" "$data")")
+  else
+    raws+=('{"per_second": null, "rows": null}')
+  fi
 done
 
 mkdir -p bench/results
-python3 - "$backend" "$(nproc)" "${results[@]}" -- "${raws[@]}" <<'PY' | tee "bench/results/ingest-$backend.json"
+python3 - "$backend" "$(nproc)" "${results[@]}" -- "${raws[@]}" <<'PY' | tee "${RESULTS:-bench/results/ingest-$backend.json}"
 import json, sys
 backend, cpus = sys.argv[1], sys.argv[2]
 rest = sys.argv[3:]
@@ -71,10 +88,11 @@ print(f"# submission ingest, 40-item checklist, {backend}, {cpus} CPUs", file=sy
 print(f"{'conns':>5} {'API sub/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'raw sub/s':>10} {'API/raw':>8}", file=sys.stderr)
 for (c, a), r in zip(api, raw):
     rate = a["accepted"] / a["seconds"]
+    raw_rate = r["per_second"]
     rows.append({"connections": c, "api_per_second": round(rate, 1), "p50_ms": a["p50_ms"],
                  "p99_ms": a["p99_ms"], "non_2xx": a["non_2xx"], "accepted": a["accepted"],
-                 "raw_per_second": r["per_second"], "raw_rows": r["rows"],
-                 "api_over_raw": round(rate / r["per_second"], 3)})
-    print(f"{c:>5} {rate:>10.1f} {a['p50_ms']:>8.2f} {a['p99_ms']:>8.2f} {a['non_2xx']:>6} {r['per_second']:>10.1f} {rate / r['per_second']:>8.2f}", file=sys.stderr)
+                 "raw_per_second": raw_rate, "raw_rows": r["rows"],
+                 "api_over_raw": round(rate / raw_rate, 3) if raw_rate else None})
+    print(f"{c:>5} {rate:>10.1f} {a['p50_ms']:>8.2f} {a['p99_ms']:>8.2f} {a['non_2xx']:>6} {raw_rate or 0:>10.1f} {rate / raw_rate if raw_rate else 0:>8.2f}", file=sys.stderr)
 print(json.dumps({"benchmark": "ingest", "backend": backend, "cpus": int(cpus), "levels": rows}, indent=1))
 PY

@@ -26,6 +26,8 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     crate::standards::routes(cfg);
     crate::checklists::routes(cfg);
     crate::surveys::routes(cfg);
+    crate::events::routes(cfg);
+    crate::webhooks::routes(cfg);
     crate::promises::routes(cfg);
     crate::locations::routes(cfg);
     crate::reports::routes(cfg);
@@ -67,6 +69,7 @@ pub fn serve(
     let routes = RouteTable::from_openapi(&api);
     let max_json = state.config.max_json_bytes;
     spawn_expiry_sweeper(state.clone());
+    crate::webhooks::delivery::spawn_worker(state.clone(), Some(metrics.webhooks.clone()));
     let state = web::Data::new(state);
     let metrics = web::Data::new(metrics);
     let routes = web::Data::new(routes);

@@ -128,6 +128,26 @@ pub struct ServeArgs {
     #[arg(long, env = "SHOPGAP_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
 
+    /// Key that seals webhook signing secrets at rest: base64 of 32 bytes. When absent, a random
+    /// one is generated once and kept in `<data-dir>/secret-key` (set it explicitly when several
+    /// processes share a database; losing it makes every webhook need a new secret).
+    #[arg(long, env = "SHOPGAP_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Allow `http://` webhook URLs (development only; https otherwise).
+    #[arg(long, env = "SHOPGAP_WEBHOOK_ALLOW_HTTP")]
+    pub webhook_allow_http: bool,
+
+    /// Allow webhook URLs on loopback, private and link-local addresses (tests and local
+    /// development only: it lets a webhook reach this machine and its network).
+    #[arg(long, env = "SHOPGAP_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+
+    /// Multiplies webhook retry delays and the disabling period (drills and tests shrink
+    /// three days of retries to seconds; 1 in production).
+    #[arg(long, env = "SHOPGAP_WEBHOOK_TIME_SCALE", default_value_t = 1.0)]
+    pub webhook_time_scale: f64,
+
     /// Create (or refresh) the demo organization and print its credentials.
     #[arg(long, env = "SHOPGAP_DEMO")]
     pub demo: bool,
@@ -154,6 +174,37 @@ pub struct Config {
     pub max_attachment_bytes: usize,
     /// Requests a minute per client address to the public survey endpoints.
     pub public_rate_per_minute: u32,
+    /// Seals webhook secrets at rest.
+    pub secret_key: [u8; 32],
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks may be delivered.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookSettings {
+    pub allow_http: bool,
+    pub allow_private: bool,
+    /// Multiplies retry delays and the disabling period.
+    pub time_scale: f64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            allow_http: false,
+            allow_private: false,
+            time_scale: 1.0,
+        }
+    }
+}
+
+impl WebhookSettings {
+    pub fn policy(self) -> crate::webhooks::rules::UrlPolicy {
+        crate::webhooks::rules::UrlPolicy {
+            allow_http: self.allow_http,
+            allow_private: self.allow_private,
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -171,6 +222,8 @@ impl std::fmt::Debug for Config {
             .field("attachments", &self.attachments)
             .field("max_attachment_bytes", &self.max_attachment_bytes)
             .field("public_rate_per_minute", &self.public_rate_per_minute)
+            .field("secret_key", &"<redacted>")
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -188,8 +241,26 @@ impl Config {
                 }
                 s.as_bytes().to_vec()
             }
-            None => load_or_create_secret(&args.db.data_dir)?,
+            None => {
+                load_or_create_secret(&args.db.data_dir, "jwt-secret", 48, "SHOPGAP_JWT_SECRET")?
+            }
         };
+        let secret_key = match &args.secret_key {
+            Some(s) => base64::engine::general_purpose::STANDARD
+                .decode(s.trim())
+                .ok(),
+            None => Some(load_or_create_secret(
+                &args.db.data_dir,
+                "secret-key",
+                32,
+                "SHOPGAP_SECRET_KEY",
+            )?),
+        }
+        .and_then(|k| <[u8; 32]>::try_from(k).ok())
+        .ok_or("SHOPGAP_SECRET_KEY must be base64 of exactly 32 bytes")?;
+        if !(args.webhook_time_scale.is_finite() && args.webhook_time_scale >= 0.0) {
+            return Err("SHOPGAP_WEBHOOK_TIME_SCALE must be a number from 0".into());
+        }
         if args.access_token_ttl == 0 || args.refresh_token_ttl == 0 {
             return Err("token lifetimes must be positive".into());
         }
@@ -216,6 +287,12 @@ impl Config {
             )?,
             max_attachment_bytes: args.max_attachment_bytes.max(1024),
             public_rate_per_minute: args.public_rate_per_minute.max(1),
+            secret_key,
+            webhooks: WebhookSettings {
+                allow_http: args.webhook_allow_http,
+                allow_private: args.webhook_allow_private,
+                time_scale: args.webhook_time_scale,
+            },
         })
     }
 
@@ -234,6 +311,16 @@ impl Config {
             attachments: Storage::Directory(std::env::temp_dir().join("shopgap-attachments")),
             max_attachment_bytes: 10 * 1024 * 1024,
             public_rate_per_minute: 30,
+            secret_key: {
+                use sha2::Digest;
+                sha2::Sha256::digest([b"shopgap secret key:".as_slice(), secret].concat()).into()
+            },
+            // Tests deliver to receivers on this machine.
+            webhooks: WebhookSettings {
+                allow_http: true,
+                allow_private: true,
+                time_scale: 1.0,
+            },
         }
     }
 }
@@ -245,27 +332,32 @@ fn default_hash_concurrency() -> usize {
         .max(1)
 }
 
-/// Reads `<data_dir>/jwt-secret`, or creates it (owner-only permissions) with 48 random bytes.
-fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, String> {
-    let path = data_dir.join("jwt-secret");
+/// Reads `<data_dir>/<file>`, or creates it (owner-only permissions) with `bytes` random bytes.
+fn load_or_create_secret(
+    data_dir: &Path,
+    file: &str,
+    bytes: usize,
+    variable: &str,
+) -> Result<Vec<u8>, String> {
+    let path = data_dir.join(file);
     match std::fs::read_to_string(&path) {
         Ok(text) => base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .ok()
-            .filter(|s| s.len() >= MIN_JWT_SECRET_BYTES)
+            .filter(|s| s.len() >= bytes.min(MIN_JWT_SECRET_BYTES))
             .ok_or_else(|| format!("{} does not hold a valid secret", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(data_dir)
                 .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-            let mut secret = vec![0u8; 48];
+            let mut secret = vec![0u8; bytes];
             rand::rngs::OsRng.fill_bytes(&mut secret);
             let encoded = base64::engine::general_purpose::STANDARD.encode(&secret);
             write_private(&path, &encoded)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             tracing::warn!(
                 path = %path.display(),
-                "no SHOPGAP_JWT_SECRET given: generated one and stored it in the data directory; \
-                 set SHOPGAP_JWT_SECRET explicitly when several processes share a database"
+                "no {variable} given: generated one and stored it in the data directory; \
+                 set {variable} explicitly when several processes share a database"
             );
             Ok(secret)
         }
@@ -294,8 +386,10 @@ mod tests {
     #[test]
     fn generated_secret_is_kept_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let first = load_or_create_secret(dir.path()).unwrap();
-        let second = load_or_create_secret(dir.path()).unwrap();
+        let first =
+            load_or_create_secret(dir.path(), "jwt-secret", 48, "SHOPGAP_JWT_SECRET").unwrap();
+        let second =
+            load_or_create_secret(dir.path(), "jwt-secret", 48, "SHOPGAP_JWT_SECRET").unwrap();
         assert_eq!(first, second);
         assert!(first.len() >= MIN_JWT_SECRET_BYTES);
     }

@@ -77,6 +77,10 @@ struct Targets {
     /// An open invitation (id and code).
     invitation_id: String,
     invitation_code: String,
+    management_response_id: String,
+    /// A webhook endpoint, and an event of the organization.
+    webhook_id: String,
+    event_id: String,
     n: usize,
 }
 
@@ -616,6 +620,96 @@ fn rows() -> Vec<Row> {
                 )
             },
             expect: [201, 201, 403, 403, 403, 401, 422],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/management-responses",
+            path: |_| "/v1/management-responses".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/management-responses/{id}",
+            path: |t| format!("/v1/management-responses/{}", t.management_response_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/webhooks",
+            path: |_| "/v1/webhooks".into(),
+            body: |t| {
+                Some(
+                    json!({"url": format!("https://hooks.example.com/new-{}", t.n), "event_types": ["survey_response.received"]}),
+                )
+            },
+            // A foreign admin registers an endpoint of its own organization.
+            expect: [201, 403, 403, 201, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/webhooks",
+            path: |_| "/v1/webhooks".into(),
+            body: no_body,
+            expect: [200, 403, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/webhooks/{id}",
+            path: |t| format!("/v1/webhooks/{}", t.webhook_id),
+            body: no_body,
+            expect: [200, 403, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::PUT,
+            pattern: "/v1/webhooks/{id}",
+            path: |t| format!("/v1/webhooks/{}", t.webhook_id),
+            body: |t| Some(json!({"url": format!("https://hooks.example.com/moved-{}", t.n)})),
+            expect: [200, 403, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::DELETE,
+            pattern: "/v1/webhooks/{id}",
+            path: |t| format!("/v1/webhooks/{}", t.webhook_id),
+            body: no_body,
+            expect: [204, 403, 403, 204, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/webhooks/{id}/rotate-secret",
+            path: |t| format!("/v1/webhooks/{}/rotate-secret", t.webhook_id),
+            body: |_| Some(json!({"overlap_hours": 2})),
+            expect: [200, 403, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/webhooks/{id}/test",
+            path: |t| format!("/v1/webhooks/{}/test", t.webhook_id),
+            body: no_body,
+            expect: [202, 403, 403, 202, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/webhooks/{id}/redeliver",
+            path: |t| format!("/v1/webhooks/{}/redeliver", t.webhook_id),
+            body: |t| Some(json!({"event_id": t.event_id})),
+            expect: [202, 403, 403, 202, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/webhooks/{id}/attempts",
+            path: |t| format!("/v1/webhooks/{}/attempts", t.webhook_id),
+            body: no_body,
+            expect: [200, 403, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/events",
+            path: |_| "/v1/events?types=assignment.created".into(),
+            body: no_body,
+            // A foreign caller reads its own organization's feed.
+            expect: [200, 200, 403, 200, 403, 401, 200],
         },
         Row {
             method: Method::GET,
@@ -1288,6 +1382,39 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         .await
         .expect(201)
         .body;
+    let management_response_id = app
+        .post(
+            "/v1/management-responses",
+            Some(&org.admin.access_token),
+            json!({"instrument_version_id": management_version.id, "period_from": "2026-01-01",
+                   "period_to": "2026-03-31", "ratings": [{"item": "greet", "expectation": 5}]}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let webhook_id = app
+        .post(
+            "/v1/webhooks",
+            Some(&org.admin.access_token),
+            json!({"url": format!("https://hooks.example.com/{n}"), "event_types": ["survey_response.received"]}),
+        )
+        .await
+        .expect(201)
+        .body["endpoint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let event_id = app
+        .get("/v1/events?limit=1", Some(&org.admin.access_token))
+        .await
+        .expect(200)
+        .body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let self_assessment_id = app
         .post(
             "/v1/self-assessments",
@@ -1324,6 +1451,9 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         link_token: link["token"].as_str().unwrap().to_string(),
         invitation_id: invitation["ids"][0].as_str().unwrap().to_string(),
         invitation_code,
+        management_response_id,
+        webhook_id,
+        event_id,
         n,
     }
 }
@@ -1352,6 +1482,8 @@ async fn every_endpoint_checks_role_scope_and_tenant() {
                 "submissions:read",
                 "reports:read",
                 "surveys:read",
+                "events:read",
+                "webhooks:manage",
             ],
         )
         .await;

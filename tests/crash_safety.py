@@ -5,14 +5,21 @@ acknowledged (as the app's outbox does). Afterwards every acknowledged submissio
 present with all its answers and its scores, none duplicated, none partial (its assignment moved
 and one history entry), every approval kept, and the report roll-ups equal to a rebuild.
 
+Webhooks: a receiver on a loopback port takes every event the work causes while the server is
+killed mid-delivery, verifies each request with the official Standard Webhooks library
+(PyPI `standardwebhooks`), and fails one request in ten; afterwards every event of the feed has
+arrived at least once, and every attempt of an event carried the same id and the same body.
+
     tests/crash_safety.py BINARY [--database-url postgres://…] [--jobs 240] [--kills 6] [--seed 7]
 
 Without --database-url, a SQLite file in a temporary directory. The PostgreSQL database named
-is dropped and created again. Standard library only; run by .ci/run on both backends.
+is dropped and created again. Standard library and `standardwebhooks`; run by .ci/run on both
+backends.
 """
 import argparse
 import concurrent.futures as futures
 import http.client
+import http.server
 import json
 import os
 import random
@@ -23,6 +30,10 @@ import threading
 import time
 
 from harness import Server
+from standardwebhooks.webhooks import Webhook
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from benchlib import Api  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("binary")
@@ -33,7 +44,10 @@ parser.add_argument("--seed", type=int, default=7)
 args = parser.parse_args()
 random.seed(args.seed)
 here = os.path.dirname(os.path.abspath(__file__))
-server = Server(args.binary, args.database_url, prefix="shopgap-crash-")
+# Deliveries to this machine over http; retries shrunk a thousandfold (seconds, not days).
+server = Server(args.binary, args.database_url, prefix="shopgap-crash-",
+                SHOPGAP_WEBHOOK_ALLOW_HTTP="true", SHOPGAP_WEBHOOK_ALLOW_PRIVATE="true",
+                SHOPGAP_WEBHOOK_TIME_SCALE="0.001")
 data, port, base, env, backend = server.data, server.port, server.base, server.env, server.backend
 
 
@@ -77,6 +91,54 @@ def check(condition, message):
 
 
 start(demo=True)
+
+received = {}  # webhook-id -> the bodies of its attempts
+bad_signatures = []
+hook_lock = threading.Lock()
+hook_secret = [None]
+receiver_luck = random.Random(11)
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            Webhook(hook_secret[0]).verify(body, headers)
+        except Exception as e:  # noqa: BLE001 - any failure to verify is a finding
+            bad_signatures.append(f"{headers.get('webhook-id')}: {e}")
+        with hook_lock:
+            received.setdefault(headers.get("webhook-id"), []).append(body)
+            fail = receiver_luck.random() < 0.1
+        self.send_response(500 if fail else 200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *_):
+        pass
+
+
+hooks = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+threading.Thread(target=hooks.serve_forever, daemon=True).start()
+api = Api(base, server.out_path)
+admin = api.login("admin@demo-motors.example.com")
+_, endpoint = api.call("POST", "/v1/webhooks", admin,
+                       {"url": f"http://127.0.0.1:{hooks.server_address[1]}/hooks"})
+hook_secret[0] = endpoint["secret"]
+
+
+def feed_after(cursor):
+    """Every event after `cursor` (and the cursor to go on from)."""
+    events = []
+    while True:
+        _, page = api.call("GET", f"/v1/events?limit=500&after={cursor}", admin)
+        events += page["items"]
+        cursor = page["next_cursor"]
+        if not page["more"]:
+            return events, cursor
+
+
+_, feed_start = feed_after("")
 log("preparing jobs through the API")
 subprocess.run([sys.executable, os.path.join(here, "..", "bench", "ingest_prep.py"), base,
                 os.path.join(data, "server.out"), str(args.jobs), os.path.join(data, "jobs.tsv"), "30"],
@@ -170,6 +232,30 @@ for path, _, body in submits:
     assignment = call("GET", f"/v1/assignments/{sent['assignment_id']}", manager)
     check(assignment is not None and assignment[0] == 200 and assignment[1]["status"] == "approved",
           f"{sid}: assignment {assignment and assignment[1].get('status')}")
+
+log("waiting for every event to reach the webhook receiver")
+api = Api(base, server.out_path)  # the server restarted: a fresh connection
+admin = api.login("admin@demo-motors.example.com")
+events, _ = feed_after(feed_start)
+wanted = {e["id"]: e for e in events}
+deadline = time.time() + 180
+while time.time() < deadline:
+    with hook_lock:
+        missing = [i for i in wanted if i not in received]
+    if not missing:
+        break
+    time.sleep(0.5)
+check(not missing, f"{len(missing)} of {len(wanted)} events never reached the receiver, "
+      f"e.g. {missing[:3]}")
+check(not bad_signatures, f"{len(bad_signatures)} deliveries failed verification: {bad_signatures[:3]}")
+with hook_lock:
+    attempts = sum(len(b) for b in received.values())
+    for hook_id, bodies in received.items():
+        check(len(set(bodies)) == 1, f"{hook_id}: attempts carried different bodies")
+        if hook_id in wanted:
+            check(json.loads(bodies[0]) == wanted[hook_id], f"{hook_id}: the body is not the feed's event")
+log(f"webhooks: {len(wanted)} events delivered in {attempts} attempts (receiver errors and "
+    "kills cause the repeats), every signature verified")
 
 # No extra submissions: the approved ones are exactly the jobs (none stored twice).
 approved = 0

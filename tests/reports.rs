@@ -1365,6 +1365,53 @@ async fn the_five_gaps_ladder_matches_figures_worked_by_hand() {
             .await
             .expect(201);
     }
+    // The answers read back as given, each scope on its own; a filter finds one.
+    let listed = app
+        .get("/v1/management-responses?limit=2", manager)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    let rest = app
+        .get(
+            &format!(
+                "/v1/management-responses?limit=2&cursor={}",
+                listed["next_cursor"].as_str().unwrap()
+            ),
+            manager,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["next_cursor"], Value::Null);
+    let west = app
+        .get("/v1/management-responses?region=West", manager)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(west["items"].as_array().unwrap().len(), 1);
+    let answer = &west["items"][0];
+    assert_eq!(answer["region"], "West");
+    assert_eq!(answer["location_id"], Value::Null);
+    assert_eq!(answer["respondent_id"], org.manager.id.as_str());
+    assert_eq!(answer["preferred_channel"], "chat");
+    assert_eq!(
+        answer["ratings"][2],
+        json!({"item": "help", "expectation": 1})
+    );
+    let one = app
+        .get(
+            &format!(
+                "/v1/management-responses/{}",
+                answer["id"].as_str().unwrap()
+            ),
+            manager,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(&one, answer);
     // Marketing promises S1 always (and, earlier, nine in ten); nothing about S2.
     for (level, from) in [
         (1.0, format!("{this_year}-01-01")),
@@ -1541,6 +1588,81 @@ async fn the_five_gaps_ladder_matches_figures_worked_by_hand() {
         &empathy["customer_expectation"]["value"],
         t_mean(&per_response).0,
     );
+
+    // Grouped by location (no location filter): L1's ladder counts the organization's, East's
+    // and L1's own management answers, as the report for L1 alone does; its rows are those
+    // rows with the group named.
+    let without_group = |mut row: Value| {
+        for field in ["location_id", "location_code", "region", "period"] {
+            row[field] = Value::Null;
+        }
+        row
+    };
+    let by_location = app
+        .get("/v1/reports/five-gaps?group_by=location", manager)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(by_location["group_by"], "location");
+    for line in by_location["rows"].as_array().unwrap() {
+        assert_eq!(line["location_id"], location);
+        assert_eq!(line["location_code"], "L1");
+        assert_eq!(line["region"], "East");
+    }
+    assert_eq!(
+        by_location["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .cloned()
+            .map(without_group)
+            .collect::<Vec<_>>(),
+        *report["rows"].as_array().unwrap()
+    );
+    // By region: East's ladder holds the organization's answer only (L1's answer is about a
+    // smaller scope, West's about another region).
+    let by_region = app
+        .get("/v1/reports/five-gaps?group_by=region", manager)
+        .await
+        .expect(200)
+        .body;
+    let east_s1 = row(&by_region, "standard", "S1");
+    assert_eq!(east_s1["region"], "East");
+    assert_eq!(east_s1["location_code"], Value::Null);
+    assert_eq!(east_s1["management_expectation"]["n"], 1);
+    near(&east_s1["management_expectation"]["value"], level(5));
+    assert_eq!(east_s1["customer_expectation"], s1["customer_expectation"]);
+    assert_eq!(east_s1["delivered"], s1["delivered"]);
+    // By month: everything is from this month, so its ladder is the whole report's.
+    let by_month = app
+        .get(&format!("{path}&group_by=month"), manager)
+        .await
+        .expect(200)
+        .body;
+    let month = today.format("%Y-%m").to_string();
+    assert!(by_month["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["period"] == month.as_str()));
+    assert_eq!(
+        by_month["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .cloned()
+            .map(without_group)
+            .collect::<Vec<_>>(),
+        *report["rows"].as_array().unwrap()
+    );
+    let grouped_cells = csv_cells(
+        &app,
+        &org.manager.access_token,
+        "/v1/reports/five-gaps.csv?group_by=location",
+    )
+    .await;
+    assert!(grouped_cells[0].iter().any(|h| h == "location_code"));
+    assert_eq!(grouped_cells.len(), 3);
 
     // The survey roll-ups equal a rebuild from the responses, exactly.
     let mut conn = app.pool.get().unwrap();

@@ -13,6 +13,8 @@ use super::rules::{check_eligibility, transition, Action, EligibilityFacts, Stat
 use crate::checklists::repo as checklists;
 use crate::db::{lock_for_transaction, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::events::dto::{AssignmentEventData, EventType};
+use crate::events::outbox::{self, NewEvent};
 use crate::locations::dto::Segment;
 use crate::locations::model::LocationRow;
 use crate::locations::repo as locations;
@@ -177,6 +179,44 @@ fn event(
     }
 }
 
+/// Records history entries (`entries[i]` is about `rows[i]`, as it is after the change) and
+/// the events they cause, in the caller's transaction.
+fn record_changes(
+    conn: &mut DbConn,
+    rows: &[AssignmentRow],
+    entries: &[EventRow],
+) -> ApiResult<()> {
+    repo::insert_events(conn, entries)?;
+    let uuid = |s: &str| s.parse::<uuid::Uuid>().map_err(ApiError::internal);
+    let mut events = Vec::with_capacity(entries.len());
+    for (row, entry) in rows.iter().zip(entries) {
+        let Some(event_type) = EventType::of_assignment_action(&entry.action) else {
+            continue;
+        };
+        let status = |s: &str| s.parse::<Status>().map_err(ApiError::internal);
+        let data = AssignmentEventData {
+            assignment_id: uuid(&row.id)?,
+            location_id: uuid(&row.location_id)?,
+            checklist_version_id: uuid(&row.checklist_version_id)?,
+            wave_id: row.wave_id.as_deref().map(uuid).transpose()?,
+            status: status(&entry.to_status)?,
+            previous_status: entry.from_status.as_deref().map(status).transpose()?,
+            shopper_id: entry.shopper_id.as_deref().map(uuid).transpose()?,
+            actor_id: entry.actor_id.as_deref().and_then(|a| a.parse().ok()),
+            reason: entry.reason.clone(),
+            window_start: row.window_start.and_utc(),
+            window_end: row.window_end.and_utc(),
+        };
+        events.push(NewEvent::new(
+            &row.organization_id,
+            event_type,
+            &data,
+            entry.at,
+        )?);
+    }
+    outbox::record_all(conn, &events)
+}
+
 pub fn create(
     conn: &mut DbConn,
     actor: Actor,
@@ -206,8 +246,9 @@ pub fn create(
         now,
     );
     repo::insert_many(conn, std::slice::from_ref(&row))?;
-    repo::insert_events(
+    record_changes(
         conn,
+        std::slice::from_ref(&row),
         &[event(
             &row,
             "create",
@@ -280,7 +321,7 @@ pub fn create_wave(
         .iter()
         .map(|r| event(r, "create", None, Status::Open, actor.user_id, None, now))
         .collect();
-    repo::insert_events(conn, &events)?;
+    record_changes(conn, &rows, &events)?;
     Ok((wave, rows.len()))
 }
 
@@ -343,8 +384,9 @@ fn apply(
             current_state: Some(current.status),
         });
     }
-    repo::insert_events(
+    record_changes(
         conn,
+        std::slice::from_ref(&next),
         &[event(
             &next,
             action.name(),

@@ -77,6 +77,10 @@ pub enum Scope {
     ReportsRead,
     #[serde(rename = "surveys:read")]
     SurveysRead,
+    #[serde(rename = "events:read")]
+    EventsRead,
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
 }
 
 /// An action that needs authorization. Each handler asks for exactly one.
@@ -106,6 +110,10 @@ pub enum Permission {
     SurveysRead,
     /// Writing them (people only: managers and admins).
     SurveysWrite,
+    /// The event feed (never shoppers).
+    EventsRead,
+    /// Webhook endpoints, their secrets and delivery logs (admins, keys with the scope).
+    WebhooksManage,
 }
 
 impl Permission {
@@ -116,10 +124,10 @@ impl Permission {
             OrganizationRead | UsersRead | StandardsRead | StandardsWrite | LocationsRead
             | LocationsWrite | ShoppersManage | AssignmentsRead | AssignmentsWrite
             | SubmissionsRead | SubmissionsReview | ReportsRead | SelfAssessmentsWrite
-            | SurveysRead | SurveysWrite => {
+            | SurveysRead | SurveysWrite | EventsRead => {
                 matches!(role, Role::Admin | Role::Manager)
             }
-            OrganizationWrite | UsersWrite | ApiKeysManage => role == Role::Admin,
+            OrganizationWrite | UsersWrite | ApiKeysManage | WebhooksManage => role == Role::Admin,
         }
     }
 
@@ -138,6 +146,8 @@ impl Permission {
             SubmissionsRead => Some(Scope::SubmissionsRead),
             ReportsRead => Some(Scope::ReportsRead),
             SurveysRead => Some(Scope::SurveysRead),
+            EventsRead => Some(Scope::EventsRead),
+            WebhooksManage => Some(Scope::WebhooksManage),
             OrganizationWrite | UsersWrite | ApiKeysManage | ShoppersManage | SubmissionsReview
             | SelfAssessmentsWrite | SurveysWrite => None,
         }

@@ -69,6 +69,20 @@ pub fn existing_codes(conn: &mut DbConn, org_id: &str, codes: &[String]) -> ApiR
     Ok(taken)
 }
 
+/// Every location of the organization: id → (code, region), for reports that name groups.
+pub fn codes_and_regions(
+    conn: &mut DbConn,
+    org_id: &str,
+) -> ApiResult<std::collections::HashMap<String, (String, String)>> {
+    Ok(locations::table
+        .filter(locations::organization_id.eq(org_id))
+        .select((locations::id, locations::code, locations::region))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, region)| (id, (code, region)))
+        .collect())
+}
+
 pub fn list(
     conn: &mut DbConn,
     org_id: &str,

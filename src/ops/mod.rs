@@ -70,6 +70,8 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    /// The webhook workers' queue depth and attempts.
+    pub webhooks: crate::webhooks::delivery::WorkerMetrics,
 }
 
 impl Metrics {
@@ -89,6 +91,26 @@ impl Metrics {
                 "Idle database connections",
             ),
             pool_max: gauge("shopgap_db_pool_max_connections", "Pool size limit"),
+            webhooks: crate::webhooks::delivery::WorkerMetrics {
+                queue_depth: gauge(
+                    "shopgap_webhook_queue_depth",
+                    "Webhook deliveries waiting to be sent (this process's last count)",
+                ),
+                attempts: {
+                    let c = prometheus::IntCounterVec::new(
+                        prometheus::Opts::new(
+                            "shopgap_webhook_attempts_total",
+                            "Webhook delivery attempts by outcome (delivered, failed)",
+                        ),
+                        &["outcome"],
+                    )
+                    .expect("valid metric");
+                    registry
+                        .register(Box::new(c.clone()))
+                        .expect("unique metric");
+                    c
+                },
+            },
             registry,
         }
     }

@@ -26,6 +26,8 @@ use crate::checklists::service as checklist_service;
 use crate::config::Config;
 use crate::db::{lock_for_transaction, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::events::dto::{EventType, SubmissionEventData};
+use crate::events::outbox;
 use crate::locations::repo as locations;
 use crate::locations::rules::distance_m;
 use crate::organizations::repo as organizations;
@@ -258,7 +260,45 @@ pub fn submit(
         repo::supersede_edits(conn, id, &answered, now)?;
     }
     assignment_flow::record_submission_step(conn, a, Action::Submit, Some(shopper), None, now)?;
+    record_event(
+        conn,
+        &row,
+        &a.location_id,
+        EventType::SubmissionSubmitted,
+        None,
+        now,
+    )?;
     Ok(row)
+}
+
+/// Writes the event a submission's change causes, in the caller's transaction.
+fn record_event(
+    conn: &mut DbConn,
+    row: &SubmissionRow,
+    location_id: &str,
+    event_type: EventType,
+    edited_item: Option<String>,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    let uuid = |s: &str| s.parse::<uuid::Uuid>().map_err(ApiError::internal);
+    let flags: Vec<serde_json::Value> = serde_json::from_str(&row.flags).unwrap_or_default();
+    let data = SubmissionEventData {
+        submission_id: uuid(&row.id)?,
+        assignment_id: uuid(&row.assignment_id)?,
+        location_id: uuid(location_id)?,
+        shopper_id: uuid(&row.shopper_id)?,
+        status: status_of(row)?,
+        version: row.version,
+        visit_score: row.visit_score,
+        critical_failure: row.critical_failure,
+        flags: flags
+            .iter()
+            .filter_map(|f| f.get("kind")?.as_str().map(str::to_string))
+            .collect(),
+        edited_item,
+    };
+    outbox::record(conn, &row.organization_id, event_type, &data, now)?;
+    Ok(())
 }
 
 /// Recomputes a scored visit's scores from its effective answers and, when it is approved,
@@ -408,7 +448,7 @@ pub fn edit(
             id: uuid::Uuid::now_v7().to_string(),
             submission_id: id.to_string(),
             organization_id: org.to_string(),
-            item_key: input.item_key,
+            item_key: input.item_key.clone(),
             old_answer: old
                 .map(|a| serde_json::to_string(&a))
                 .transpose()
@@ -436,6 +476,14 @@ pub fn edit(
     if approved {
         rollups::apply(conn, &row, 1)?;
     }
+    record_event(
+        conn,
+        &row,
+        &assignment.location_id,
+        EventType::SubmissionEdited,
+        Some(input.item_key),
+        now,
+    )?;
     Ok(row)
 }
 
@@ -517,6 +565,9 @@ pub fn review(
         _ => {}
     }
     assignment_flow::record_submission_step(conn, &assignment, action, reviewer, reason, now)?;
+    if let Some(event_type) = EventType::of_submission_status(decision) {
+        record_event(conn, &row, &assignment.location_id, event_type, None, now)?;
+    }
     Ok(row)
 }
 

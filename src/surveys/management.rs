@@ -4,22 +4,22 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{post, web, HttpResponse};
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::dto::Audience;
 use super::responses::{self, Answers, Rating};
-use super::store::{self, Cell, NewResponse, Stored};
+use super::store::{self, Cell, NewResponse};
 use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
 use crate::contract::types::Label;
-use crate::db::schema::{locations, survey_instrument_versions as versions};
+use crate::db::schema::{locations, survey_instrument_versions as versions, survey_responses};
 use crate::db::DbConn;
-use crate::error::{ApiResult, FieldError};
-use crate::http::ApiJson;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::{next_cursor, parse_id, ApiJson, ApiQuery, PageQuery};
 use crate::reports::rules::{span_too_long, MAX_SPAN_YEARS};
 use crate::standards::dto::{Channel, Dimension};
 use crate::state::AppState;
@@ -49,15 +49,99 @@ pub struct ManagementResponseInput {
     pub preferred_channel: Option<Channel>,
 }
 
+/// A management answer as recorded: its scope (a location, a region, or neither for the whole
+/// organization), period, ratings and who gave it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ManagementResponse {
     pub id: uuid::Uuid,
     pub instrument_version_id: uuid::Uuid,
     pub location_id: Option<uuid::Uuid>,
+    /// The region the answers are about (absent for a location's or the organization's).
     pub region: Option<String>,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
+    pub ratings: Vec<Rating>,
+    #[schema(schema_with = responses::importance_schema)]
+    pub importance: Option<BTreeMap<Dimension, i32>>,
+    pub preferred_channel: Option<Channel>,
+    /// The user who answered (absent when an API key recorded it).
+    pub respondent_id: Option<uuid::Uuid>,
+    /// Doubtful-data flags (for example `straight_lined`); flagged answers still count.
     pub flags: Vec<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ManagementResponseList {
+    pub items: Vec<ManagementResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// Filters of the management-response list, with its page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ManagementResponseQuery {
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// Opaque cursor from a previous page's `next_cursor` (empty: the first page).
+    pub cursor: Option<String>,
+    /// Answers about this location.
+    pub location_id: Option<uuid::Uuid>,
+    /// Answers about this region as a whole.
+    #[param(value_type = Option<Label>)]
+    pub region: Option<String>,
+    /// Answers to this instrument version.
+    pub instrument_version_id: Option<uuid::Uuid>,
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = survey_responses)]
+struct ResponseRow {
+    id: String,
+    instrument_version_id: String,
+    respondent_id: Option<String>,
+    location_id: String,
+    region: String,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+    answers: String,
+    flags: String,
+    received_at: NaiveDateTime,
+}
+
+fn to_dto(row: ResponseRow) -> ApiResult<ManagementResponse> {
+    let answers: Answers = serde_json::from_str(&row.answers).map_err(ApiError::internal)?;
+    let uuid = |s: &str| s.parse::<uuid::Uuid>().map_err(ApiError::internal);
+    Ok(ManagementResponse {
+        id: uuid(&row.id)?,
+        instrument_version_id: uuid(&row.instrument_version_id)?,
+        location_id: (!row.location_id.is_empty())
+            .then(|| uuid(&row.location_id))
+            .transpose()?,
+        region: (row.location_id.is_empty() && !row.region.is_empty()).then_some(row.region),
+        period_from: row.period_start,
+        period_to: row.period_end,
+        ratings: answers.ratings,
+        importance: answers.importance,
+        preferred_channel: answers.preferred_channel,
+        respondent_id: row.respondent_id.as_deref().map(uuid).transpose()?,
+        flags: serde_json::from_str(&row.flags).map_err(ApiError::internal)?,
+        received_at: row.received_at.and_utc(),
+    })
+}
+
+fn find(conn: &mut DbConn, org: &str, id: &str) -> ApiResult<ManagementResponse> {
+    let row: ResponseRow = survey_responses::table
+        .filter(survey_responses::organization_id.eq(org))
+        .filter(survey_responses::audience.eq(Audience::Management.as_str()))
+        .filter(survey_responses::id.eq(id))
+        .select(ResponseRow::as_select())
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("no such management response".into()))?;
+    to_dto(row)
 }
 
 fn record(
@@ -158,18 +242,8 @@ fn record(
         language,
         answers,
     };
-    let flags = match store::record(conn, &content, &book, response, now)? {
-        Stored::New { flags } | Stored::Replayed { flags } => flags,
-    };
-    Ok(ManagementResponse {
-        id,
-        instrument_version_id: input.instrument_version_id,
-        location_id: input.location_id,
-        region: (!region.is_empty() && location_id.is_empty()).then_some(region),
-        period_from: input.period_from,
-        period_to: input.period_to,
-        flags,
-    })
+    store::record(conn, &content, &book, response, now)?;
+    find(conn, org, &id.to_string())
 }
 
 /// Records a manager's answers to the management instrument for a scope and period (managers,
@@ -202,4 +276,79 @@ pub async fn record_management_response(
         })
         .await?;
     Ok(HttpResponse::Created().json(recorded))
+}
+
+/// The organization's management answers, oldest first (managers, admins, keys with
+/// `surveys:read`).
+#[utoipa::path(
+    tag = "surveys",
+    security(("bearer" = []), ("api_key" = [])),
+    params(ManagementResponseQuery),
+    responses((status = 200, description = "One page of answers", body = ManagementResponseList))
+)]
+#[get("/v1/management-responses")]
+pub async fn list_management_responses(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: ApiQuery<ManagementResponseQuery>,
+) -> ApiResult<web::Json<ManagementResponseList>> {
+    caller.require(Permission::SurveysRead)?;
+    let query = query.into_inner();
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let (limit, after) = (page.limit()?, page.after()?);
+    let org = caller.organization_id.clone();
+    let mut rows = state
+        .db
+        .run(move |conn| {
+            let mut q = survey_responses::table
+                .filter(survey_responses::organization_id.eq(&org))
+                .filter(survey_responses::audience.eq(Audience::Management.as_str()))
+                .select(ResponseRow::as_select())
+                .order(survey_responses::id.asc())
+                .limit(limit + 1)
+                .into_boxed();
+            if let Some(after) = after {
+                q = q.filter(survey_responses::id.gt(after));
+            }
+            if let Some(location) = query.location_id {
+                q = q.filter(survey_responses::location_id.eq(location.to_string()));
+            }
+            if let Some(region) = query.region {
+                q = q
+                    .filter(survey_responses::location_id.eq(""))
+                    .filter(survey_responses::region.eq(region));
+            }
+            if let Some(version) = query.instrument_version_id {
+                q = q.filter(survey_responses::instrument_version_id.eq(version.to_string()));
+            }
+            Ok(q.load(conn)?)
+        })
+        .await?;
+    let next_cursor = next_cursor(&mut rows, limit, |r: &ResponseRow| r.id.as_str());
+    let items = rows.into_iter().map(to_dto).collect::<ApiResult<_>>()?;
+    Ok(web::Json(ManagementResponseList { items, next_cursor }))
+}
+
+/// One management answer.
+#[utoipa::path(
+    tag = "surveys",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Management response id")),
+    responses((status = 200, description = "The answer", body = ManagementResponse))
+)]
+#[get("/v1/management-responses/{id}")]
+pub async fn get_management_response(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<ManagementResponse>> {
+    caller.require(Permission::SurveysRead)?;
+    let id = parse_id(&id)?;
+    let org = caller.organization_id.clone();
+    Ok(web::Json(
+        state.db.run(move |conn| find(conn, &org, &id)).await?,
+    ))
 }

@@ -32,6 +32,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(links::link_qr_svg)
         .service(links::link_qr_png)
         .service(management::record_management_response)
+        .service(management::list_management_responses)
+        .service(management::get_management_response)
         .service(invitations::import_invitations)
         .service(invitations::list_invitations)
         .service(invitations::revoke_invitation)

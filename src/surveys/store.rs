@@ -14,7 +14,10 @@ use crate::auth::tokens::sha256_hex;
 use crate::db::schema::{survey_responses, survey_rollups};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
+use crate::events::dto::{EventType, SurveyResponseEventData};
+use crate::events::outbox;
 use crate::standards::dto::BookContent;
+use crate::standards::dto::Channel;
 
 /// Where and when a response belongs (the roll-up cell, less the subject).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,6 +310,29 @@ pub fn record(
         .flat_map(|c| rows_of(&response.cell, c))
         .collect();
     add_rows(conn, &rows)?;
+    let cell = &response.cell;
+    let uuid = |s: &str| s.parse::<uuid::Uuid>().map_err(ApiError::internal);
+    let data = SurveyResponseEventData {
+        response_id: uuid(&response.id)?,
+        audience: cell.audience,
+        instrument_version_id: uuid(&response.instrument_version_id)?,
+        location_id: (!cell.location_id.is_empty())
+            .then(|| uuid(&cell.location_id))
+            .transpose()?,
+        region: (!cell.region.is_empty()).then(|| cell.region.clone()),
+        channel: Channel::parse(&cell.channel),
+        language: response.language.clone(),
+        period_from: cell.period_start,
+        period_to: cell.period_end,
+        flags: flags.clone(),
+    };
+    outbox::record(
+        conn,
+        &cell.organization_id,
+        EventType::SurveyResponseReceived,
+        &data,
+        now,
+    )?;
     Ok(Stored::New { flags })
 }
 
@@ -449,6 +475,17 @@ pub struct Sums {
     pub sumsq: [i64; 3],
 }
 
+impl Sums {
+    pub fn add(&mut self, other: &Sums) {
+        self.responses += other.responses;
+        for i in 0..3 {
+            self.n[i] += other.n[i];
+            self.sum[i] += other.sum[i];
+            self.sumsq[i] += other.sumsq[i];
+        }
+    }
+}
+
 /// Which of a roll-up's three series.
 pub const EXPECTATION: usize = 0;
 pub const PERCEPTION: usize = 1;
@@ -467,11 +504,26 @@ pub struct Scope {
     pub channels: Option<Vec<String>>,
 }
 
+/// What customer sums are split by besides their subject (a ladder's grouping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SplitBy {
+    #[default]
+    Nothing,
+    Location,
+    Region,
+    /// Calendar month `YYYY-MM` of the cell (month cells and the day cells around them).
+    Month,
+}
+
 /// Sums per subject key, as the database adds them up.
 #[derive(Debug, QueryableByName)]
 struct SubjectSums {
     #[diesel(sql_type = diesel::sql_types::Text)]
     subject_key: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    split_key: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    cell_start: Option<NaiveDate>,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     responses: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -494,16 +546,27 @@ struct SubjectSums {
     sumsq_difference: i64,
 }
 
-/// Summed customer roll-ups per subject key, within the scope: the database adds the cells up
-/// (one row per subject comes back, however many responses and days there are).
+/// Summed customer roll-ups per split key and subject key, within the scope: the database adds
+/// the cells up (one row per subject and split comes back, however many responses there are;
+/// split by month, one per cell start, folded into months here). The split key is empty when
+/// nothing splits.
 pub fn customer_sums(
     conn: &mut DbConn,
     org: &str,
     scope: &Scope,
-) -> ApiResult<BTreeMap<String, Sums>> {
+    split: SplitBy,
+) -> ApiResult<BTreeMap<(String, String), Sums>> {
     use crate::reports::service::{Bind, Sql};
+    let (split_column, cell_start) = match split {
+        SplitBy::Nothing => ("''", "CAST(NULL AS DATE)"),
+        SplitBy::Location => ("location_id", "CAST(NULL AS DATE)"),
+        SplitBy::Region => ("region", "CAST(NULL AS DATE)"),
+        SplitBy::Month => ("''", "period_start"),
+    };
     let mut q = Sql::default();
-    q.push("SELECT subject_key");
+    q.push(&format!(
+        "SELECT subject_key, {split_column} AS split_key, {cell_start} AS cell_start"
+    ));
     for column in [
         "responses",
         "n_expectation",
@@ -571,30 +634,35 @@ pub fn customer_sums(
         q.push(" AND ").any("channel", texts(channels));
     }
     q.push(" GROUP BY subject_key");
-    Ok(q.load::<SubjectSums>(conn)?
-        .into_iter()
-        .map(|r| {
-            (
-                r.subject_key,
-                Sums {
-                    responses: r.responses,
-                    n: [r.n_expectation, r.n_perception, r.n_difference],
-                    sum: [r.sum_expectation, r.sum_perception, r.sum_difference],
-                    sumsq: [r.sumsq_expectation, r.sumsq_perception, r.sumsq_difference],
-                },
-            )
-        })
-        .collect())
+    match split {
+        SplitBy::Nothing => {}
+        SplitBy::Location | SplitBy::Region => {
+            q.push(&format!(", {split_column}"));
+        }
+        SplitBy::Month => {
+            q.push(", period_start");
+        }
+    }
+    let mut out: BTreeMap<(String, String), Sums> = BTreeMap::new();
+    for r in q.load::<SubjectSums>(conn)? {
+        let split_key = match r.cell_start {
+            Some(start) => start.format("%Y-%m").to_string(),
+            None => r.split_key,
+        };
+        out.entry((split_key, r.subject_key))
+            .or_default()
+            .add(&Sums {
+                responses: r.responses,
+                n: [r.n_expectation, r.n_perception, r.n_difference],
+                sum: [r.sum_expectation, r.sum_perception, r.sum_difference],
+                sumsq: [r.sumsq_expectation, r.sumsq_perception, r.sumsq_difference],
+            });
+    }
+    Ok(out)
 }
 
-/// Summed management roll-ups per subject key: answers about a scope that contains the
-/// report's scope (the organization always; the region of a location; the location itself),
-/// for periods that overlap the report's.
-pub fn management_sums(
-    conn: &mut DbConn,
-    org: &str,
-    scope: &Scope,
-) -> ApiResult<BTreeMap<String, Sums>> {
+/// Management roll-ups (one per answer and subject) whose periods overlap the scope's.
+pub fn management_rows(conn: &mut DbConn, org: &str, scope: &Scope) -> ApiResult<Vec<RollupRow>> {
     use survey_rollups::dsl as r;
     let mut query = r::survey_rollups
         .filter(r::organization_id.eq(org))
@@ -607,7 +675,17 @@ pub fn management_sums(
     if let Some(to) = scope.to {
         query = query.filter(r::period_start.le(to));
     }
-    let rows: Vec<RollupRow> = query.load(conn)?;
+    Ok(query.load(conn)?)
+}
+
+/// Summed management roll-ups per subject key: answers about a scope that contains the
+/// report's scope (the organization always; the region of a location; the location itself),
+/// for periods that overlap the scope's dates.
+pub fn management_sums(rows: &[RollupRow], scope: &Scope) -> BTreeMap<String, Sums> {
+    let overlaps = |row: &RollupRow| {
+        scope.from.is_none_or(|from| row.period_end >= from)
+            && scope.to.is_none_or(|to| row.period_start <= to)
+    };
     let contains = |row: &RollupRow| {
         if row.region.is_empty() {
             return true;
@@ -624,30 +702,18 @@ pub fn management_sums(
             .as_ref()
             .is_some_and(|ids| ids.len() == 1 && ids[0] == row.location_id)
     };
-    Ok(sum_by_subject(rows.into_iter().filter(contains).collect()))
-}
-
-fn sum_by_subject(rows: Vec<RollupRow>) -> BTreeMap<String, Sums> {
     let mut out: BTreeMap<String, Sums> = BTreeMap::new();
-    for row in rows {
-        let s = out.entry(row.subject_key).or_default();
-        s.responses += row.responses;
-        for (i, (n, sum, sumsq)) in [
-            (
-                row.n_expectation,
-                row.sum_expectation,
+    for row in rows.iter().filter(|r| overlaps(r) && contains(r)) {
+        out.entry(row.subject_key.clone()).or_default().add(&Sums {
+            responses: row.responses,
+            n: [row.n_expectation, row.n_perception, row.n_difference],
+            sum: [row.sum_expectation, row.sum_perception, row.sum_difference],
+            sumsq: [
                 row.sumsq_expectation,
-            ),
-            (row.n_perception, row.sum_perception, row.sumsq_perception),
-            (row.n_difference, row.sum_difference, row.sumsq_difference),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            s.n[i] += n;
-            s.sum[i] += sum;
-            s.sumsq[i] += sumsq;
-        }
+                row.sumsq_perception,
+                row.sumsq_difference,
+            ],
+        });
     }
     out
 }

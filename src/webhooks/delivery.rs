@@ -1,0 +1,475 @@
+//! Delivery workers, inside the server process and off the request path.
+//!
+//! Each tick a worker (1) fans new events out to the endpoints that want them, moving a shared
+//! cursor in the same transaction as the deliveries it creates, (2) claims due deliveries by
+//! setting a lease with a conditional update (only one process wins a row, on SQLite and on
+//! PostgreSQL alike), (3) sends them, and (4) records each attempt and what follows: delivered,
+//! a later retry, or given up. A process killed mid-delivery leaves a lease that runs out; the
+//! delivery is then sent again with the same `webhook-id`: at least once, as the Standard
+//! Webhooks specification allows.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+use futures_util::future::join_all;
+use prometheus::{IntCounterVec, IntGauge};
+
+use super::dto::DeliveryState;
+use super::rules::{self, excerpt, forbidden_address, retry_delay, should_disable, UrlPolicy};
+use super::service::{EndpointRow, NewDelivery};
+use crate::db::schema::{outbox_cursors, webhook_attempts, webhook_deliveries, webhook_endpoints};
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult};
+use crate::events::outbox::{self, Position, StoredEvent};
+use crate::per_backend;
+use crate::state::AppState;
+
+/// How long a claimed delivery is a worker's own: well above the request timeout.
+pub const LEASE: TimeDelta = TimeDelta::seconds(30);
+/// Connecting to a receiver, and the whole request, may take this long.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// The most of a receiver's answer that is read.
+pub const MAX_RESPONSE_BYTES: usize = 4096;
+/// Events fanned out, and deliveries sent, per tick.
+const DISPATCH_BATCH: i64 = 500;
+const CLAIM_BATCH: i64 = 16;
+const TICK: Duration = Duration::from_millis(200);
+const CURSOR: &str = "webhooks";
+
+/// What the worker needs besides the database.
+#[derive(Clone)]
+pub struct WorkerMetrics {
+    pub queue_depth: IntGauge,
+    pub attempts: IntCounterVec,
+}
+
+/// Fans events after the shared cursor out to the active endpoints that want them, in one
+/// transaction with the cursor's move (the cursor row is locked first, so two processes never
+/// fan out the same events). Endpoints get events from their creation on. Returns how many
+/// events were read.
+pub fn dispatch(conn: &mut DbConn, limit: i64) -> ApiResult<usize> {
+    // An update that changes nothing still takes the row's lock (PostgreSQL); SQLite writes
+    // one transaction at a time anyway.
+    diesel::update(outbox_cursors::table.find(CURSOR))
+        .set(outbox_cursors::name.eq(CURSOR))
+        .execute(conn)?;
+    let (tx_order, seq): (i64, i64) = outbox_cursors::table
+        .find(CURSOR)
+        .select((outbox_cursors::tx_order, outbox_cursors::seq))
+        .get_result(conn)?;
+    let events = outbox::read(conn, None, Position { tx_order, seq }, None, limit)?;
+    let Some(last) = events.last().map(StoredEvent::position) else {
+        return Ok(0);
+    };
+    let mut orgs: Vec<&str> = events.iter().map(|e| e.organization_id.as_str()).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    let endpoints: Vec<EndpointRow> = webhook_endpoints::table
+        .filter(webhook_endpoints::organization_id.eq_any(&orgs))
+        .filter(webhook_endpoints::active.eq(true))
+        .select(EndpointRow::as_select())
+        .load(conn)?;
+    let mut deliveries = Vec::new();
+    for event in &events {
+        for endpoint in endpoints.iter().filter(|e| {
+            e.organization_id == event.organization_id
+                && e.created_at <= event.occurred_at
+                && e.wants(&event.event_type)
+        }) {
+            deliveries.push(NewDelivery::due_now(
+                &event.organization_id,
+                &endpoint.id,
+                &event.id,
+                event.occurred_at,
+            ));
+        }
+    }
+    // One by one: a redelivery may have queued one of them already.
+    for delivery in &deliveries {
+        let insert = diesel::insert_into(webhook_deliveries::table)
+            .values(delivery)
+            .on_conflict_do_nothing();
+        per_backend!(conn, |c| insert.execute(c))?;
+    }
+    diesel::update(outbox_cursors::table.find(CURSOR))
+        .set((
+            outbox_cursors::tx_order.eq(last.tx_order),
+            outbox_cursors::seq.eq(last.seq),
+        ))
+        .execute(conn)?;
+    Ok(events.len())
+}
+
+/// A delivery this worker holds the lease of.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub delivery_id: String,
+    /// This attempt's number (1 = the first).
+    pub attempt: i32,
+    pub event: StoredEvent,
+    pub endpoint: EndpointRow,
+}
+
+/// Claims up to `limit` due deliveries of active endpoints.
+pub fn claim(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> ApiResult<Vec<Claimed>> {
+    let due: Vec<(String, i32, String, EndpointRow)> = webhook_deliveries::table
+        .inner_join(webhook_endpoints::table)
+        .filter(webhook_deliveries::state.eq(DeliveryState::Pending.as_str()))
+        .filter(webhook_deliveries::next_attempt_at.le(now))
+        .filter(
+            webhook_deliveries::lease_until
+                .is_null()
+                .or(webhook_deliveries::lease_until.lt(now)),
+        )
+        .filter(webhook_endpoints::active.eq(true))
+        .order(webhook_deliveries::next_attempt_at.asc())
+        .limit(limit)
+        .select((
+            webhook_deliveries::id,
+            webhook_deliveries::attempts,
+            webhook_deliveries::event_id,
+            EndpointRow::as_select(),
+        ))
+        .load(conn)?;
+    let mut claimed = Vec::new();
+    for (id, attempts, event_id, endpoint) in due {
+        let won = diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::id.eq(&id))
+                .filter(webhook_deliveries::state.eq(DeliveryState::Pending.as_str()))
+                .filter(webhook_deliveries::attempts.eq(attempts))
+                .filter(
+                    webhook_deliveries::lease_until
+                        .is_null()
+                        .or(webhook_deliveries::lease_until.lt(now)),
+                ),
+        )
+        .set((
+            webhook_deliveries::lease_until.eq(Some(now + LEASE)),
+            webhook_deliveries::attempts.eq(attempts + 1),
+        ))
+        .execute(conn)?;
+        if won != 1 {
+            continue;
+        }
+        if let Some(event) = outbox::find(conn, &endpoint.organization_id, &event_id)? {
+            claimed.push(Claimed {
+                delivery_id: id,
+                attempt: attempts + 1,
+                event,
+                endpoint,
+            });
+        }
+    }
+    Ok(claimed)
+}
+
+/// What one attempt brought.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub started_at: NaiveDateTime,
+    pub status_code: Option<u16>,
+    pub latency_ms: i32,
+    pub error: Option<String>,
+    pub response_excerpt: Option<String>,
+}
+
+impl Outcome {
+    pub fn succeeded(&self) -> bool {
+        self.status_code.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// Records an attempt and what follows from it, releasing the lease.
+pub fn record(
+    conn: &mut DbConn,
+    claimed: &Claimed,
+    outcome: &Outcome,
+    scale: f64,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    diesel::insert_into(webhook_attempts::table)
+        .values((
+            webhook_attempts::id.eq(uuid::Uuid::now_v7().to_string()),
+            webhook_attempts::delivery_id.eq(&claimed.delivery_id),
+            webhook_attempts::endpoint_id.eq(&claimed.endpoint.id),
+            webhook_attempts::organization_id.eq(&claimed.endpoint.organization_id),
+            webhook_attempts::attempt.eq(claimed.attempt),
+            webhook_attempts::started_at.eq(outcome.started_at),
+            webhook_attempts::status_code.eq(outcome.status_code.map(i32::from)),
+            webhook_attempts::latency_ms.eq(outcome.latency_ms),
+            webhook_attempts::error.eq(&outcome.error),
+            webhook_attempts::response_excerpt.eq(&outcome.response_excerpt),
+        ))
+        .execute(conn)?;
+    let delivery =
+        webhook_deliveries::table.filter(webhook_deliveries::id.eq(&claimed.delivery_id));
+    let status = outcome.status_code.map(i32::from);
+    let endpoint = webhook_endpoints::table.filter(webhook_endpoints::id.eq(&claimed.endpoint.id));
+    if outcome.succeeded() {
+        diesel::update(delivery)
+            .set((
+                webhook_deliveries::state.eq(DeliveryState::Delivered.as_str()),
+                webhook_deliveries::delivered_at.eq(Some(now)),
+                webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
+                webhook_deliveries::last_status.eq(status),
+            ))
+            .execute(conn)?;
+        diesel::update(endpoint)
+            .set(webhook_endpoints::failing_since.eq(None::<NaiveDateTime>))
+            .execute(conn)?;
+        return Ok(());
+    }
+    match retry_delay(claimed.attempt, scale) {
+        Some(wait) => diesel::update(delivery)
+            .set((
+                webhook_deliveries::next_attempt_at.eq(now + wait),
+                webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
+                webhook_deliveries::last_status.eq(status),
+            ))
+            .execute(conn)?,
+        None => diesel::update(delivery)
+            .set((
+                webhook_deliveries::state.eq(DeliveryState::Failed.as_str()),
+                webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
+                webhook_deliveries::last_status.eq(status),
+            ))
+            .execute(conn)?,
+    };
+    let failing_since: Option<NaiveDateTime> = webhook_endpoints::table
+        .find(&claimed.endpoint.id)
+        .select(webhook_endpoints::failing_since)
+        .get_result(conn)?;
+    let since = failing_since.unwrap_or(outcome.started_at);
+    let failures: i64 = webhook_attempts::table
+        .filter(webhook_attempts::endpoint_id.eq(&claimed.endpoint.id))
+        .filter(webhook_attempts::started_at.ge(since))
+        .count()
+        .get_result(conn)?;
+    let failures = i32::try_from(failures).unwrap_or(i32::MAX);
+    if should_disable(Some(since), failures, now, scale) {
+        diesel::update(endpoint)
+            .set((
+                webhook_endpoints::failing_since.eq(Some(since)),
+                webhook_endpoints::active.eq(false),
+                webhook_endpoints::disabled_reason.eq(Some(format!(
+                    "every delivery failed since {} ({failures} attempts); make it active again once the receiver works",
+                    since.and_utc().to_rfc3339()
+                ))),
+            ))
+            .execute(conn)?;
+    } else if failing_since.is_none() {
+        diesel::update(endpoint)
+            .set(webhook_endpoints::failing_since.eq(Some(since)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Resolves names like the system does, then drops every address the policy forbids, so a
+/// name cannot lead a delivery to this machine or a private network (also when its DNS answer
+/// changes between the check and the call).
+struct GuardedResolver;
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| forbidden_address(a.ip()).is_none())
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The HTTP client of deliveries: no redirects, no proxies, short timeouts, and (unless the
+/// policy allows private addresses) only public addresses.
+pub fn client(policy: UrlPolicy) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("shopgap-webhooks/", env!("CARGO_PKG_VERSION")));
+    if !policy.allow_private {
+        builder = builder.dns_resolver(Arc::new(GuardedResolver));
+    }
+    builder.build().expect("a plain HTTP client builds")
+}
+
+/// Sends one attempt: the event as the body, signed for every secret that signs now.
+pub async fn send(
+    client: &reqwest::Client,
+    policy: UrlPolicy,
+    key: &[u8; 32],
+    claimed: &Claimed,
+) -> Outcome {
+    let started = Instant::now();
+    let started_at = Utc::now();
+    let fail = |error: String| Outcome {
+        started_at: started_at.naive_utc(),
+        status_code: None,
+        latency_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
+        error: Some(error),
+        response_excerpt: None,
+    };
+    // The URL is checked again: the policy may have tightened since the endpoint was saved.
+    let url = match rules::check_url(&claimed.endpoint.url, policy) {
+        Ok(url) => url,
+        Err(why) => return fail(format!("the URL is not allowed: {why}")),
+    };
+    let body = match claimed
+        .event
+        .to_dto()
+        .and_then(|e| serde_json::to_vec(&e).map_err(ApiError::internal))
+    {
+        Ok(body) => body,
+        Err(e) => return fail(format!("the event could not be prepared: {e}")),
+    };
+    let secrets = match claimed
+        .endpoint
+        .signing_secrets(key, started_at.naive_utc())
+    {
+        Ok(secrets) => secrets,
+        Err(e) => return fail(e.to_string()),
+    };
+    let timestamp = started_at.timestamp();
+    let signature = match rules::signature_header(&claimed.event.id, timestamp, &body, &secrets) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("signing failed: {e}")),
+    };
+    let request = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &claimed.event.id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(body);
+    let mut response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => return fail(describe(&e)),
+    };
+    let status = response.status().as_u16();
+    let mut read = Vec::new();
+    while read.len() < MAX_RESPONSE_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => read.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    read.truncate(MAX_RESPONSE_BYTES);
+    Outcome {
+        started_at: started_at.naive_utc(),
+        status_code: Some(status),
+        latency_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
+        error: None,
+        response_excerpt: Some(excerpt(&read)),
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut text = format!("{kind}: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text.chars().take(rules::EXCERPT_CHARS).collect()
+}
+
+/// One round: fan out, claim, send, record. Returns how many attempts were made.
+pub async fn run_once(
+    state: &AppState,
+    client: &reqwest::Client,
+    metrics: Option<&WorkerMetrics>,
+) -> ApiResult<usize> {
+    let settings = state.config.webhooks;
+    let key = state.config.secret_key;
+    state
+        .db
+        .transaction(|conn| dispatch(conn, DISPATCH_BATCH))
+        .await?;
+    let now = Utc::now().naive_utc();
+    let claimed = state
+        .db
+        .transaction(move |conn| claim(conn, now, CLAIM_BATCH))
+        .await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let outcomes = join_all(
+        claimed
+            .iter()
+            .map(|c| send(client, settings.policy(), &key, c)),
+    )
+    .await;
+    let n = claimed.len();
+    for (claimed, outcome) in claimed.into_iter().zip(outcomes) {
+        if let Some(m) = metrics {
+            m.attempts
+                .with_label_values(&[if outcome.succeeded() {
+                    "delivered"
+                } else {
+                    "failed"
+                }])
+                .inc();
+        }
+        let scale = settings.time_scale;
+        state
+            .db
+            .transaction(move |conn| {
+                record(conn, &claimed, &outcome, scale, Utc::now().naive_utc())
+            })
+            .await?;
+    }
+    Ok(n)
+}
+
+/// Deliveries waiting to be sent (due or not).
+pub fn queue_depth(conn: &mut DbConn) -> ApiResult<i64> {
+    Ok(webhook_deliveries::table
+        .filter(webhook_deliveries::state.eq(DeliveryState::Pending.as_str()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Runs deliveries for as long as the server's runtime lives.
+pub fn spawn_worker(state: AppState, metrics: Option<WorkerMetrics>) {
+    actix_web::rt::spawn(async move {
+        let client = client(state.config.webhooks.policy());
+        let mut last_depth = Instant::now() - Duration::from_secs(60);
+        loop {
+            match run_once(&state, &client, metrics.as_ref()).await {
+                // A full batch: go on at once.
+                Ok(n) if n as i64 >= CLAIM_BATCH => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "webhook delivery round failed"),
+            }
+            if let Some(m) = &metrics {
+                if last_depth.elapsed() > Duration::from_secs(5) {
+                    last_depth = Instant::now();
+                    if let Ok(depth) = state.db.run(queue_depth).await {
+                        m.queue_depth.set(depth);
+                    }
+                }
+            }
+            tokio::time::sleep(TICK).await;
+        }
+    });
+}
