@@ -803,3 +803,102 @@ async fn webhook_urls_must_be_public_https_by_default() {
         .await
         .expect(200);
 }
+
+/// Plans, accepts, submits and approves one visit answering `greeted`; returns the submission.
+async fn approved_visit(
+    app: &TestApp,
+    org: &Org,
+    (version, location): &(String, String),
+    greeted: bool,
+) -> String {
+    let assignment = app
+        .post(
+            "/v1/assignments",
+            Some(&org.manager.access_token),
+            json!({"location_id": location, "checklist_version_id": version, "shopper_id": org.shopper.id,
+                   "window_start": (Utc::now() - chrono::Duration::days(1)).to_rfc3339(),
+                   "window_end": (Utc::now() + chrono::Duration::days(1)).to_rfc3339()}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/v1/assignments/{assignment}/accept"),
+        Some(&org.shopper.access_token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let id = uuid::Uuid::new_v4().to_string();
+    app.post(
+        &format!("/v1/submissions/{id}/submit"),
+        Some(&org.shopper.access_token),
+        json!({"assignment_id": assignment, "answers": {"greeted": {"value": greeted}},
+               "visit_start": (Utc::now() - chrono::Duration::minutes(40)).to_rfc3339(),
+               "visit_end": (Utc::now() - chrono::Duration::minutes(10)).to_rfc3339()}),
+    )
+    .await
+    .expect(200);
+    app.send(
+        app.client
+            .post(format!("{}/v1/submissions/{id}/approve", app.base))
+            .bearer_auth(&org.manager.access_token)
+            .header("If-Match", "\"1\"")
+            .json(&json!({})),
+    )
+    .await
+    .expect(200);
+    id
+}
+
+#[actix_web::test]
+async fn a_gap_becoming_significant_and_reliable_is_an_event_once() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let setup = shop_setup(&app, &org).await;
+    let etag = app
+        .send(
+            app.client
+                .get(format!("{}/v1/organization", app.base))
+                .bearer_auth(&org.admin.access_token),
+        )
+        .await
+        .header("etag")
+        .unwrap();
+    app.send(
+        app.client
+            .patch(format!("{}/v1/organization", app.base))
+            .bearer_auth(&org.admin.access_token)
+            .header("If-Match", etag)
+            .json(&json!({"cooldown_days": 0, "min_sample_size": 3})),
+    )
+    .await
+    .expect(200);
+    // Target 0.9, minimum sample 3. A good visit, then failures: after the third visit the
+    // delivered 1/3 has a Wilson interval [0.06, 0.79], below 0.9, over 3 visits: the gap is
+    // significant and reliable from that approval on, and only that one says so.
+    approved_visit(&app, &org, &setup, true).await;
+    approved_visit(&app, &org, &setup, false).await;
+    let tipping = approved_visit(&app, &org, &setup, false).await;
+    approved_visit(&app, &org, &setup, false).await;
+    let gaps = whole_feed(&app, &org.admin.access_token, "&types=gap.significant").await;
+    assert_eq!(gaps.len(), 1, "{gaps:#?}");
+    let data = &gaps[0]["data"];
+    assert_eq!(data["submission_id"], tipping.as_str());
+    assert_eq!(data["standard"], "S1");
+    assert_eq!(data["location_id"], setup.1.as_str());
+    assert_eq!(data["n"], 3);
+    let (low, high) = shopgap::reports::rules::wilson(1.0 / 3.0, 3);
+    assert!((data["delivered"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    assert!((data["ci_low"].as_f64().unwrap() - low).abs() < 1e-9);
+    assert!((data["ci_high"].as_f64().unwrap() - high).abs() < 1e-9);
+    assert!((data["gap"].as_f64().unwrap() - (0.9 - 1.0 / 3.0)).abs() < 1e-9);
+    // The approvals' other events are there too, in order.
+    let approved = whole_feed(&app, &org.admin.access_token, "&types=submission.approved").await;
+    assert_eq!(approved.len(), 4);
+    assert_eq!(approved[2]["data"]["submission_id"], tipping.as_str());
+    assert_eq!(approved[2]["data"]["visit_score"], 0.0);
+}

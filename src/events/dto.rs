@@ -51,12 +51,14 @@ pub enum EventType {
     SubmissionEdited,
     #[serde(rename = "survey_response.received")]
     SurveyResponseReceived,
+    #[serde(rename = "gap.significant")]
+    GapSignificant,
     #[serde(rename = "webhook.test")]
     WebhookTest,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 19] = [
+    pub const ALL: [EventType; 20] = [
         EventType::AssignmentCreated,
         EventType::AssignmentOffered,
         EventType::AssignmentReassigned,
@@ -75,6 +77,7 @@ impl EventType {
         EventType::SubmissionRejected,
         EventType::SubmissionEdited,
         EventType::SurveyResponseReceived,
+        EventType::GapSignificant,
         EventType::WebhookTest,
     ];
 
@@ -98,6 +101,7 @@ impl EventType {
             EventType::SubmissionRejected => "submission.rejected",
             EventType::SubmissionEdited => "submission.edited",
             EventType::SurveyResponseReceived => "survey_response.received",
+            EventType::GapSignificant => "gap.significant",
             EventType::WebhookTest => "webhook.test",
         }
     }
@@ -190,6 +194,27 @@ pub struct SurveyResponseEventData {
     pub flags: Vec<String>,
 }
 
+/// An approval made a location × standard shortfall significant (the 95 % Wilson interval of
+/// delivered lies below the target) and reliable (at least the organization's minimum sample)
+/// over the trailing 90 days.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GapEventData {
+    pub location_id: uuid::Uuid,
+    #[schema(value_type = crate::contract::types::Code)]
+    pub standard: String,
+    pub window_from: NaiveDate,
+    pub window_to: NaiveDate,
+    pub n: i64,
+    pub delivered: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub target: f64,
+    /// Target minus delivered.
+    pub gap: f64,
+    /// The approved visit that tipped it over.
+    pub submission_id: uuid::Uuid,
+}
+
 /// A test event an admin asked to send to one endpoint.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TestEventData {
@@ -198,13 +223,14 @@ pub struct TestEventData {
 }
 
 /// An event's payload, by type: `assignment.*`, `submission.*`, `survey_response.received`,
-/// `webhook.test`.
+/// `gap.significant`, `webhook.test`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum EventData {
     Assignment(AssignmentEventData),
     Submission(SubmissionEventData),
     SurveyResponse(SurveyResponseEventData),
+    Gap(GapEventData),
     Test(TestEventData),
 }
 

@@ -11,6 +11,7 @@
 //! and segment are the location's current ones (a location that moves region moves its history
 //! with it).
 
+pub mod alerts;
 pub mod dto;
 pub mod export;
 pub mod five_gaps;

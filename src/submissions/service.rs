@@ -31,7 +31,7 @@ use crate::events::outbox;
 use crate::locations::repo as locations;
 use crate::locations::rules::distance_m;
 use crate::organizations::repo as organizations;
-use crate::reports::rollups;
+use crate::reports::{alerts, rollups};
 use crate::scoring::rules::{score_visit, VisitScore};
 use crate::standards::dto::BookContent;
 use crate::standards::repo as books;
@@ -269,6 +269,53 @@ pub fn submit(
         now,
     )?;
     Ok(row)
+}
+
+/// After an approval: `gap.significant` for each standard of the visit whose shortfall at the
+/// location it made significant and reliable (`reports::alerts`).
+fn record_gap_crossings(
+    conn: &mut DbConn,
+    row: &SubmissionRow,
+    assignment: &AssignmentRow,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    let Some(scores) = row.scores.as_deref() else {
+        return Ok(());
+    };
+    let score: VisitScore = serde_json::from_str(scores).map_err(ApiError::internal)?;
+    let inputs = scoring_inputs(conn, &row.organization_id, assignment)?;
+    let targets: HashMap<&str, f64> = inputs
+        .1
+        .standards
+        .iter()
+        .map(|s| (s.code.as_str(), s.target))
+        .collect();
+    let location = locations::find(conn, &row.organization_id, &assignment.location_id)?;
+    let started = row
+        .visit_start
+        .or(row.submitted_at)
+        .unwrap_or(row.received_at);
+    let visit = alerts::ApprovedVisit {
+        organization_id: &row.organization_id,
+        submission_id: &row.id,
+        location_id: &assignment.location_id,
+        day: rollups::local_day(started, &location.time_zone),
+        standards: score
+            .standards
+            .iter()
+            .filter_map(|(code, c)| {
+                let target = *targets.get(code.as_str())?;
+                let one = alerts::WindowSums {
+                    n: 1,
+                    sum_units: crate::reports::rules::to_units(c.value),
+                };
+                Some((code.clone(), (one, target)))
+            })
+            .collect(),
+        min_sample: i64::from(organizations::find(conn, &row.organization_id)?.min_sample_size),
+    };
+    alerts::record_crossings(conn, &visit, now)?;
+    Ok(())
 }
 
 /// Writes the event a submission's change causes, in the caller's transaction.
@@ -560,7 +607,10 @@ pub fn review(
     }
     repo::save(conn, &row, true)?;
     match decision {
-        SubmissionStatus::Approved => rollups::apply(conn, &row, 1)?,
+        SubmissionStatus::Approved => {
+            rollups::apply(conn, &row, 1)?;
+            record_gap_crossings(conn, &row, &assignment, now)?;
+        }
         _ if late_rejection => rollups::apply(conn, &current, -1)?,
         _ => {}
     }
