@@ -238,7 +238,7 @@ api = Api(base, server.out_path)  # the server restarted: a fresh connection
 admin = api.login("admin@demo-motors.example.com")
 events, _ = feed_after(feed_start)
 wanted = {e["id"]: e for e in events}
-deadline = time.time() + 180
+deadline = time.time() + 300
 while time.time() < deadline:
     with hook_lock:
         missing = [i for i in wanted if i not in received]
@@ -254,8 +254,9 @@ with hook_lock:
         check(len(set(bodies)) == 1, f"{hook_id}: attempts carried different bodies")
         if hook_id in wanted:
             check(json.loads(bodies[0]) == wanted[hook_id], f"{hook_id}: the body is not the feed's event")
-log(f"webhooks: {len(wanted)} events delivered in {attempts} attempts (receiver errors and "
-    "kills cause the repeats), every signature verified")
+log(f"webhooks: {len(wanted) - len(missing)} of {len(wanted)} events delivered in {attempts} "
+    f"attempts (receiver errors and kills cause the repeats); {len(bad_signatures)} signatures "
+    "failed verification")
 
 # No extra submissions: the approved ones are exactly the jobs (none stored twice).
 approved = 0

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
-use futures_util::future::join_all;
 use prometheus::{IntCounterVec, IntGauge};
 
 use super::dto::DeliveryState;
@@ -34,9 +33,11 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// The most of a receiver's answer that is read.
 pub const MAX_RESPONSE_BYTES: usize = 4096;
-/// Events fanned out, and deliveries sent, per tick.
+/// Events fanned out, and deliveries claimed, per round; deliveries in flight at once per
+/// process (each its own task, so a slow receiver holds one slot, not the others).
 const DISPATCH_BATCH: i64 = 500;
-const CLAIM_BATCH: i64 = 16;
+const CLAIM_BATCH: i64 = 32;
+const IN_FLIGHT: usize = 64;
 const TICK: Duration = Duration::from_millis(200);
 const CURSOR: &str = "webhooks";
 
@@ -104,6 +105,15 @@ pub fn dispatch(conn: &mut DbConn, limit: i64) -> ApiResult<usize> {
     Ok(events.len())
 }
 
+/// Whether events wait to be fanned out: a read, so an idle worker writes nothing.
+pub fn has_new_events(conn: &mut DbConn) -> ApiResult<bool> {
+    let (tx_order, seq): (i64, i64) = outbox_cursors::table
+        .find(CURSOR)
+        .select((outbox_cursors::tx_order, outbox_cursors::seq))
+        .get_result(conn)?;
+    Ok(!outbox::read(conn, None, Position { tx_order, seq }, None, 1)?.is_empty())
+}
+
 /// A delivery this worker holds the lease of.
 #[derive(Debug, Clone)]
 pub struct Claimed {
@@ -114,9 +124,13 @@ pub struct Claimed {
     pub endpoint: EndpointRow,
 }
 
-/// Claims up to `limit` due deliveries of active endpoints.
-pub fn claim(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> ApiResult<Vec<Claimed>> {
-    let due: Vec<(String, i32, String, EndpointRow)> = webhook_deliveries::table
+/// Due, unleased deliveries of active endpoints, the longest waiting first.
+fn claim_candidates(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+) -> ApiResult<Vec<(String, i32, String, EndpointRow)>> {
+    Ok(webhook_deliveries::table
         .inner_join(webhook_endpoints::table)
         .filter(webhook_deliveries::state.eq(DeliveryState::Pending.as_str()))
         .filter(webhook_deliveries::next_attempt_at.le(now))
@@ -134,7 +148,12 @@ pub fn claim(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> ApiResult<Vec
             webhook_deliveries::event_id,
             EndpointRow::as_select(),
         ))
-        .load(conn)?;
+        .load(conn)?)
+}
+
+/// Claims up to `limit` due deliveries of active endpoints.
+pub fn claim(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> ApiResult<Vec<Claimed>> {
+    let due = claim_candidates(conn, now, limit)?;
     let mut claimed = Vec::new();
     for (id, attempts, event_id, endpoint) in due {
         let won = diesel::update(
@@ -393,50 +412,82 @@ fn describe(e: &reqwest::Error) -> String {
     text.chars().take(rules::EXCERPT_CHARS).collect()
 }
 
-/// One round: fan out, claim, send, record. Returns how many attempts were made.
+/// Sends one claimed delivery and records the attempt.
+async fn deliver(
+    state: &AppState,
+    client: &reqwest::Client,
+    metrics: Option<&WorkerMetrics>,
+    claimed: Claimed,
+) -> ApiResult<()> {
+    let settings = state.config.webhooks;
+    let outcome = send(
+        client,
+        settings.policy(),
+        &state.config.secret_key,
+        &claimed,
+    )
+    .await;
+    if let Some(m) = metrics {
+        m.attempts
+            .with_label_values(&[if outcome.succeeded() {
+                "delivered"
+            } else {
+                "failed"
+            }])
+            .inc();
+    }
+    let scale = settings.time_scale;
+    state
+        .db
+        .transaction(move |conn| record(conn, &claimed, &outcome, scale, Utc::now().naive_utc()))
+        .await
+}
+
+/// One round: fan out, claim what fits in the free slots, and start each delivery as its own
+/// task (a slow receiver holds one slot, not the round). Returns how many were started.
 pub async fn run_once(
     state: &AppState,
     client: &reqwest::Client,
     metrics: Option<&WorkerMetrics>,
+    slots: &Arc<tokio::sync::Semaphore>,
 ) -> ApiResult<usize> {
-    let settings = state.config.webhooks;
-    let key = state.config.secret_key;
-    state
-        .db
-        .transaction(|conn| dispatch(conn, DISPATCH_BATCH))
-        .await?;
-    let now = Utc::now().naive_utc();
-    let claimed = state
-        .db
-        .transaction(move |conn| claim(conn, now, CLAIM_BATCH))
-        .await?;
-    if claimed.is_empty() {
-        return Ok(0);
-    }
-    let outcomes = join_all(
-        claimed
-            .iter()
-            .map(|c| send(client, settings.policy(), &key, c)),
-    )
-    .await;
-    let n = claimed.len();
-    for (claimed, outcome) in claimed.into_iter().zip(outcomes) {
-        if let Some(m) = metrics {
-            m.attempts
-                .with_label_values(&[if outcome.succeeded() {
-                    "delivered"
-                } else {
-                    "failed"
-                }])
-                .inc();
-        }
-        let scale = settings.time_scale;
+    if state.db.run(has_new_events).await? {
         state
             .db
-            .transaction(move |conn| {
-                record(conn, &claimed, &outcome, scale, Utc::now().naive_utc())
-            })
+            .transaction(|conn| dispatch(conn, DISPATCH_BATCH))
             .await?;
+    }
+    let free = slots.available_permits().min(CLAIM_BATCH as usize);
+    if free == 0 {
+        return Ok(0);
+    }
+    let now = Utc::now().naive_utc();
+    // Looked for with a read first: an idle worker takes no write lock.
+    if state
+        .db
+        .run(move |conn| Ok(claim_candidates(conn, now, 1)?.is_empty()))
+        .await?
+    {
+        return Ok(0);
+    }
+    let claimed = state
+        .db
+        .transaction(move |conn| claim(conn, now, free as i64))
+        .await?;
+    let n = claimed.len();
+    for one in claimed {
+        let permit = slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(ApiError::internal)?;
+        let (state, client, metrics) = (state.clone(), client.clone(), metrics.cloned());
+        actix_web::rt::spawn(async move {
+            if let Err(e) = deliver(&state, &client, metrics.as_ref(), one).await {
+                tracing::warn!(error = %e, "recording a webhook attempt failed");
+            }
+            drop(permit);
+        });
     }
     Ok(n)
 }
@@ -453,9 +504,10 @@ pub fn queue_depth(conn: &mut DbConn) -> ApiResult<i64> {
 pub fn spawn_worker(state: AppState, metrics: Option<WorkerMetrics>) {
     actix_web::rt::spawn(async move {
         let client = client(state.config.webhooks.policy());
+        let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
         let mut last_depth = Instant::now() - Duration::from_secs(60);
         loop {
-            match run_once(&state, &client, metrics.as_ref()).await {
+            match run_once(&state, &client, metrics.as_ref(), &slots).await {
                 // A full batch: go on at once.
                 Ok(n) if n as i64 >= CLAIM_BATCH => continue,
                 Ok(_) => {}
