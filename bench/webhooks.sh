@@ -4,7 +4,7 @@
 # (bench/ingest.sh) with a webhook endpoint receiving every event, against none.
 #   bench/webhooks.sh                                                     # SQLite
 #   DB=postgres://postgres@127.0.0.1:5432/shopgap_bench bench/webhooks.sh  # the database is recreated
-# Settings: EVENTS=3000, LEVELS="16" (ingest connections), JOBS=6000, DURATION=8s.
+# Settings: EVENTS=3000, LEVELS="16" (ingest connections), JOBS=8000, DURATION=5s.
 # Writes bench/results/webhooks-<backend>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ cargo build --release --quiet
 PORT=${PORT:-18191}
 HOOK_PORT=${HOOK_PORT:-18192}
 EVENTS=${EVENTS:-3000}
-export LEVELS=${LEVELS:-16} JOBS=${JOBS:-6000} DURATION=${DURATION:-8s}
+export LEVELS=${LEVELS:-16} JOBS=${JOBS:-8000} DURATION=${DURATION:-5s}
 data=$(mktemp -d)
 server=
 receiver=

@@ -1,7 +1,8 @@
 //! Scale-out: two `shopgap serve` processes on one database (PostgreSQL with
 //! `TEST_DATABASE_URL`, else one SQLite file), as behind a load balancer. Tokens from one are
-//! good at the other, a submission sent to both at once is stored once, and of two shoppers
-//! taking one job through different processes exactly one wins.
+//! good at the other, a submission sent to both at once is stored once, of two shoppers
+//! taking one job through different processes exactly one wins, and the webhook workers of
+//! every process together deliver each event exactly once when nothing fails.
 
 mod common;
 
@@ -42,6 +43,11 @@ async fn start(app: &TestApp) -> Process {
             std::str::from_utf8(common::JWT_SECRET).unwrap(),
         )
         .env("SHOPGAP_DATA_DIR", data.path())
+        // Processes sharing a database share the key that seals webhook secrets (the test
+        // server's own, so its worker opens them too), and deliver to this machine.
+        .env("SHOPGAP_SECRET_KEY", shared_secret_key())
+        .env("SHOPGAP_WEBHOOK_ALLOW_HTTP", "true")
+        .env("SHOPGAP_WEBHOOK_ALLOW_PRIVATE", "true")
         .env("SHOPGAP_LOG", "error")
         .stdout(Stdio::null())
         .spawn()
@@ -68,6 +74,13 @@ async fn start(app: &TestApp) -> Process {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The secret key of the in-process test server, base64.
+fn shared_secret_key() -> String {
+    use base64::Engine;
+    let config = shopgap::config::Config::with_secret(common::JWT_SECRET);
+    base64::engine::general_purpose::STANDARD.encode(config.secret_key)
 }
 
 async fn post(app: &TestApp, p: &Process, path: &str, token: &str, body: Value) -> common::Resp {
@@ -286,4 +299,93 @@ async fn two_processes_share_one_database_safely() {
             .count();
         assert_eq!(for_job, 1, "round {round}");
     }
+}
+
+#[actix_web::test]
+async fn webhook_workers_of_several_processes_deliver_each_event_once() {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let plan = plan(&app, &org).await;
+    let (a, b) = (start(&app).await, start(&app).await);
+    // A receiver counting each webhook-id.
+    let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let counter = seen.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let receiver = actix_web::HttpServer::new(move || {
+        let counter = counter.clone();
+        actix_web::App::new().default_service(actix_web::web::to(
+            move |req: actix_web::HttpRequest| {
+                let counter = counter.clone();
+                async move {
+                    let id = req
+                        .headers()
+                        .get("webhook-id")
+                        .unwrap()
+                        .to_str()
+                        .unwrap()
+                        .to_string();
+                    *counter.lock().unwrap().entry(id).or_default() += 1;
+                    actix_web::HttpResponse::Ok().finish()
+                }
+            },
+        ))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(receiver);
+    post(
+        &app,
+        &a,
+        "/v1/webhooks",
+        &org.admin.access_token,
+        json!({"url": format!("http://127.0.0.1:{port}/hooks"), "event_types": ["assignment.created"]}),
+    )
+    .await
+    .expect(201);
+    // Jobs planned through both processes (and the test server): three workers compete.
+    let mut planned = Vec::new();
+    for i in 0..45 {
+        let p = [&a, &b][i % 2];
+        planned.push(
+            post(
+                &app,
+                p,
+                "/v1/assignments",
+                &org.manager.access_token,
+                json!({
+                "location_id": plan.1, "checklist_version_id": plan.0,
+                "window_start": (Utc::now() - chrono::Duration::hours(1)).to_rfc3339(),
+                "window_end": (Utc::now() + chrono::Duration::days(2)).to_rfc3339()}),
+            )
+            .await
+            .expect(201)
+            .body["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.lock().unwrap().len() < planned.len() {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {} events arrived",
+            seen.lock().unwrap().len(),
+            planned.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A little longer: a second delivery of anything would show now.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), planned.len());
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "an event was delivered twice: {seen:?}"
+    );
 }

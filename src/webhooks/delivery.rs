@@ -238,7 +238,8 @@ pub fn record(
                 webhook_deliveries::last_status.eq(status),
             ))
             .execute(conn)?;
-        diesel::update(endpoint)
+        // Only an endpoint that was failing changes (most deliveries write nothing here).
+        diesel::update(endpoint.filter(webhook_endpoints::failing_since.is_not_null()))
             .set(webhook_endpoints::failing_since.eq(None::<NaiveDateTime>))
             .execute(conn)?;
         return Ok(());
@@ -412,35 +413,59 @@ fn describe(e: &reqwest::Error) -> String {
     text.chars().take(rules::EXCERPT_CHARS).collect()
 }
 
-/// Sends one claimed delivery and records the attempt.
-async fn deliver(
-    state: &AppState,
-    client: &reqwest::Client,
-    metrics: Option<&WorkerMetrics>,
+/// A finished attempt on its way to the log, holding its delivery slot until recorded.
+pub struct Finished {
     claimed: Claimed,
-) -> ApiResult<()> {
-    let settings = state.config.webhooks;
-    let outcome = send(
-        client,
-        settings.policy(),
-        &state.config.secret_key,
-        &claimed,
-    )
-    .await;
-    if let Some(m) = metrics {
-        m.attempts
-            .with_label_values(&[if outcome.succeeded() {
-                "delivered"
-            } else {
-                "failed"
-            }])
-            .inc();
+    outcome: Outcome,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Records finished attempts in batches: one transaction for all that finished meanwhile, so a
+/// busy worker takes the database's write lock once per batch, not twice per delivery.
+async fn record_batches(
+    state: AppState,
+    metrics: Option<WorkerMetrics>,
+    mut finished: tokio::sync::mpsc::Receiver<Finished>,
+) {
+    let scale = state.config.webhooks.time_scale;
+    while let Some(first) = finished.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < IN_FLIGHT {
+            match finished.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        if let Some(m) = &metrics {
+            for f in &batch {
+                let outcome = if f.outcome.succeeded() {
+                    "delivered"
+                } else {
+                    "failed"
+                };
+                m.attempts.with_label_values(&[outcome]).inc();
+            }
+        }
+        let attempts: Vec<(Claimed, Outcome)> = batch
+            .iter()
+            .map(|f| (f.claimed.clone(), f.outcome.clone()))
+            .collect();
+        let result = state
+            .db
+            .transaction(move |conn| {
+                let now = Utc::now().naive_utc();
+                for (claimed, outcome) in &attempts {
+                    record(conn, claimed, outcome, scale, now)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = result {
+            // The leases run out and the deliveries are tried again.
+            tracing::warn!(error = %e, "recording webhook attempts failed");
+        }
+        drop(batch);
     }
-    let scale = settings.time_scale;
-    state
-        .db
-        .transaction(move |conn| record(conn, &claimed, &outcome, scale, Utc::now().naive_utc()))
-        .await
 }
 
 /// One round: fan out, claim what fits in the free slots, and start each delivery as its own
@@ -448,8 +473,8 @@ async fn deliver(
 pub async fn run_once(
     state: &AppState,
     client: &reqwest::Client,
-    metrics: Option<&WorkerMetrics>,
     slots: &Arc<tokio::sync::Semaphore>,
+    finished: &tokio::sync::mpsc::Sender<Finished>,
 ) -> ApiResult<usize> {
     if state.db.run(has_new_events).await? {
         state
@@ -457,10 +482,11 @@ pub async fn run_once(
             .transaction(|conn| dispatch(conn, DISPATCH_BATCH))
             .await?;
     }
-    let free = slots.available_permits().min(CLAIM_BATCH as usize);
-    if free == 0 {
-        return Ok(0);
+    if slots.available_permits() == 0 {
+        // Every slot is busy: wait for one to come free rather than for the next tick.
+        drop(slots.acquire().await.map_err(ApiError::internal)?);
     }
+    let free = slots.available_permits().clamp(1, CLAIM_BATCH as usize);
     let now = Utc::now().naive_utc();
     // Looked for with a read first: an idle worker takes no write lock.
     if state
@@ -475,18 +501,23 @@ pub async fn run_once(
         .transaction(move |conn| claim(conn, now, free as i64))
         .await?;
     let n = claimed.len();
+    let policy = state.config.webhooks.policy();
     for one in claimed {
-        let permit = slots
+        let slot = slots
             .clone()
             .acquire_owned()
             .await
             .map_err(ApiError::internal)?;
-        let (state, client, metrics) = (state.clone(), client.clone(), metrics.cloned());
+        let (client, key, finished) = (client.clone(), state.config.secret_key, finished.clone());
         actix_web::rt::spawn(async move {
-            if let Err(e) = deliver(&state, &client, metrics.as_ref(), one).await {
-                tracing::warn!(error = %e, "recording a webhook attempt failed");
-            }
-            drop(permit);
+            let outcome = send(&client, policy, &key, &one).await;
+            let _ = finished
+                .send(Finished {
+                    claimed: one,
+                    outcome,
+                    _slot: slot,
+                })
+                .await;
         });
     }
     Ok(n)
@@ -505,14 +536,10 @@ pub fn spawn_worker(state: AppState, metrics: Option<WorkerMetrics>) {
     actix_web::rt::spawn(async move {
         let client = client(state.config.webhooks.policy());
         let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+        let (finished, to_record) = tokio::sync::mpsc::channel(IN_FLIGHT);
+        actix_web::rt::spawn(record_batches(state.clone(), metrics.clone(), to_record));
         let mut last_depth = Instant::now() - Duration::from_secs(60);
         loop {
-            match run_once(&state, &client, metrics.as_ref(), &slots).await {
-                // A full batch: go on at once.
-                Ok(n) if n as i64 >= CLAIM_BATCH => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "webhook delivery round failed"),
-            }
             if let Some(m) = &metrics {
                 if last_depth.elapsed() > Duration::from_secs(5) {
                     last_depth = Instant::now();
@@ -520,6 +547,12 @@ pub fn spawn_worker(state: AppState, metrics: Option<WorkerMetrics>) {
                         m.queue_depth.set(depth);
                     }
                 }
+            }
+            match run_once(&state, &client, &slots, &finished).await {
+                // Work was found: look again at once; sleep only when nothing was due.
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "webhook delivery round failed"),
             }
             tokio::time::sleep(TICK).await;
         }
