@@ -8,6 +8,7 @@
 //! delivery is then sent again with the same `webhook-id`: at least once, as the Standard
 //! Webhooks specification allows.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -151,40 +152,58 @@ fn claim_candidates(
         .load(conn)?)
 }
 
-/// Claims up to `limit` due deliveries of active endpoints.
+/// Claims up to `limit` due deliveries of active endpoints: one statement takes them all (a
+/// row another process took meanwhile is left out by the lease condition), one reads their
+/// events.
 pub fn claim(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> ApiResult<Vec<Claimed>> {
     let due = claim_candidates(conn, now, limit)?;
-    let mut claimed = Vec::new();
-    for (id, attempts, event_id, endpoint) in due {
-        let won = diesel::update(
-            webhook_deliveries::table
-                .filter(webhook_deliveries::id.eq(&id))
-                .filter(webhook_deliveries::state.eq(DeliveryState::Pending.as_str()))
-                .filter(webhook_deliveries::attempts.eq(attempts))
-                .filter(
-                    webhook_deliveries::lease_until
-                        .is_null()
-                        .or(webhook_deliveries::lease_until.lt(now)),
-                ),
-        )
-        .set((
-            webhook_deliveries::lease_until.eq(Some(now + LEASE)),
-            webhook_deliveries::attempts.eq(attempts + 1),
-        ))
-        .execute(conn)?;
-        if won != 1 {
-            continue;
-        }
-        if let Some(event) = outbox::find(conn, &endpoint.organization_id, &event_id)? {
-            claimed.push(Claimed {
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = due.iter().map(|d| d.0.as_str()).collect();
+    let update = diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::id.eq_any(&ids))
+            .filter(webhook_deliveries::state.eq(DeliveryState::Pending.as_str()))
+            .filter(
+                webhook_deliveries::lease_until
+                    .is_null()
+                    .or(webhook_deliveries::lease_until.lt(now)),
+            ),
+    )
+    .set((
+        webhook_deliveries::lease_until.eq(Some(now + LEASE)),
+        webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+    ))
+    .returning((webhook_deliveries::id, webhook_deliveries::attempts));
+    let won: HashMap<String, i32> = per_backend!(conn, |c| update.get_results(c))?
+        .into_iter()
+        .collect();
+    let event_ids: Vec<&str> = due
+        .iter()
+        .filter(|d| won.contains_key(&d.0))
+        .map(|d| d.2.as_str())
+        .collect();
+    let events: HashMap<String, StoredEvent> = crate::db::schema::events::table
+        .filter(crate::db::schema::events::id.eq_any(&event_ids))
+        .select(StoredEvent::as_select())
+        .load::<StoredEvent>(conn)?
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    Ok(due
+        .into_iter()
+        .filter_map(|(id, _, event_id, endpoint)| {
+            let attempt = *won.get(&id)?;
+            let event = events.get(&event_id)?.clone();
+            Some(Claimed {
                 delivery_id: id,
-                attempt: attempts + 1,
+                attempt,
                 event,
                 endpoint,
-            });
-        }
-    }
-    Ok(claimed)
+            })
+        })
+        .collect())
 }
 
 /// What one attempt brought.
@@ -203,47 +222,101 @@ impl Outcome {
     }
 }
 
-/// Records an attempt and what follows from it, releasing the lease.
+#[derive(Insertable)]
+#[diesel(table_name = webhook_attempts)]
+struct NewAttempt {
+    id: String,
+    delivery_id: String,
+    endpoint_id: String,
+    organization_id: String,
+    attempt: i32,
+    started_at: NaiveDateTime,
+    status_code: Option<i32>,
+    latency_ms: i32,
+    error: Option<String>,
+    response_excerpt: Option<String>,
+}
+
+/// Records finished attempts and what follows from each, releasing their leases, in a few
+/// statements for the whole batch: the log rows in one insert, the deliveries that succeeded
+/// in one update per status; failures (the rare case) one by one.
 pub fn record(
+    conn: &mut DbConn,
+    finished: &[(Claimed, Outcome)],
+    scale: f64,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    let rows: Vec<NewAttempt> = finished
+        .iter()
+        .map(|(claimed, outcome)| NewAttempt {
+            id: uuid::Uuid::now_v7().to_string(),
+            delivery_id: claimed.delivery_id.clone(),
+            endpoint_id: claimed.endpoint.id.clone(),
+            organization_id: claimed.endpoint.organization_id.clone(),
+            attempt: claimed.attempt,
+            started_at: outcome.started_at,
+            status_code: outcome.status_code.map(i32::from),
+            latency_ms: outcome.latency_ms,
+            error: outcome.error.clone(),
+            response_excerpt: outcome.response_excerpt.clone(),
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        let insert = diesel::insert_into(webhook_attempts::table).values(chunk);
+        per_backend!(conn, |c| insert.execute(c))?;
+    }
+    let mut delivered: HashMap<i32, Vec<&str>> = HashMap::new();
+    let mut healthy: Vec<&str> = Vec::new();
+    for (claimed, outcome) in finished {
+        match outcome.status_code.filter(|_| outcome.succeeded()) {
+            Some(status) => {
+                delivered
+                    .entry(i32::from(status))
+                    .or_default()
+                    .push(&claimed.delivery_id);
+                healthy.push(&claimed.endpoint.id);
+            }
+            None => after_failure(conn, claimed, outcome, scale, now)?,
+        }
+    }
+    for (status, ids) in delivered {
+        diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids)))
+            .set((
+                webhook_deliveries::state.eq(DeliveryState::Delivered.as_str()),
+                webhook_deliveries::delivered_at.eq(Some(now)),
+                webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
+                webhook_deliveries::last_status.eq(Some(status)),
+            ))
+            .execute(conn)?;
+    }
+    if !healthy.is_empty() {
+        healthy.sort_unstable();
+        healthy.dedup();
+        // Only an endpoint that was failing changes (most batches write nothing here).
+        diesel::update(
+            webhook_endpoints::table
+                .filter(webhook_endpoints::id.eq_any(healthy))
+                .filter(webhook_endpoints::failing_since.is_not_null()),
+        )
+        .set(webhook_endpoints::failing_since.eq(None::<NaiveDateTime>))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A failed attempt: the next one scheduled (or the delivery given up), the endpoint's failure
+/// record kept, and the endpoint disabled when it has failed for long enough.
+fn after_failure(
     conn: &mut DbConn,
     claimed: &Claimed,
     outcome: &Outcome,
     scale: f64,
     now: NaiveDateTime,
 ) -> ApiResult<()> {
-    diesel::insert_into(webhook_attempts::table)
-        .values((
-            webhook_attempts::id.eq(uuid::Uuid::now_v7().to_string()),
-            webhook_attempts::delivery_id.eq(&claimed.delivery_id),
-            webhook_attempts::endpoint_id.eq(&claimed.endpoint.id),
-            webhook_attempts::organization_id.eq(&claimed.endpoint.organization_id),
-            webhook_attempts::attempt.eq(claimed.attempt),
-            webhook_attempts::started_at.eq(outcome.started_at),
-            webhook_attempts::status_code.eq(outcome.status_code.map(i32::from)),
-            webhook_attempts::latency_ms.eq(outcome.latency_ms),
-            webhook_attempts::error.eq(&outcome.error),
-            webhook_attempts::response_excerpt.eq(&outcome.response_excerpt),
-        ))
-        .execute(conn)?;
     let delivery =
         webhook_deliveries::table.filter(webhook_deliveries::id.eq(&claimed.delivery_id));
     let status = outcome.status_code.map(i32::from);
     let endpoint = webhook_endpoints::table.filter(webhook_endpoints::id.eq(&claimed.endpoint.id));
-    if outcome.succeeded() {
-        diesel::update(delivery)
-            .set((
-                webhook_deliveries::state.eq(DeliveryState::Delivered.as_str()),
-                webhook_deliveries::delivered_at.eq(Some(now)),
-                webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
-                webhook_deliveries::last_status.eq(status),
-            ))
-            .execute(conn)?;
-        // Only an endpoint that was failing changes (most deliveries write nothing here).
-        diesel::update(endpoint.filter(webhook_endpoints::failing_since.is_not_null()))
-            .set(webhook_endpoints::failing_since.eq(None::<NaiveDateTime>))
-            .execute(conn)?;
-        return Ok(());
-    }
     match retry_delay(claimed.attempt, scale) {
         Some(wait) => diesel::update(delivery)
             .set((
@@ -452,13 +525,7 @@ async fn record_batches(
             .collect();
         let result = state
             .db
-            .transaction(move |conn| {
-                let now = Utc::now().naive_utc();
-                for (claimed, outcome) in &attempts {
-                    record(conn, claimed, outcome, scale, now)?;
-                }
-                Ok(())
-            })
+            .transaction(move |conn| record(conn, &attempts, scale, Utc::now().naive_utc()))
             .await;
         if let Err(e) = result {
             // The leases run out and the deliveries are tried again.
