@@ -264,8 +264,8 @@ pub struct EventFeed {
 pub struct FeedQuery {
     /// A `next_cursor` from an earlier page; absent: from the first event.
     pub after: Option<String>,
-    /// Event types (comma-separated); absent: every type.
-    #[param(value_type = Option<Vec<EventType>>, style = Form, explode = false, max_items = 50)]
+    /// Event types (comma-separated, at least one); absent: every type.
+    #[param(value_type = Option<Vec<EventType>>, style = Form, explode = false, min_items = 1, max_items = 50)]
     pub types: Option<String>,
     /// Events per page, 1 to 500 (default 100).
     #[param(minimum = 1, maximum = 500)]
