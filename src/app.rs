@@ -29,6 +29,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     crate::events::routes(cfg);
     crate::webhooks::routes(cfg);
     crate::promises::routes(cfg);
+    crate::corrective_actions::routes(cfg);
     crate::locations::routes(cfg);
     crate::reports::routes(cfg);
     crate::shoppers::routes(cfg);

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod checklists;
 pub mod config;
 pub mod contract;
+pub mod corrective_actions;
 pub mod csv_writer;
 pub mod db;
 pub mod demo;

@@ -262,6 +262,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 "{} customer survey responses and {} management answers beside them",
                 summary.responses, summary.management_responses
             );
+            println!(
+                "{} corrective actions on the largest gaps, with training and verifying re-shops",
+                summary.corrective_actions
+            );
             if !summary.credentials.is_empty() {
                 print_credentials("Demo organization credentials", &summary.credentials);
             }

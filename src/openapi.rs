@@ -56,6 +56,7 @@ use crate::error::{FieldError, Problem};
         (name = "assignments", description = "Mystery shops: planning, the job board, the lifecycle"),
         (name = "submissions", description = "Shoppers' filled checklists: drafts, submission, scores, flags, review"),
         (name = "reports", description = "Delivery gaps against the standards, from roll-ups of approved visits"),
+        (name = "corrective-actions", description = "Service recovery: actions on a location × standard gap, training, verifying re-shops and their measured effect"),
         (name = "events", description = "Every change integrators care about, as a feed with a cursor and by signed webhook (Standard Webhooks)"),
         (name = "webhooks", description = "Webhook endpoints, their secrets and delivery logs"),
         (name = "public", description = "Surveys customers answer without an account (under /public/v1/): rate-limited, revealing nothing beyond the survey's texts"),

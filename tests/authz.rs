@@ -81,6 +81,11 @@ struct Targets {
     /// A webhook endpoint, and an event of the organization.
     webhook_id: String,
     event_id: String,
+    /// Corrective actions at the location on S1: one open, one in progress.
+    action_id: String,
+    in_progress_action_id: String,
+    /// The organization's manager (an owner for actions).
+    manager_id: String,
     n: usize,
 }
 
@@ -702,6 +707,109 @@ fn rows() -> Vec<Row> {
             path: |t| format!("/v1/webhooks/{}/attempts", t.webhook_id),
             body: no_body,
             expect: [200, 403, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/corrective-actions",
+            path: |_| "/v1/corrective-actions".into(),
+            body: |t| {
+                Some(
+                    json!({"location_id": t.location_id, "standard": "S1", "kind": "training",
+                            "owner_id": t.manager_id, "due_date": "2099-01-01", "plan": "Train the team"}),
+                )
+            },
+            // A foreign admin names a location and owner its organization does not have.
+            expect: [201, 201, 403, 201, 403, 401, 422],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/corrective-actions",
+            path: |_| "/v1/corrective-actions".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/corrective-actions/suggestions",
+            path: |_| "/v1/corrective-actions/suggestions".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/corrective-actions/effects",
+            path: |_| "/v1/corrective-actions/effects".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/corrective-actions/{id}",
+            path: |t| format!("/v1/corrective-actions/{}", t.action_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::PUT,
+            pattern: "/v1/corrective-actions/{id}",
+            path: |t| format!("/v1/corrective-actions/{}", t.action_id),
+            body: |t| {
+                Some(
+                    json!({"kind": "coaching", "owner_id": t.manager_id, "due_date": "2099-02-01",
+                            "plan": "Coach the team", "reshop_count": 2}),
+                )
+            },
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/corrective-actions/{id}/start",
+            path: |t| format!("/v1/corrective-actions/{}/start", t.action_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/corrective-actions/{id}/done",
+            path: |t| format!("/v1/corrective-actions/{}/done", t.in_progress_action_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/corrective-actions/{id}/reopen",
+            path: |t| format!("/v1/corrective-actions/{}/reopen", t.action_id),
+            body: no_body,
+            // Only a `not_verified` action goes back to work: an open one is a conflict.
+            expect: [409, 409, 403, 409, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/corrective-actions/{id}/cancel",
+            path: |t| format!("/v1/corrective-actions/{}/cancel", t.action_id),
+            body: |_| Some(json!({"note": "opened by mistake"})),
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/corrective-actions/{id}/history",
+            path: |t| format!("/v1/corrective-actions/{}/history", t.action_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/corrective-actions/{id}/training-sessions",
+            path: |t| format!("/v1/corrective-actions/{}/training-sessions", t.action_id),
+            body: |_| Some(json!({"held_on": "2026-01-01", "attendees": 4})),
+            expect: [201, 201, 403, 201, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/corrective-actions/{id}/training-sessions",
+            path: |t| format!("/v1/corrective-actions/{}/training-sessions", t.action_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
         },
         Row {
             method: Method::GET,
@@ -1418,6 +1526,41 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
             .first(&mut app.pool.get().unwrap())
             .unwrap()
     };
+    let open_action = |plan: &'static str| {
+        json!({"location_id": location.id, "standard": "S1", "kind": "training",
+               "owner_id": org.manager.id, "due_date": "2099-01-01", "plan": plan})
+    };
+    let action_id = app
+        .post(
+            "/v1/corrective-actions",
+            Some(&org.admin.access_token),
+            open_action("Train"),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let in_progress_action_id = app
+        .post(
+            "/v1/corrective-actions",
+            Some(&org.admin.access_token),
+            open_action("Coach"),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/v1/corrective-actions/{in_progress_action_id}/start"),
+        Some(&org.admin.access_token),
+        json!({}),
+    )
+    .await
+    .expect(200);
     let self_assessment_id = app
         .post(
             "/v1/self-assessments",
@@ -1457,6 +1600,9 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         management_response_id,
         webhook_id,
         event_id,
+        action_id,
+        in_progress_action_id,
+        manager_id: org.manager.id.clone(),
         n,
     }
 }
@@ -1487,6 +1633,8 @@ async fn every_endpoint_checks_role_scope_and_tenant() {
                 "surveys:read",
                 "events:read",
                 "webhooks:manage",
+                "actions:read",
+                "actions:write",
             ],
         )
         .await;

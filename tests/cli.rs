@@ -5,6 +5,7 @@ mod common;
 use std::process::Command;
 
 use common::TestApp;
+use serde_json::Value;
 
 fn shopgap(app: &TestApp, args: &[&str]) -> std::process::Output {
     let data = tempfile::tempdir().unwrap();
@@ -395,10 +396,34 @@ async fn demo_data_fills_the_demo_organization_reproducibly() {
     // The same seed gave the same history; every visit counts on the standards it answers.
     assert_eq!(figures[0], figures[1]);
     assert_eq!(figures[0].len(), 12, "the twelve in-person standards");
-    assert!(figures[0].iter().all(|(_, n, _)| *n > 0 && *n <= 60));
     let (app, manager) = &apps[0];
+    // Service recovery in the history: actions on the largest gaps, training, and verifying
+    // re-shops (approved visits beside the 60), each decided by its re-shop.
+    let actions = app
+        .get("/v1/corrective-actions?limit=200", Some(manager))
+        .await
+        .expect(200)
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(actions.len() >= 3, "{actions:?}");
+    let reshops: Vec<&Value> = actions
+        .iter()
+        .flat_map(|a| a["reshops"].as_array().unwrap())
+        .filter(|r| r["state"] == "approved")
+        .collect();
+    assert!(!reshops.is_empty());
+    assert!(actions
+        .iter()
+        .any(|a| a["effect"]["after"]["n"].as_i64() > Some(0)));
+    assert!(actions
+        .iter()
+        .filter(|a| a["round"] == 1)
+        .all(|a| a["status"] == "verified" || a["status"] == "not_verified"));
     let visits = approved_visits(app, manager).await;
-    assert_eq!(visits, 60);
+    assert_eq!(visits, 60 + reshops.len() as i64);
+    assert!(figures[0].iter().all(|(_, n, _)| *n > 0 && *n <= visits));
     // Shoppers can sign in; the visits are theirs, approved, scored, one per assignment.
     let shopper = app
         .login(
@@ -470,8 +495,9 @@ async fn demo_data_fills_the_demo_organization_reproducibly() {
         "{}",
         String::from_utf8_lossy(&more.stderr)
     );
+    // (Its organization has actions already: no second round of them.)
     let visits = approved_visits(app, manager).await;
-    assert_eq!(visits, 80);
+    assert_eq!(visits, 80 + reshops.len() as i64);
 
     // A plan the cooldown cannot hold is refused before anything is written, with the reason.
     let refused = shopgap(

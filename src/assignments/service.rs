@@ -11,6 +11,7 @@ use super::model::{AssignmentRow, EventRow};
 use super::repo::{self, AssignmentView};
 use super::rules::{check_eligibility, transition, Action, EligibilityFacts, Status};
 use crate::checklists::repo as checklists;
+use crate::corrective_actions::service::{self as corrective_actions, ReshopOutcome};
 use crate::db::{lock_for_transaction, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::dto::{AssignmentEventData, EventType};
@@ -214,7 +215,25 @@ fn record_changes(
             entry.at,
         )?);
     }
-    outbox::record_all(conn, &events)
+    outbox::record_all(conn, &events)?;
+    // Verifying re-shops of corrective actions follow their assignment's outcome.
+    let outcomes: Vec<(String, ReshopOutcome)> = rows
+        .iter()
+        .zip(entries)
+        .filter_map(|(row, entry)| {
+            let outcome = match entry.action.as_str() {
+                "approve" => ReshopOutcome::Approved,
+                "reject" | "expire" | "cancel" => ReshopOutcome::Lost,
+                _ => return None,
+            };
+            Some((row.id.clone(), outcome))
+        })
+        .collect();
+    let now = entries.last().map(|e| e.at);
+    match now {
+        Some(now) => corrective_actions::after_assignment_changes(conn, &outcomes, now),
+        None => Ok(()),
+    }
 }
 
 pub fn create(

@@ -81,6 +81,10 @@ pub enum Scope {
     EventsRead,
     #[serde(rename = "webhooks:manage")]
     WebhooksManage,
+    #[serde(rename = "actions:read")]
+    ActionsRead,
+    #[serde(rename = "actions:write")]
+    ActionsWrite,
 }
 
 /// An action that needs authorization. Each handler asks for exactly one.
@@ -114,6 +118,10 @@ pub enum Permission {
     EventsRead,
     /// Webhook endpoints, their secrets and delivery logs (admins, keys with the scope).
     WebhooksManage,
+    /// Corrective actions, their training, suggestions and effects (never shoppers).
+    ActionsRead,
+    /// Opening, editing and moving them (managers, admins, keys with the scope).
+    ActionsWrite,
 }
 
 impl Permission {
@@ -124,7 +132,7 @@ impl Permission {
             OrganizationRead | UsersRead | StandardsRead | StandardsWrite | LocationsRead
             | LocationsWrite | ShoppersManage | AssignmentsRead | AssignmentsWrite
             | SubmissionsRead | SubmissionsReview | ReportsRead | SelfAssessmentsWrite
-            | SurveysRead | SurveysWrite | EventsRead => {
+            | SurveysRead | SurveysWrite | EventsRead | ActionsRead | ActionsWrite => {
                 matches!(role, Role::Admin | Role::Manager)
             }
             OrganizationWrite | UsersWrite | ApiKeysManage | WebhooksManage => role == Role::Admin,
@@ -148,6 +156,8 @@ impl Permission {
             SurveysRead => Some(Scope::SurveysRead),
             EventsRead => Some(Scope::EventsRead),
             WebhooksManage => Some(Scope::WebhooksManage),
+            ActionsRead => Some(Scope::ActionsRead),
+            ActionsWrite => Some(Scope::ActionsWrite),
             OrganizationWrite | UsersWrite | ApiKeysManage | ShoppersManage | SubmissionsReview
             | SelfAssessmentsWrite | SurveysWrite => None,
         }

@@ -301,6 +301,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    corrective_actions (id) {
+        id -> Text,
+        organization_id -> Text,
+        location_id -> Text,
+        standard_code -> Text,
+        kind -> Text,
+        status -> Text,
+        owner_id -> Text,
+        due_date -> Date,
+        plan -> Text,
+        reshop_count -> Integer,
+        target -> Double,
+        baseline_from -> Date,
+        baseline_to -> Date,
+        baseline_n -> BigInt,
+        baseline_units -> BigInt,
+        done_at -> Nullable<Timestamp>,
+        round -> Integer,
+        verified_compliance -> Nullable<Double>,
+        decided_at -> Nullable<Timestamp>,
+        revision -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    corrective_action_events (id) {
+        id -> Text,
+        action_id -> Text,
+        organization_id -> Text,
+        change -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    training_sessions (id) {
+        id -> Text,
+        action_id -> Text,
+        organization_id -> Text,
+        held_on -> Date,
+        standards -> Text,
+        protocols -> Text,
+        attendees -> Integer,
+        notes -> Text,
+        recorded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    verification_reshops (assignment_id) {
+        assignment_id -> Text,
+        action_id -> Text,
+        organization_id -> Text,
+        round -> Integer,
+        state -> Text,
+        compliance -> Nullable<Double>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(submissions -> assignments (assignment_id));
 diesel::joinable!(assignments -> locations (location_id));

@@ -90,6 +90,8 @@ pub struct Summary {
     pub visits: usize,
     pub responses: usize,
     pub management_responses: usize,
+    /// Corrective actions opened in the history, with training and verifying re-shops.
+    pub corrective_actions: usize,
     /// Demo accounts created on the way (when the demo organization did not exist).
     pub credentials: Vec<Credential>,
 }
@@ -224,6 +226,9 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
     let (responses, management_responses) = write_transaction(conn, |conn| {
         surveys::generate(conn, &org.id, &sites, plan, &manager.id, now)
     })?;
+    let corrective_actions = write_transaction(conn, |conn| {
+        job.recovery(conn, i64::from(plan.days), &mut rng)
+    })?;
     Ok(Summary {
         organization_id: org.id.clone(),
         checklist_version_id: version_id,
@@ -232,6 +237,7 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
         visits: visits.len(),
         responses,
         management_responses,
+        corrective_actions,
         credentials,
     })
 }
@@ -505,15 +511,6 @@ impl Job<'_> {
         let shopper = self.shoppers[v.shopper].as_str();
         let org = self.org.id.as_str();
         let created = v.at - TimeDelta::days(3);
-        let visit_length = if rng.gen_bool(0.01) {
-            TimeDelta::minutes(3)
-        } else {
-            TimeDelta::minutes(rng.gen_range(15..60))
-        };
-        let end = v.at + visit_length;
-        let submitted = (end + TimeDelta::minutes(rng.gen_range(5..180))).min(self.now);
-        let approved = (submitted + TimeDelta::hours(rng.gen_range(2..72))).min(self.now);
-
         let assignment = assignments::create(
             conn,
             AssignmentActor {
@@ -535,6 +532,28 @@ impl Job<'_> {
         )?;
         let accepted = created + TimeDelta::hours(rng.gen_range(1..48));
         assignments::accept(conn, org, shopper, &assignment.id, accepted)?;
+        self.carry_out(conn, &assignment.id, v, &mut rng)
+    }
+
+    /// The visit of an accepted assignment: check-in, submission and approval.
+    fn carry_out(
+        &self,
+        conn: &mut DbConn,
+        assignment_id: &str,
+        v: &Visit,
+        rng: &mut StdRng,
+    ) -> ApiResult<()> {
+        let site = &self.sites[v.site];
+        let shopper = self.shoppers[v.shopper].as_str();
+        let org = self.org.id.as_str();
+        let visit_length = if rng.gen_bool(0.01) {
+            TimeDelta::minutes(3)
+        } else {
+            TimeDelta::minutes(rng.gen_range(15..60))
+        };
+        let end = v.at + visit_length;
+        let submitted = (end + TimeDelta::minutes(rng.gen_range(5..180))).min(self.now);
+        let approved = (submitted + TimeDelta::hours(rng.gen_range(2..72))).min(self.now);
         // Most check in at the door; a few from the car park across the road or further.
         let off = if rng.gen_bool(0.03) { 0.01 } else { 0.0004 };
         let (lat, lon) = (
@@ -545,7 +564,7 @@ impl Job<'_> {
             conn,
             org,
             shopper,
-            &assignment.id,
+            assignment_id,
             CheckInRequest {
                 latitude: lat,
                 longitude: lon,
@@ -554,10 +573,10 @@ impl Job<'_> {
             },
             v.at,
         )?;
-        let delivery = self.delivery(site, v, &mut rng);
+        let delivery = self.delivery(site, v, rng);
         let content = SubmissionContent {
-            assignment_id: assignment.id.parse().map_err(ApiError::internal)?,
-            answers: answers(self.checklist, &delivery, v.at, end, &mut rng),
+            assignment_id: assignment_id.parse().map_err(ApiError::internal)?,
+            answers: answers(self.checklist, &delivery, v.at, end, rng),
             visit_start: Some(v.at.and_utc()),
             visit_end: Some(end.and_utc()),
             position: Some(Position {
@@ -583,6 +602,142 @@ impl Job<'_> {
             approved,
         )?;
         Ok(())
+    }
+
+    /// Service recovery in the history (PRODUCT.md section 9): on the largest gaps as they stood
+    /// 75 days ago (half the history when it is shorter than 150 days), corrective actions of
+    /// several kinds were opened, training held, and most of the work done a fifth of the way
+    /// to today, each checked by a verifying re-shop three days later (its verdict is what the
+    /// location delivered then); one action is still in progress past its due date and one was
+    /// only opened. Skipped when the organization has actions already.
+    fn recovery(&self, conn: &mut DbConn, days: i64, rng: &mut StdRng) -> ApiResult<usize> {
+        use crate::corrective_actions::dto::{MarkDone, OpenAction, TrainingInput};
+        use crate::corrective_actions::rules::{Kind, Move};
+        use crate::corrective_actions::service as actions;
+        use diesel::prelude::*;
+        let org = self.org.id.as_str();
+        let existing: i64 = crate::db::schema::corrective_actions::table
+            .filter(crate::db::schema::corrective_actions::organization_id.eq(org))
+            .count()
+            .get_result(conn)?;
+        if existing > 0 {
+            return Ok(0);
+        }
+        let back = if days >= 150 { 75 } else { (days / 2).max(1) };
+        let opened = self.now - TimeDelta::days(back);
+        let work = TimeDelta::days((back / 5).max(1));
+        let gaps = actions::suggestions(conn, org, 90, opened.date())?;
+        let kinds = [
+            Kind::Training,
+            Kind::Coaching,
+            Kind::Process,
+            Kind::Training,
+            Kind::Staffing,
+            Kind::Other,
+        ];
+        let protocols = actions::published_protocols(conn, org)?;
+        let by = Some(self.manager);
+        let mut opened_count = 0;
+        for (i, (gap, kind)) in gaps.items.iter().zip(kinds).enumerate() {
+            let action = actions::open(
+                conn,
+                org,
+                by,
+                OpenAction {
+                    location_id: gap.location_id,
+                    standard: gap.standard.clone(),
+                    kind,
+                    owner_id: self.manager.parse().map_err(ApiError::internal)?,
+                    due_date: (opened + work * 2).date(),
+                    plan: format!(
+                        "{} on {}: {}",
+                        kind.as_str(),
+                        gap.standard,
+                        gap.standard_text.as_deref().unwrap_or("the standard")
+                    ),
+                    reshop_count: Some(1),
+                    baseline_days: None,
+                },
+                opened,
+            )?;
+            opened_count += 1;
+            let id = action.id.to_string();
+            if i == 5 {
+                continue;
+            }
+            actions::apply_move(
+                conn,
+                org,
+                by,
+                &id,
+                Move::Start,
+                None,
+                None,
+                opened + TimeDelta::days(1),
+            )?;
+            if matches!(kind, Kind::Training | Kind::Coaching) {
+                let taught: Vec<String> = protocols
+                    .iter()
+                    .filter(|(_, codes)| codes.contains(&gap.standard))
+                    .map(|(name, _)| name.clone())
+                    .take(2)
+                    .collect();
+                actions::record_training(
+                    conn,
+                    org,
+                    by,
+                    &id,
+                    TrainingInput {
+                        held_on: (opened + work / 2).date(),
+                        standards: None,
+                        protocols: taught,
+                        attendees: rng.gen_range(3..14),
+                        notes: Some("Role play with the whole floor team.".into()),
+                    },
+                    opened + work / 2,
+                )?;
+            }
+            if i == 4 {
+                continue;
+            }
+            let done_at = opened + work;
+            let done = actions::mark_done(conn, org, by, &id, MarkDone::default(), None, done_at)?;
+            let Some(reshop) = done.reshops.first() else {
+                continue;
+            };
+            let Some(site) = self
+                .sites
+                .iter()
+                .position(|s| s.row.id == gap.location_id.to_string())
+            else {
+                continue;
+            };
+            // The first shopper the fair-play rules let take it.
+            let accepted = done_at + TimeDelta::hours(rng.gen_range(2..24));
+            let start = rng.gen_range(0..self.shoppers.len());
+            let taker = (0..self.shoppers.len())
+                .map(|k| (start + k) % self.shoppers.len())
+                .find(|&k| {
+                    assignments::accept(
+                        conn,
+                        org,
+                        &self.shoppers[k],
+                        &reshop.assignment_id.to_string(),
+                        accepted,
+                    )
+                    .is_ok()
+                });
+            if let Some(shopper) = taker {
+                let visit = Visit {
+                    at: done_at + TimeDelta::days(3),
+                    site,
+                    shopper,
+                    seed: rng.gen(),
+                };
+                self.carry_out(conn, &reshop.assignment_id.to_string(), &visit, rng)?;
+            }
+        }
+        Ok(opened_count)
     }
 
     /// How likely staff at this visit deliver each standard (by code).

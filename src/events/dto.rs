@@ -53,12 +53,20 @@ pub enum EventType {
     SurveyResponseReceived,
     #[serde(rename = "gap.significant")]
     GapSignificant,
+    #[serde(rename = "corrective_action.opened")]
+    CorrectiveActionOpened,
+    #[serde(rename = "corrective_action.changed")]
+    CorrectiveActionChanged,
+    #[serde(rename = "corrective_action.verified")]
+    CorrectiveActionVerified,
+    #[serde(rename = "corrective_action.not_verified")]
+    CorrectiveActionNotVerified,
     #[serde(rename = "webhook.test")]
     WebhookTest,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 20] = [
+    pub const ALL: [EventType; 24] = [
         EventType::AssignmentCreated,
         EventType::AssignmentOffered,
         EventType::AssignmentReassigned,
@@ -78,6 +86,10 @@ impl EventType {
         EventType::SubmissionEdited,
         EventType::SurveyResponseReceived,
         EventType::GapSignificant,
+        EventType::CorrectiveActionOpened,
+        EventType::CorrectiveActionChanged,
+        EventType::CorrectiveActionVerified,
+        EventType::CorrectiveActionNotVerified,
         EventType::WebhookTest,
     ];
 
@@ -102,6 +114,10 @@ impl EventType {
             EventType::SubmissionEdited => "submission.edited",
             EventType::SurveyResponseReceived => "survey_response.received",
             EventType::GapSignificant => "gap.significant",
+            EventType::CorrectiveActionOpened => "corrective_action.opened",
+            EventType::CorrectiveActionChanged => "corrective_action.changed",
+            EventType::CorrectiveActionVerified => "corrective_action.verified",
+            EventType::CorrectiveActionNotVerified => "corrective_action.not_verified",
             EventType::WebhookTest => "webhook.test",
         }
     }
@@ -215,6 +231,33 @@ pub struct GapEventData {
     pub submission_id: uuid::Uuid,
 }
 
+/// A corrective action was opened or changed, or its re-shops decided it (a subset of
+/// `CorrectiveAction`; its baseline, re-shops and effect are read from the API).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CorrectiveActionEventData {
+    pub action_id: uuid::Uuid,
+    pub location_id: uuid::Uuid,
+    #[schema(value_type = crate::contract::types::Code)]
+    pub standard: String,
+    pub kind: crate::corrective_actions::rules::Kind,
+    pub status: crate::corrective_actions::rules::Status,
+    pub previous_status: Option<crate::corrective_actions::rules::Status>,
+    /// What happened, as the action's history names it (`opened`, `edited`, `started`,
+    /// `done`, `verified`, `not_verified`, `reopened`, `cancelled`, `training_recorded`,
+    /// `reshop_replaced`).
+    pub change: String,
+    pub owner_id: uuid::Uuid,
+    pub due_date: NaiveDate,
+    /// How many times it was marked done.
+    pub round: i32,
+    /// The mean compliance on the standard over the deciding round's re-shops.
+    pub verified_compliance: Option<f64>,
+    /// Who made the change (absent for the system or an API key).
+    pub actor_id: Option<uuid::Uuid>,
+    /// The action's revision (its ETag) after the change.
+    pub revision: i32,
+}
+
 /// A test event an admin asked to send to one endpoint.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TestEventData {
@@ -223,7 +266,7 @@ pub struct TestEventData {
 }
 
 /// An event's payload, by type: `assignment.*`, `submission.*`, `survey_response.received`,
-/// `gap.significant`, `webhook.test`.
+/// `gap.significant`, `corrective_action.*`, `webhook.test`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum EventData {
@@ -231,6 +274,7 @@ pub enum EventData {
     Submission(SubmissionEventData),
     SurveyResponse(SurveyResponseEventData),
     Gap(GapEventData),
+    CorrectiveAction(CorrectiveActionEventData),
     Test(TestEventData),
 }
 

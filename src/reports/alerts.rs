@@ -69,7 +69,7 @@ pub fn crosses(
 }
 
 /// Summed day cells of the location's standards over the window.
-fn window_sums(
+pub(crate) fn window_sums(
     conn: &mut DbConn,
     org: &str,
     location_id: &str,

@@ -137,6 +137,9 @@ pub struct GapRow {
     pub significant: Option<bool>,
     /// `n` reaches the organization's minimum sample.
     pub reliable: bool,
+    /// An open corrective action on this location × standard (rows of one location and one
+    /// standard only).
+    pub open_action_id: Option<uuid::Uuid>,
 }
 
 /// Filters of the location scorecard.
@@ -197,6 +200,10 @@ pub struct Scorecard {
     pub organization_visit_score: Estimate,
     /// The location's standards, the largest shortfall first.
     pub standards: Vec<GapRow>,
+    /// Its open corrective actions, the overdue first.
+    pub corrective_actions: Vec<crate::corrective_actions::dto::ActionSummary>,
+    /// How many of them are past their due date with work left.
+    pub overdue_actions: i64,
 }
 
 /// What a trend or ranking measures and where.

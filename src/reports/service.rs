@@ -20,7 +20,7 @@ use crate::standards::dto::BookContent;
 use diesel::sql_types::{BigInt, Date, Text};
 
 /// `a,b, c` → `["a", "b", "c"]`; absent or blank → `None` (no filter).
-pub(super) fn split_list(value: &Option<String>) -> Option<Vec<String>> {
+pub(crate) fn split_list(value: &Option<String>) -> Option<Vec<String>> {
     let items: Vec<String> = value
         .as_deref()?
         .split(',')
@@ -441,7 +441,7 @@ pub fn gap_report(
 }
 
 /// The gap report with the organization's facts already read (for reports built on it).
-pub(super) fn gap_report_with(
+pub(crate) fn gap_report_with(
     conn: &mut DbConn,
     org: &str,
     facts: &OrgFacts,
@@ -575,6 +575,7 @@ pub(super) fn gap_report_with(
                 ci_high: 1.0,
                 significant: None,
                 reliable: n >= i64::from(facts.min_sample_size),
+                open_action_id: None,
             };
             for (key, value) in keys.iter().zip(group) {
                 match key {
@@ -614,6 +615,27 @@ pub(super) fn gap_report_with(
             row
         })
         .collect();
+    // Rows of one location and one standard show its open corrective action.
+    let one_location = match (&keys.contains(&GroupKey::Location), &query.location_id) {
+        (true, _) => None,
+        (false, Some(ids)) if !ids.contains(',') => Some(ids.trim().to_string()),
+        _ => Some(String::new()),
+    };
+    if keys.contains(&GroupKey::Standard) && one_location.as_deref() != Some("") {
+        let open: HashMap<(String, String), String> =
+            crate::corrective_actions::service::open_actions(conn, org, one_location.as_deref())?
+                .into_iter()
+                .map(|a| ((a.location_id, a.standard), a.id))
+                .collect();
+        if !open.is_empty() {
+            for row in &mut rows {
+                let location = row.location_id.clone().or_else(|| one_location.clone());
+                if let (Some(l), Some(c)) = (location, row.standard.clone()) {
+                    row.open_action_id = open.get(&(l, c)).and_then(|id| id.parse().ok());
+                }
+            }
+        }
+    }
     // The largest shortfall first; rows without a target last.
     rows.sort_by(|a, b| {
         b.gap
@@ -725,6 +747,8 @@ pub fn scorecard(
         today,
     )?
     .rows;
+    let actions =
+        crate::corrective_actions::service::location_summary(conn, org, &query.location_id, today)?;
     Ok(Scorecard {
         location: ScorecardLocation {
             id: query.location_id.clone(),
@@ -741,6 +765,8 @@ pub fn scorecard(
         region_visit_score: estimate(region.0, region.1, 100.0),
         organization_visit_score: estimate(all.0, all.1, 100.0),
         standards,
+        overdue_actions: actions.iter().filter(|a| a.overdue).count() as i64,
+        corrective_actions: actions,
     })
 }
 
