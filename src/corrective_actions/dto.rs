@@ -121,6 +121,8 @@ pub enum ReshopState {
     Approved,
     /// Rejected, expired or cancelled: another re-shop took its place.
     Replaced,
+    /// Called off with the action.
+    Cancelled,
 }
 
 impl ReshopState {
@@ -129,13 +131,19 @@ impl ReshopState {
             ReshopState::Planned => "planned",
             ReshopState::Approved => "approved",
             ReshopState::Replaced => "replaced",
+            ReshopState::Cancelled => "cancelled",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Planned, Self::Approved, Self::Replaced]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [
+            Self::Planned,
+            Self::Approved,
+            Self::Replaced,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 }
 

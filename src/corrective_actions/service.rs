@@ -631,6 +631,13 @@ fn cancel_planned_reshops(
         organization_id: org,
         user_id: by,
     };
+    diesel::update(
+        verification_reshops::table
+            .filter(verification_reshops::action_id.eq(action_id))
+            .filter(verification_reshops::state.eq(ReshopState::Planned.as_str())),
+    )
+    .set(verification_reshops::state.eq(ReshopState::Cancelled.as_str()))
+    .execute(conn)?;
     for assignment in planned {
         match assignments::cancel(
             conn,

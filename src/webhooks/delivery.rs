@@ -40,6 +40,11 @@ const DISPATCH_BATCH: i64 = 500;
 const CLAIM_BATCH: i64 = 32;
 const IN_FLIGHT: usize = 64;
 const TICK: Duration = Duration::from_millis(200);
+/// A round that found less than a full batch waits this long before the next, so work gathers
+/// into fewer, larger rounds: each round takes the database's write lock (on SQLite the only
+/// one) to fan out and to claim, and small rounds at full speed took it hundreds of times a
+/// second from the requests that write the events. Delivery waits at most this much longer.
+const GATHER: Duration = Duration::from_millis(50);
 const CURSOR: &str = "webhooks";
 
 /// What the worker needs besides the database.
@@ -615,13 +620,17 @@ pub fn spawn_worker(state: AppState, metrics: Option<WorkerMetrics>) {
                     }
                 }
             }
-            match run_once(&state, &client, &slots, &finished).await {
-                // Work was found: look again at once; sleep only when nothing was due.
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "webhook delivery round failed"),
-            }
-            tokio::time::sleep(TICK).await;
+            let pause = match run_once(&state, &client, &slots, &finished).await {
+                // A full batch: more is likely waiting, look again at once.
+                Ok(n) if n >= CLAIM_BATCH as usize => continue,
+                Ok(n) if n > 0 => GATHER,
+                Ok(_) => TICK,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook delivery round failed");
+                    TICK
+                }
+            };
+            tokio::time::sleep(pause).await;
         }
     });
 }

@@ -67,7 +67,7 @@ CREATE TABLE verification_reshops (
     action_id TEXT NOT NULL REFERENCES corrective_actions (id),
     organization_id TEXT NOT NULL REFERENCES organizations (id),
     round INTEGER NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('planned', 'approved', 'replaced')),
+    state TEXT NOT NULL CHECK (state IN ('planned', 'approved', 'replaced', 'cancelled')),
     -- Compliance on the action's standard, once approved (none when the visit did not observe it).
     compliance DOUBLE PRECISION,
     created_at TIMESTAMP NOT NULL
