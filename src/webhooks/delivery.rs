@@ -39,8 +39,11 @@ pub const MAX_RESPONSE_BYTES: usize = 4096;
 const DISPATCH_BATCH: i64 = 500;
 const CLAIM_BATCH: i64 = 32;
 const IN_FLIGHT: usize = 64;
+/// Fewer free slots than this: wait `SLOT_WAIT` for more before claiming.
+const MIN_CLAIM: usize = 8;
+const SLOT_WAIT: Duration = Duration::from_millis(10);
 const TICK: Duration = Duration::from_millis(200);
-/// A round that found less than a full batch waits this long before the next, so work gathers
+/// A round that drained the queue waits this long before the next, so work gathers
 /// into fewer, larger rounds: each round takes the database's write lock (on SQLite the only
 /// one) to fan out and to claim, and small rounds at full speed took it hundreds of times a
 /// second from the requests that write the events. Delivery waits at most this much longer.
@@ -540,23 +543,36 @@ async fn record_batches(
     }
 }
 
+/// What a round found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Round {
+    /// Nothing was due.
+    Idle,
+    /// Fewer deliveries were due than there was room for: the queue is drained for now.
+    Drained,
+    /// As many as there was room for: more are likely waiting.
+    Full,
+}
+
 /// One round: fan out, claim what fits in the free slots, and start each delivery as its own
-/// task (a slow receiver holds one slot, not the round). Returns how many were started.
+/// task (a slow receiver holds one slot, not the round).
 pub async fn run_once(
     state: &AppState,
     client: &reqwest::Client,
     slots: &Arc<tokio::sync::Semaphore>,
     finished: &tokio::sync::mpsc::Sender<Finished>,
-) -> ApiResult<usize> {
+) -> ApiResult<Round> {
     if state.db.run(has_new_events).await? {
         state
             .db
             .transaction(|conn| dispatch(conn, DISPATCH_BATCH))
             .await?;
     }
-    if slots.available_permits() == 0 {
-        // Every slot is busy: wait for one to come free rather than for the next tick.
+    if slots.available_permits() < MIN_CLAIM {
+        // (Nearly) every slot is busy: wait for one to come free, then a moment for others, so
+        // a round claims several deliveries rather than one each time a slot frees.
         drop(slots.acquire().await.map_err(ApiError::internal)?);
+        tokio::time::sleep(SLOT_WAIT).await;
     }
     let free = slots.available_permits().clamp(1, CLAIM_BATCH as usize);
     let now = Utc::now().naive_utc();
@@ -566,7 +582,7 @@ pub async fn run_once(
         .run(move |conn| Ok(claim_candidates(conn, now, 1)?.is_empty()))
         .await?
     {
-        return Ok(0);
+        return Ok(Round::Idle);
     }
     let claimed = state
         .db
@@ -592,7 +608,11 @@ pub async fn run_once(
                 .await;
         });
     }
-    Ok(n)
+    Ok(match n {
+        0 => Round::Idle,
+        n if n >= free => Round::Full,
+        _ => Round::Drained,
+    })
 }
 
 /// Deliveries waiting to be sent (due or not).
@@ -621,10 +641,9 @@ pub fn spawn_worker(state: AppState, metrics: Option<WorkerMetrics>) {
                 }
             }
             let pause = match run_once(&state, &client, &slots, &finished).await {
-                // A full batch: more is likely waiting, look again at once.
-                Ok(n) if n >= CLAIM_BATCH as usize => continue,
-                Ok(n) if n > 0 => GATHER,
-                Ok(_) => TICK,
+                Ok(Round::Full) => continue,
+                Ok(Round::Drained) => GATHER,
+                Ok(Round::Idle) => TICK,
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook delivery round failed");
                     TICK
