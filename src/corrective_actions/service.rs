@@ -225,9 +225,12 @@ fn effect_of(
     }))
 }
 
-fn to_dto(conn: &mut DbConn, row: Row, today: NaiveDate) -> ApiResult<CorrectiveAction> {
+/// The action as the API shows it; `overdue` and the effect are judged on `now`'s local date at
+/// the location (read once, for its code and time zone).
+fn to_dto(conn: &mut DbConn, row: Row, now: NaiveDateTime) -> ApiResult<CorrectiveAction> {
     let status = row.status()?;
     let location = locations::find(conn, &row.organization_id, &row.location_id)?;
+    let today = crate::reports::rollups::local_day(now, &location.time_zone);
     let reshops: Vec<ReshopRow> = verification_reshops::table
         .filter(verification_reshops::action_id.eq(&row.id))
         .order((
@@ -436,7 +439,7 @@ pub fn open(
         updated_at: now,
     };
     save_change(conn, &mut row, "opened", None, by, None, now)?;
-    to_dto(conn, row, today)
+    to_dto(conn, row, now)
 }
 
 pub fn find(
@@ -446,8 +449,7 @@ pub fn find(
     now: NaiveDateTime,
 ) -> ApiResult<CorrectiveAction> {
     let row = find_row(conn, org, id)?;
-    let today = local_today(conn, org, &row.location_id, now);
-    to_dto(conn, row, today)
+    to_dto(conn, row, now)
 }
 
 pub fn list(
@@ -497,8 +499,7 @@ pub fn list(
                     .filter(corrective_actions::due_date.lt(now.date() + TimeDelta::days(1)));
             }
             for row in query.load(conn)? {
-                let today = local_today(conn, org, &row.location_id, now);
-                let dto = to_dto(conn, row, today)?;
+                let dto = to_dto(conn, row, now)?;
                 if dto.overdue == wanted {
                     out.push(dto);
                     if out.len() as i64 > limit {
@@ -509,8 +510,7 @@ pub fn list(
         }
         None => {
             for row in query.limit(limit + 1).load(conn)? {
-                let today = local_today(conn, org, &row.location_id, now);
-                out.push(to_dto(conn, row, today)?);
+                out.push(to_dto(conn, row, now)?);
             }
         }
     }
@@ -556,9 +556,8 @@ pub fn update(
     if changes.reshop_count != row.reshop_count {
         changed.push("reshop_count");
     }
-    let today = local_today(conn, org, &row.location_id, now);
     if changed.is_empty() {
-        return to_dto(conn, row, today);
+        return to_dto(conn, row, now);
     }
     row.kind = changes.kind.as_str().to_string();
     row.owner_id = changes.owner_id.to_string();
@@ -574,7 +573,7 @@ pub fn update(
         Some(format!("changed {}", changed.join(", "))),
         now,
     )?;
-    to_dto(conn, row, today)
+    to_dto(conn, row, now)
 }
 
 /// A move the caller makes (start, reopen, cancel); marking done is [`mark_done`].
@@ -609,8 +608,7 @@ pub fn apply_move(
     if attempted == Move::Cancel {
         cancel_planned_reshops(conn, org, &row.id, by, now)?;
     }
-    let today = local_today(conn, org, &row.location_id, now);
-    to_dto(conn, row, today)
+    to_dto(conn, row, now)
 }
 
 /// Calls off the re-shops still waiting when the action is cancelled (a shop already submitted
@@ -841,8 +839,7 @@ pub fn mark_done(
     row.decided_at = None;
     save_change(conn, &mut row, "done", Some(from), by, input.note, now)?;
     plan_reshops(conn, &row, &plan, row.reshop_count, by, now)?;
-    let today = crate::reports::rollups::local_day(now, &location.time_zone);
-    to_dto(conn, row, today)
+    to_dto(conn, row, now)
 }
 
 /// What happened to an assignment, as far as verification cares.
@@ -1242,8 +1239,7 @@ pub fn effects(conn: &mut DbConn, org: &str, now: NaiveDateTime) -> ApiResult<Ef
     let mut actions = Vec::new();
     let mut by_kind: BTreeMap<Kind, (i64, i64, i64, f64)> = BTreeMap::new();
     for row in rows {
-        let today = local_today(conn, org, &row.location_id, now);
-        let dto = to_dto(conn, row, today)?;
+        let dto = to_dto(conn, row, now)?;
         let entry = by_kind.entry(dto.kind).or_default();
         entry.0 += 1;
         if let Some(d) = dto.effect.as_ref().and_then(|e| e.difference) {
