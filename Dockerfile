@@ -15,6 +15,8 @@ RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
 COPY src ./src
 COPY migrations ./migrations
 COPY demo ./demo
+# The dashboard's files, embedded into the binary.
+COPY dashboard ./dashboard
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 
 FROM debian:bookworm-slim

@@ -14,7 +14,7 @@ data=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
 export SHOPGAP_DATA_DIR=$data SHOPGAP_BIND=127.0.0.1:$PORT SHOPGAP_LOG=warn
 [ -n "${DB:-}" ] && export SHOPGAP_DATABASE_URL=$DB
-"${CARGO_TARGET_DIR:-target}/release/shopgap" serve --demo >"$data/out" 2>"$data/err" &
+"${CARGO_TARGET_DIR:-target}/release/shopgap" serve --demo --demo-history false >"$data/out" 2>"$data/err" &
 server=$!
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 base="http://127.0.0.1:$PORT"

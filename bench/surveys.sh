@@ -60,7 +60,7 @@ results=()
 raws=()
 if [[ " $PARTS " == *" ingest "* ]]; then
 fresh_database
-start_server --demo
+start_server --demo --demo-history false
 manager=$(login "$data/out")
 levels=($LEVELS)
 total=$((JOBS * ${#levels[@]}))

@@ -30,7 +30,7 @@ receiver=$!
 echo "== delivery rate ($backend): $EVENTS events to a local receiver"
 SHOPGAP_DATA_DIR=$data SHOPGAP_BIND=127.0.0.1:$PORT SHOPGAP_LOG=warn \
   SHOPGAP_WEBHOOK_ALLOW_HTTP=true SHOPGAP_WEBHOOK_ALLOW_PRIVATE=true \
-  "${CARGO_TARGET_DIR:-target}/release/shopgap" serve --demo >"$data/out" 2>"$data/err" &
+  "${CARGO_TARGET_DIR:-target}/release/shopgap" serve --demo --demo-history false >"$data/out" 2>"$data/err" &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 delivery=$(cd bench && python3 webhooks_delivery.py "http://127.0.0.1:$PORT" "$data/out" "$HOOK_PORT" "$EVENTS")

@@ -89,6 +89,7 @@ pub fn serve(
             })
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
             .service(web::redirect("/docs", "/docs/"))
+            .configure(crate::dashboard::routes)
             .default_service(web::to(fallback))
             .wrap(actix_web::middleware::from_fn(
                 crate::idempotency::middleware,

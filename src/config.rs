@@ -148,9 +148,16 @@ pub struct ServeArgs {
     #[arg(long, env = "SHOPGAP_WEBHOOK_TIME_SCALE", default_value_t = 1.0)]
     pub webhook_time_scale: f64,
 
-    /// Create (or refresh) the demo organization and print its credentials.
+    /// Create (or refresh) the demo organization and print its credentials. On its first start
+    /// it is also given half a year of history (see `--demo-history`).
     #[arg(long, env = "SHOPGAP_DEMO")]
     pub demo: bool,
+
+    /// With `--demo`: on the demo organization's first start, generate its locations, shoppers
+    /// and a small history (480 visits, surveys, actions, a review queue), so every report shows
+    /// something. `false` keeps it empty (the benchmarks make their own data).
+    #[arg(long, env = "SHOPGAP_DEMO_HISTORY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_history: bool,
 }
 
 /// What the running app needs, resolved from [`ServeArgs`].

@@ -95,6 +95,42 @@ pub fn create_organization(
 
 pub const DEMO_ORGANIZATION: &str = "Demo Motors";
 
+/// The history `serve --demo` writes on a first start: half a year at 24 locations, small
+/// enough to take a few seconds and large enough that the reports show real gaps (some
+/// significant, some cells still unreliable), improvements, flags, returns, a review queue,
+/// corrective actions and self-assessments.
+pub fn first_start_plan() -> generator::Plan {
+    generator::Plan {
+        locations: 24,
+        shoppers: 40,
+        visits: 480,
+        responses: 240,
+        days: 180,
+        seed: 1,
+        workers: 2,
+        awaiting_review: 12,
+    }
+}
+
+/// On a first start (the demo organization has no locations yet) fills it with
+/// `first_start_plan()`; a later start leaves its data alone. Returns what was made.
+pub fn first_start(pool: &crate::db::Pool) -> ApiResult<Option<generator::Summary>> {
+    use crate::db::schema::locations;
+    use diesel::prelude::*;
+    let mut conn = pool.get().map_err(ApiError::internal)?;
+    let org = organizations::find_by_name(&mut conn, DEMO_ORGANIZATION)?
+        .ok_or_else(|| ApiError::internal("the demo organization was not created"))?;
+    let existing: i64 = locations::table
+        .filter(locations::organization_id.eq(&org.id))
+        .count()
+        .get_result(&mut *conn)?;
+    drop(conn);
+    if existing > 0 {
+        return Ok(None);
+    }
+    generator::generate(pool, &first_start_plan(), &|_| {}).map(Some)
+}
+
 const DEMO_USERS: &[(&str, &str, Role)] = &[
     ("admin@demo-motors.example.com", "Ada Admin", Role::Admin),
     (

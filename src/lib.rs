@@ -15,6 +15,7 @@ pub mod config;
 pub mod contract;
 pub mod corrective_actions;
 pub mod csv_writer;
+pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -97,6 +97,10 @@ enum Command {
         /// Concurrent writers on PostgreSQL (SQLite always uses one).
         #[arg(long, default_value_t = 2)]
         workers: usize,
+        /// Leave the latest this many visits unapproved: in the review queue (some flagged,
+        /// some corrected after a return) or returned to their shoppers.
+        #[arg(long, default_value_t = 0)]
+        awaiting_review: usize,
     },
     /// Print the OpenAPI document (YAML) that `openapi.yaml` holds.
     Openapi,
@@ -218,6 +222,7 @@ fn run(cli: Cli) -> Result<(), String> {
             days,
             seed,
             workers,
+            awaiting_review,
         } => {
             let pool = open_database(&db)?;
             let plan = shopgap::demo::generator::Plan {
@@ -228,6 +233,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 days,
                 seed,
                 workers,
+                awaiting_review,
             };
             let bar = indicatif::ProgressBar::new(visits as u64).with_style(
                 indicatif::ProgressStyle::with_template(
@@ -263,8 +269,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 summary.responses, summary.management_responses
             );
             println!(
-                "{} corrective actions on the largest gaps, with training and verifying re-shops",
-                summary.corrective_actions
+                "{} corrective actions on the largest gaps, with training and verifying re-shops; {} self-assessments",
+                summary.corrective_actions, summary.self_assessments
             );
             if !summary.credentials.is_empty() {
                 print_credentials("Demo organization credentials", &summary.credentials);
@@ -290,12 +296,35 @@ fn run(cli: Cli) -> Result<(), String> {
             if args.demo {
                 let mut conn = pool.get().map_err(|e| e.to_string())?;
                 let credentials = ensure_demo(&mut conn).map_err(|e| e.to_problem().detail)?;
+                drop(conn);
+                let started = std::time::Instant::now();
+                let made = if args.demo_history {
+                    shopgap::demo::first_start(&pool).map_err(explain)?
+                } else {
+                    None
+                };
+                if let Some(summary) = made {
+                    println!(
+                        "First start: the demo organization got {} approved and unapproved visits at {} locations, {} survey responses, {} corrective actions and {} self-assessments in {:.1} s",
+                        summary.visits,
+                        summary.locations,
+                        summary.responses,
+                        summary.corrective_actions,
+                        summary.self_assessments,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
                 print_credentials(
                     &format!(
                         "Demo organization \"{}\" credentials",
                         shopgap::demo::DEMO_ORGANIZATION
                     ),
                     &credentials,
+                );
+                println!(
+                    "Dashboard: http://{}/app/  (sign in as the admin or the manager above)\nAPI docs:  http://{}/docs/\n",
+                    shown_address(args.bind),
+                    shown_address(args.bind)
                 );
             }
             shopgap::auth::password::Passwords::warm_up();
@@ -322,6 +351,17 @@ fn run(cli: Cli) -> Result<(), String> {
             })
         }
     }
+}
+
+/// The address to print for a browser: loopback when listening on every interface.
+fn shown_address(mut addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    addr
 }
 
 /// A minimal HTTP/1.0 GET of `/healthz`: success when the status line says 200.

@@ -353,6 +353,118 @@ async fn approved_visits(app: &TestApp, token: &str) -> i64 {
         .sum()
 }
 
+/// `serve --demo` on an empty database: the organization gets a history whose reports show
+/// real gaps at once, and a review queue to work.
+#[actix_web::test]
+async fn the_first_demo_start_shows_real_gaps_and_a_review_queue() {
+    let app = TestApp::spawn().await;
+    let credentials = shopgap::demo::ensure_demo(&mut app.pool.get().unwrap()).unwrap();
+    let summary = shopgap::demo::first_start(&app.pool)
+        .unwrap()
+        .expect("the first start fills the organization");
+    let plan = shopgap::demo::first_start_plan();
+    assert_eq!(summary.locations, plan.locations);
+    assert_eq!(summary.visits, plan.visits);
+    assert!(summary.corrective_actions >= 3 && summary.self_assessments >= 12);
+    // A later start leaves the data alone.
+    assert!(shopgap::demo::first_start(&app.pool).unwrap().is_none());
+    let manager = app
+        .login("manager@demo-motors.example.com", &credentials[1].password)
+        .await
+        .expect(200)
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = Some(manager.as_str());
+
+    // The heatmap's data over the dashboard's default 90 days: every location, significant
+    // shortfalls beside cells still too thin to rely on.
+    let from = chrono::Utc::now().date_naive() - chrono::Days::new(90);
+    let cells = app
+        .get(
+            &format!("/v1/reports/gaps?group_by=standard,location&from={from}"),
+            token,
+        )
+        .await
+        .expect(200)
+        .body;
+    let rows = cells["rows"].as_array().unwrap();
+    let located: std::collections::HashSet<&str> = rows
+        .iter()
+        .map(|r| r["location_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(located.len(), plan.locations);
+    let significant = rows
+        .iter()
+        .filter(|r| r["significant"] == true && r["gap"].as_f64() > Some(0.0))
+        .count();
+    let unreliable = rows.iter().filter(|r| r["reliable"] == false).count();
+    assert!(significant >= 5, "{significant} significant shortfalls");
+    assert!(unreliable >= 5, "{unreliable} unreliable cells");
+
+    // The review queue: the latest 12 visits are not approved. Seven wait for review and two
+    // more after a return and a correction; three are back with their shoppers. Of those
+    // waiting, two carry a flag (checked in far away, a short visit).
+    let waiting = app
+        .get("/v1/submissions?status=submitted&limit=200", token)
+        .await
+        .expect(200)
+        .body;
+    let waiting = waiting["items"].as_array().unwrap();
+    assert_eq!(waiting.len(), 9);
+    let kinds: std::collections::BTreeSet<&str> = waiting
+        .iter()
+        .flat_map(|s| s["flags"].as_array().unwrap())
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains("outside_geofence") && kinds.contains("short_visit"),
+        "{kinds:?}"
+    );
+    let returned = app
+        .get("/v1/submissions?status=returned&limit=200", token)
+        .await
+        .expect(200)
+        .body;
+    let returned = returned["items"].as_array().unwrap();
+    assert_eq!(returned.len(), 3);
+    assert!(returned
+        .iter()
+        .all(|s| s["review"]["item_comments"].as_object().unwrap().len() == 1));
+
+    // Managers believe more than was delivered; the trend carries its intervals.
+    let beliefs = app
+        .get("/v1/reports/self-assessment", token)
+        .await
+        .expect(200)
+        .body;
+    assert!(
+        beliefs["mean_self_gap"].as_f64().unwrap() > 0.0,
+        "{beliefs}"
+    );
+    let trend = app
+        .get("/v1/reports/trend?grain=month", token)
+        .await
+        .expect(200)
+        .body;
+    let filled: Vec<&Value> = trend["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["n"].as_i64() > Some(0))
+        .collect();
+    assert!(filled.len() >= 6);
+    for p in filled {
+        let (lo, mid, hi) = (
+            p["ci_low"].as_f64().unwrap(),
+            p["delivered"].as_f64().unwrap(),
+            p["ci_high"].as_f64().unwrap(),
+        );
+        assert!(lo < mid && mid < hi, "{p}");
+    }
+}
+
 #[actix_web::test]
 async fn demo_data_fills_the_demo_organization_reproducibly() {
     let args = [

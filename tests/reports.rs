@@ -594,6 +594,11 @@ async fn scorecard_ranking_and_trend_match_figures_worked_by_hand() {
     assert_eq!(points[11]["period"], to.format("%Y-%m").to_string());
     assert_eq!(points[11]["n"], 4);
     close(&points[11]["delivered"], 58.75);
+    // Wilson at p = 0.5875, n = 4, z = 1.96, worked by hand: (0.197414, 0.891854), on the
+    // 0-100 scale.
+    close(&points[11]["ci_low"], 19.741376);
+    close(&points[11]["ci_high"], 89.185374);
+    assert!(points[10]["ci_low"].is_null() && points[10]["ci_high"].is_null());
     assert!(points[10]["delivered"].is_null() && points[11]["change"].is_null());
     // By ISO week for one standard at one location, with its gap.
     let weekly = app

@@ -63,7 +63,8 @@ fn hex_to_base64(hex: &str) -> ApiResult<String> {
 /// What a downloaded evidence file may do if a browser renders it: nothing.
 pub const EVIDENCE_CSP: &str = "default-src 'none'; sandbox; frame-ancestors 'none'";
 
-fn dto(row: AttachmentRow) -> ApiResult<Attachment> {
+/// The API's view of a stored attachment.
+pub fn dto(row: AttachmentRow) -> ApiResult<Attachment> {
     Ok(Attachment {
         id: row.id.parse().map_err(ApiError::internal)?,
         submission_id: row.submission_id.parse().map_err(ApiError::internal)?,

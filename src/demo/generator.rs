@@ -78,6 +78,10 @@ pub struct Plan {
     pub seed: u64,
     /// Concurrent writers (PostgreSQL; SQLite has one writer anyway).
     pub workers: usize,
+    /// The latest this many visits are not approved: most wait in the review queue (some of
+    /// them flagged, one in five after a return and a correction), one in five is returned to
+    /// its shopper with an item comment.
+    pub awaiting_review: usize,
 }
 
 /// What was generated.
@@ -92,6 +96,8 @@ pub struct Summary {
     pub management_responses: usize,
     /// Corrective actions opened in the history, with training and verifying re-shops.
     pub corrective_actions: usize,
+    /// Managers' beliefs about their delivery recorded (self-assessments).
+    pub self_assessments: usize,
     /// Demo accounts created on the way (when the demo organization did not exist).
     pub credentials: Vec<Credential>,
 }
@@ -109,6 +115,40 @@ struct Visit {
     site: usize,
     shopper: usize,
     seed: u64,
+    outcome: Outcome,
+    /// Something a reviewer should weigh (a flag), for the review queue's showcase.
+    doubt: Doubt,
+}
+
+/// A flag a visit left for review is made to carry, so the queue shows what flags look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Doubt {
+    None,
+    ShortVisit,
+    OutsideGeofence,
+}
+
+/// How a generated shop ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Approved,
+    /// Submitted, waiting in the review queue.
+    AwaitingReview,
+    /// Returned to the shopper with an item comment, not yet corrected.
+    Returned,
+    /// Returned, corrected by the shopper and submitted again: back in the queue.
+    Resubmitted,
+}
+
+impl Outcome {
+    /// The `i`-th of the visits left unapproved at the end of the history.
+    fn unapproved(i: usize) -> Self {
+        match i % 5 {
+            1 => Outcome::Returned,
+            3 => Outcome::Resubmitted,
+            _ => Outcome::AwaitingReview,
+        }
+    }
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> ApiError {
@@ -181,7 +221,16 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
     let sites = write_transaction(conn, |conn| ensure_sites(conn, &org, plan, &mut rng, now))?;
     let shoppers = write_transaction(conn, |conn| ensure_shoppers(conn, &org.id, plan))?;
     let earlier = earlier_shops(conn, &org.id, &sites, &shoppers)?;
-    let visits = schedule(plan, &org, &mut rng, now, earlier)?;
+    let mut visits = schedule(plan, &org, &mut rng, now, earlier)?;
+    let first_unapproved = visits.len().saturating_sub(plan.awaiting_review);
+    for (i, v) in visits.iter_mut().skip(first_unapproved).enumerate() {
+        v.outcome = Outcome::unapproved(i);
+        v.doubt = match i % 10 {
+            0 => Doubt::OutsideGeofence,
+            5 => Doubt::ShortVisit,
+            _ => Doubt::None,
+        };
+    }
     let workers = plan.workers.max(1);
     let done = AtomicU64::new(0);
     let job = Job {
@@ -229,6 +278,7 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
     let corrective_actions = write_transaction(conn, |conn| {
         job.recovery(conn, i64::from(plan.days), &mut rng)
     })?;
+    let self_assessments = write_transaction(conn, |conn| job.self_assessments(conn, &mut rng))?;
     Ok(Summary {
         organization_id: org.id.clone(),
         checklist_version_id: version_id,
@@ -238,6 +288,7 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
         responses,
         management_responses,
         corrective_actions,
+        self_assessments,
         credentials,
     })
 }
@@ -486,6 +537,8 @@ fn schedule(
             site,
             shopper,
             seed: rng.gen(),
+            outcome: Outcome::Approved,
+            doubt: Doubt::None,
         });
     }
     Ok(visits)
@@ -535,7 +588,7 @@ impl Job<'_> {
         self.carry_out(conn, &assignment.id, v, &mut rng)
     }
 
-    /// The visit of an accepted assignment: check-in, submission and approval.
+    /// The visit of an accepted assignment: check-in, submission and review as `v.outcome` says.
     fn carry_out(
         &self,
         conn: &mut DbConn,
@@ -546,7 +599,7 @@ impl Job<'_> {
         let site = &self.sites[v.site];
         let shopper = self.shoppers[v.shopper].as_str();
         let org = self.org.id.as_str();
-        let visit_length = if rng.gen_bool(0.01) {
+        let visit_length = if rng.gen_bool(0.01) || v.doubt == Doubt::ShortVisit {
             TimeDelta::minutes(3)
         } else {
             TimeDelta::minutes(rng.gen_range(15..60))
@@ -556,8 +609,14 @@ impl Job<'_> {
         let approved = (submitted + TimeDelta::hours(rng.gen_range(2..72))).min(self.now);
         // Most check in at the door; a few from the car park across the road or further.
         let off = if rng.gen_bool(0.03) { 0.01 } else { 0.0004 };
+        // The showcase's doubtful check-in is half a kilometre north, well outside the geofence.
+        let north = if v.doubt == Doubt::OutsideGeofence {
+            0.005
+        } else {
+            0.0
+        };
         let (lat, lon) = (
-            site.row.latitude + rng.gen_range(-off..off),
+            site.row.latitude + north + rng.gen_range(-off..off),
             site.row.longitude + rng.gen_range(-off..off),
         );
         assignments::check_in(
@@ -590,18 +649,112 @@ impl Job<'_> {
             sent_at: Some(submitted.and_utc()),
         };
         let id = uuid::Uuid::now_v7().to_string();
-        let row = submissions::submit(conn, &self.config, org, shopper, &id, content, submitted)?;
+        let row = submissions::submit(
+            conn,
+            &self.config,
+            org,
+            shopper,
+            &id,
+            content.clone(),
+            submitted,
+        )?;
+        let (decision, input) = match v.outcome {
+            Outcome::AwaitingReview => return Ok(()),
+            Outcome::Approved => (SubmissionStatus::Approved, ReviewInput::default()),
+            Outcome::Returned | Outcome::Resubmitted => {
+                (SubmissionStatus::Returned, self.return_note(&content))
+            }
+        };
         submissions::review(
             conn,
             org,
             Some(self.manager),
             &id,
-            SubmissionStatus::Approved,
-            ReviewInput::default(),
+            decision,
+            input,
             Some(row.version),
             approved,
         )?;
+        if v.outcome == Outcome::Resubmitted {
+            let corrected = SubmissionContent {
+                narrative: Some(format!(
+                    "{} The consultant did not use my name; I had missed that item.",
+                    content.narrative.as_deref().unwrap_or_default()
+                )),
+                sent_at: Some(self.now.and_utc()),
+                ..content
+            };
+            submissions::submit(conn, &self.config, org, shopper, &id, corrected, self.now)?;
+        }
         Ok(())
+    }
+
+    /// A reviewer's return: the personal-address item asked about.
+    fn return_note(&self, content: &SubmissionContent) -> ReviewInput {
+        let item = self
+            .checklist
+            .sections
+            .iter()
+            .flat_map(|s| &s.items)
+            .find(|i| i.standard.as_deref() == Some("PERS-01"))
+            .or_else(|| self.checklist.sections.iter().flat_map(|s| &s.items).next())
+            .map(|i| i.key.clone())
+            .filter(|key| content.answers.contains_key(key));
+        ReviewInput {
+            comment: Some("Please check one answer before I approve.".into()),
+            item_comments: item
+                .map(|key| {
+                    std::iter::once((
+                        key,
+                        "Did the consultant really use your name? The narrative says otherwise."
+                            .to_string(),
+                    ))
+                    .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// What the managers believed about their delivery last quarter, organization-wide and for
+    /// a few locations (the self-assessment beside the delivered, PRODUCT.md section 8): a
+    /// little better than delivered, as managers tend to. Skipped when beliefs exist.
+    fn self_assessments(&self, conn: &mut DbConn, rng: &mut StdRng) -> ApiResult<usize> {
+        use crate::reports::self_assessments::{self as beliefs, RecordSelfAssessment};
+        let org = self.org.id.as_str();
+        if !beliefs::list(conn, org, &Default::default())?.is_empty() {
+            return Ok(0);
+        }
+        let mut codes: Vec<String> = self
+            .checklist
+            .sections
+            .iter()
+            .flat_map(|s| &s.items)
+            .filter_map(|i| i.standard.clone())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        let (from, to) = (
+            (self.now - TimeDelta::days(90)).date(),
+            self.now.date() - TimeDelta::days(1),
+        );
+        let scopes =
+            std::iter::once(None).chain(self.sites.iter().take(3).map(|s| Some(s.row.id.clone())));
+        let mut recorded = 0;
+        for location_id in scopes {
+            for code in &codes {
+                let input = RecordSelfAssessment {
+                    location_id: location_id.clone(),
+                    standard: code.clone(),
+                    period_from: from,
+                    period_to: to,
+                    believed: (rng.gen_range(0.86..0.99_f64) * 100.0).round() / 100.0,
+                    note: None,
+                };
+                beliefs::record(conn, org, Some(self.manager), input, self.now)?;
+                recorded += 1;
+            }
+        }
+        Ok(recorded)
     }
 
     /// Service recovery in the history (PRODUCT.md section 9): on the largest gaps as they stood
@@ -733,6 +886,8 @@ impl Job<'_> {
                     site,
                     shopper,
                     seed: rng.gen(),
+                    outcome: Outcome::Approved,
+                    doubt: Doubt::None,
                 };
                 self.carry_out(conn, &reshop.assignment_id.to_string(), &visit, rng)?;
             }
@@ -885,6 +1040,7 @@ mod tests {
             days: 365,
             seed: 1,
             workers: 1,
+            awaiting_review: 0,
         }
     }
 

@@ -265,6 +265,9 @@ pub struct TrendPoint {
     pub gap: Option<f64>,
     /// Delivered minus the previous period's (absent when either has no visits).
     pub change: Option<f64>,
+    /// The 95 % Wilson interval of `delivered`, on its scale (absent in a period without visits).
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
 }
 
 /// Filters of the ranking.

@@ -852,13 +852,16 @@ pub fn trend(
     while start <= to {
         let label = period_label(grain, start);
         let (n, units) = per_period.get(&label).copied().unwrap_or_default();
-        let delivered = (n > 0).then(|| from_units(units) / n as f64 * scale);
+        let estimate = estimate(n, units, scale);
+        let delivered = estimate.mean;
         points.push(TrendPoint {
             period: label,
             n,
             delivered,
             gap: target.zip(delivered).map(|(t, d)| t - d),
             change: delivered.zip(previous).map(|(d, p)| d - p),
+            ci_low: estimate.ci_low,
+            ci_high: estimate.ci_high,
         });
         previous = delivered;
         start = grain.end_of(start) + chrono::Days::new(1);

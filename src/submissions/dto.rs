@@ -111,6 +111,9 @@ pub struct Submission {
     pub review: Option<Review>,
     /// Reviewers' edits, oldest first. `content` keeps the shopper's original answers.
     pub edits: Vec<Edit>,
+    /// The evidence files uploaded for it (photos, receipts, recordings), oldest first: each
+    /// is read from `GET /v1/attachments/{id}`.
+    pub attachments: Vec<crate::attachments::handlers::Attachment>,
     /// The answers as scored: the original with every edit applied (present once edited).
     pub effective_answers: Option<BTreeMap<String, AnswerInput>>,
     pub version: i32,

@@ -671,6 +671,10 @@ pub fn to_dto(conn: &mut DbConn, row: SubmissionRow, show_scores: bool) -> ApiRe
             .transpose()
             .map_err(ApiError::internal)?,
         edits,
+        attachments: crate::attachments::of_submission(conn, &row.id)?
+            .into_iter()
+            .map(crate::attachments::handlers::dto)
+            .collect::<ApiResult<_>>()?,
         effective_answers: effective,
         version: row.version,
         created_at: row.created_at.and_utc(),
