@@ -12,6 +12,10 @@
 //! - A strict Content-Security-Policy: scripts, styles and connections from this origin only,
 //!   images also from `blob:` (evidence photos are fetched with the bearer token and shown as
 //!   blobs), no inline script, no framing.
+//! - The files are public (the sign-in page must load before anyone is signed in) and hold no
+//!   data: every figure comes from the API under the caller's token. Like `/docs/`, they are
+//!   served from memory without touching the database, so they are not rate-limited; signing
+//!   in is (`/v1/auth/login`).
 //! - Files are revalidated (`no-cache` with an `ETag` from their SHA-256), so a new binary's
 //!   pages are never mixed with a cached old script.
 

@@ -321,6 +321,84 @@ async fn an_upgrade_over_live_data_keeps_people_signed_in_and_the_data_whole() {
     }
 }
 
+/// The contract names of the types that derive `ToSchema` in `src/` (their `#[schema(as = …)]`
+/// name where they have one), with the file each is in.
+fn schema_names() -> Vec<(String, String)> {
+    fn visit(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                visit(&path, out);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (mut derive, mut in_derive, mut schema, mut alias) =
+                (String::new(), false, false, None::<String>);
+            for line in text.lines().map(str::trim) {
+                if line.starts_with("#[derive(") {
+                    in_derive = true;
+                    derive.clear();
+                }
+                if in_derive {
+                    derive.push_str(line);
+                    if line.ends_with(")]") {
+                        in_derive = false;
+                        schema = derive.contains("ToSchema");
+                    }
+                    continue;
+                }
+                if !schema {
+                    continue;
+                }
+                if let Some(rest) = line.strip_prefix("#[schema(as = ") {
+                    let name = rest.trim_end_matches(")]").rsplit("::").next().unwrap();
+                    alias = Some(name.to_string());
+                    continue;
+                }
+                let item = line
+                    .trim_start_matches("pub(crate) ")
+                    .trim_start_matches("pub ");
+                if let Some(rest) = item
+                    .strip_prefix("enum ")
+                    .or_else(|| item.strip_prefix("struct "))
+                {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let file = path.display().to_string();
+                    out.push((alias.take().unwrap_or(name), file));
+                    schema = false;
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    visit(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut out,
+    );
+    out
+}
+
+/// utoipa keeps one schema per name: two types of one name would silently become one in the
+/// contract, and answers of the other would then violate it (the corrective actions' status
+/// once did so, until the fuzzer met one). Each needs its own name (`#[schema(as = …)]`).
+#[test]
+fn no_two_schemas_share_a_name() {
+    let names = schema_names();
+    assert!(names.len() > 100, "{} schemas found", names.len());
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for (name, file) in &names {
+        if let Some(other) = seen.insert(name, file) {
+            panic!("two schemas are named {name}: in {other} and in {file}");
+        }
+    }
+}
+
 #[test]
 fn every_operation_id_is_unique() {
     let api = shopgap::openapi::openapi();

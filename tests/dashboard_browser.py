@@ -199,6 +199,13 @@ try:
     label = significant[0].find_element(By.TAG_NAME, "button").get_attribute("aria-label")
     check("significant shortfall" in label and "interval" in label, f"a cell's text alternative: {label}")
     check("Demo Motors" in text_of("header.bar"), "the organization's name in the bar")
+    # The keyboard's first stop is the skip link; it lands on the content, not on another page.
+    first = driver.execute_script(
+        "return document.querySelector('a[href], button, input, select, textarea, [tabindex]:not([tabindex=\"-1\"])')")
+    check(first.get_attribute("class") == "skip", f"the skip link comes first, not {first.get_attribute('outerHTML')[:200]}")
+    first.send_keys(Keys.ENTER)
+    check(driver.switch_to.active_element.get_attribute("id") == "main", "the skip link focuses the content")
+    check(driver.find_elements(By.ID, "heatmap"), "the skip link stays on the page")
     shot("heatmap")
 
     # A filter: one region leaves its four locations; the choice is in the address.

@@ -34,11 +34,13 @@ class Server:
             self.env["SHOPGAP_DATABASE_URL"] = database_url
         self.process = None
 
-    def start(self, demo=False):
+    def start(self, demo=False, history=True):
         """Starts the server (appending to `out_path`, where `--demo` prints its credentials)
-        and waits until /healthz answers 200."""
+        and waits until /healthz answers 200. `history=False` keeps the demo organization free
+        of the history its first start otherwise gets (for scripts that count what they made)."""
         out = open(self.out_path, "a")
-        self.process = subprocess.Popen([self.binary, "serve"] + (["--demo"] if demo else []),
+        flags = (["--demo"] + ([] if history else ["--demo-history", "false"])) if demo else []
+        self.process = subprocess.Popen([self.binary, "serve"] + flags,
                                         env=self.env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline and self.process.poll() is None:

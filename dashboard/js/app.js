@@ -1,5 +1,5 @@
 // The dashboard's shell: sign-in, the navigation, the organization's context, and the pages.
-import { html, render, useEffect, useState } from '../vendor/preact-htm.module.js';
+import { html, render, useEffect, useRef, useState } from '../vendor/preact-htm.module.js';
 import { ApiError, get, getAll, login, logout, onSessionChange, signedIn } from './api.js';
 import { Loading, Problem, href, parseHash } from './ui.js';
 import { Heatmap } from './heatmap.js';
@@ -102,10 +102,17 @@ function Shell() {
     loadContext().then(setContext).catch(setError);
   }, []);
   const page = route.parts[0] || 'heatmap';
+  const where = route.parts.join('/');
   useEffect(() => {
     const title = PAGES.find(([key]) => key === page)?.[1] || 'shopgap';
     document.title = `${title} · shopgap`;
   }, [page]);
+  // A new page (not a new filter) puts the focus on its content, as a page load would.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else document.getElementById('main')?.focus();
+  }, [where]);
   if (error) return html`<main id="main"><${Problem} error=${error} /></main>`;
   if (!context) return html`<main id="main"><${Loading} what="Loading the organization" /></main>`;
   const user = context.me.user;
@@ -146,6 +153,11 @@ function App() {
   return inside ? html`<${Shell} />` : html`<${SignIn} />`;
 }
 
+// The skip link moves the focus (a `#main` address would be read as a page by the router).
+document.querySelector('.skip')?.addEventListener('click', (e) => {
+  e.preventDefault();
+  document.getElementById('main')?.focus();
+});
 applyDirection();
 const root = document.getElementById('root');
 root.textContent = ''; // the loading note of index.html

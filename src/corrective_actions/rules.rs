@@ -11,9 +11,11 @@ use utoipa::ToSchema;
 
 use crate::reports::rules::wilson;
 
-/// Where a corrective action stands.
+/// Where a corrective action stands. Named `ActionStatus` in the contract: the assignments'
+/// `Status` has the name, and two schemas of one name would silently become one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ActionStatus)]
 pub enum Status {
     Open,
     InProgress,
