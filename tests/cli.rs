@@ -405,7 +405,7 @@ async fn the_first_demo_start_shows_real_gaps_and_a_review_queue() {
 
     // The review queue: the latest 12 visits are not approved. Seven wait for review and two
     // more after a return and a correction; three are back with their shoppers. Of those
-    // waiting, two carry a flag (checked in far away, a short visit).
+    // waiting, two carry a flag on purpose (checked in far away, a short visit).
     let waiting = app
         .get("/v1/submissions?status=submitted&limit=200", token)
         .await

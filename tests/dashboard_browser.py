@@ -275,7 +275,7 @@ try:
         Select(select[0]).select_by_index(1 if len(options) > 1 else 0)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     until(lambda d: "was changed" in text_of("main"), "the edit's confirmation")
-    check("edited from" in driver.find_element(By.CSS_SELECTOR, f"tr[data-item='{item}']").text,
+    until(lambda d: "edited from" in d.find_element(By.CSS_SELECTOR, f"tr[data-item='{item}']").text,
           "the edited answer shows what it was")
     driver.find_element(By.ID, "approve").click()
     until(lambda d: text_of("#submission-status") == "approved", "the approval")
@@ -284,6 +284,23 @@ try:
     _, approved = api.call("GET", f"/v1/submissions/{submission_id}", manager)
     check(approved["status"] == "approved", f"the API sees the approval: {approved['status']}")
     check(any(e["item_key"] == item for e in approved["edits"]), "the API has the reviewer's edit")
+
+    # Another one goes back to its shopper with a comment on one item.
+    driver.find_element(By.LINK_TEXT, "Review").click()
+    until(lambda d: len(rows_of("queue")) == 9, "nine left in the queue")
+    rows_of("queue")[0].find_element(By.TAG_NAME, "a").click()
+    until(EC.presence_of_element_located((By.ID, "answers")), "another submission")
+    returned_id = driver.current_url.rsplit("/", 1)[1]
+    comment = driver.find_elements(By.CSS_SELECTOR, "#answers button[aria-label^='Comment on']")[0]
+    commented = comment.get_attribute("aria-label").replace("Comment on ", "")
+    comment.click()
+    driver.find_element(By.CSS_SELECTOR, f"tr[data-item='{commented}'] textarea").send_keys(
+        "Please add what the consultant said.")
+    driver.find_element(By.ID, "return").click()
+    until(lambda d: text_of("#submission-status") == "returned", "the return")
+    _, back = api.call("GET", f"/v1/submissions/{returned_id}", manager)
+    check(back["review"]["item_comments"] == {commented: "Please add what the consultant said."},
+          f"the API has the item comment: {back['review']}")
 
     # An expired access token: the page refreshes the tokens (the API's refresh, no session of
     # its own) and goes on; the one refused call is the only error in the console.
