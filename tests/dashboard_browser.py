@@ -217,7 +217,10 @@ try:
     cell.send_keys(Keys.ENTER)
     until(EC.presence_of_element_located((By.ID, "cell-title")), "the cell's detail after Enter")
     check("Delivered" in text_of(".detail") and "Target" in text_of(".detail"), "the cell's figures")
+    check(driver.switch_to.active_element.get_attribute("id") == "cell-title", "the focus moves to the figures")
     shot("heatmap-north-cell")
+    driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    until(lambda d: not d.find_elements(By.ID, "cell-title"), "Escape closes the cell's figures")
 
     # Trends: the visit score per month with its interval band; the data also as a table.
     driver.find_element(By.LINK_TEXT, "Trends").click()

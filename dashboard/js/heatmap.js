@@ -1,7 +1,7 @@
 // The gap heatmap: standards across, locations or regions down, each cell coloured by the gap
 // to target, with unreliable cells hatched and significant shortfalls outlined (and marked in
 // text, so colour is never the only sign).
-import { html, useState } from '../vendor/preact-htm.module.js';
+import { html, useEffect, useRef, useState } from '../vendor/preact-htm.module.js';
 import { get } from './api.js';
 import {
   Filters, Loaded, filterQuery, gapColour, go, href, interval, pct, pts, useLoad,
@@ -48,9 +48,13 @@ function Legend({ minSample }) {
 
 function Detail({ picked, rowsBy, onClose }) {
   const { row, where } = picked;
+  // The figures are announced and reachable at once: the focus moves to their heading.
+  const title = useRef(null);
+  useEffect(() => title.current?.focus(), [row]);
   const location = rowsBy === 'location' ? row.location_id : undefined;
-  return html`<section class="card detail" aria-labelledby="cell-title">
-    <h2 id="cell-title">${row.standard} at ${where}</h2>
+  return html`<section class="card detail" aria-labelledby="cell-title"
+    onKeyDown=${(e) => e.key === 'Escape' && onClose()}>
+    <h2 id="cell-title" tabindex="-1" ref=${title}>${row.standard} at ${where}</h2>
     <p>${row.standard_text}</p>
     <dl class="facts">
       <dt>Delivered</dt><dd>${pct(row.delivered)} (95 % interval ${interval(row.ci_low, row.ci_high)})</dd>
