@@ -123,6 +123,12 @@ for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--dis
              "--disable-background-networking", "--disable-component-update"):
     options.add_argument(flag)
 options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+downloads = os.path.abspath(os.path.join(args.screenshots, "downloads"))
+os.makedirs(downloads, exist_ok=True)
+for old in os.listdir(downloads):
+    os.remove(os.path.join(downloads, old))
+options.add_experimental_option("prefs", {"download.default_directory": downloads,
+                                          "download.prompt_for_download": False})
 driver = webdriver.Chrome(service=Service(args.chromedriver), options=options)
 wait = WebDriverWait(driver, 30)
 step_count = 0
@@ -212,6 +218,12 @@ try:
     Select(driver.find_element(By.NAME, "region")).select_by_visible_text("North")
     until(lambda d: len(rows_of("heatmap")) == 5, "the North region's four locations")
     check("region=North" in driver.current_url, "the filter is part of the link")
+    # The report as the spreadsheet gets it: the same rows, as CSV.
+    driver.find_element(By.XPATH, "//button[text()='Download CSV']").click()
+    csv_file = os.path.join(downloads, "gaps.csv")
+    until(lambda d: os.path.exists(csv_file) and os.path.getsize(csv_file) > 0, "the CSV download")
+    lines = open(csv_file, encoding="utf-8").read().splitlines()
+    check(lines[0].startswith("standard,") and len(lines) == 1 + 12 * 4, f"the CSV: {lines[:2]} ({len(lines)} lines)")
     # The keyboard opens a cell: focus its button and press Enter.
     cell = driver.find_element(By.CSS_SELECTOR, "#heatmap tbody tr:nth-child(2) td button")
     cell.send_keys(Keys.ENTER)

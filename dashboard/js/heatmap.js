@@ -4,7 +4,7 @@
 import { html, useEffect, useRef, useState } from '../vendor/preact-htm.module.js';
 import { get } from './api.js';
 import {
-  Filters, Loaded, filterQuery, gapColour, go, href, interval, pct, pts, useLoad,
+  CsvLink, Filters, Loaded, filterQuery, gapColour, go, href, interval, pct, pts, useLoad,
 } from './ui.js';
 
 function describe(row, where) {
@@ -93,6 +93,7 @@ export function Heatmap({ route, context }) {
         onClick=${() => change('rows', 'location')}>By location</button>
       <button type="button" class=${rowsBy === 'region' ? '' : 'secondary'} aria-pressed=${rowsBy === 'region'}
         onClick=${() => change('rows', 'region')}>By region</button>
+      <${CsvLink} path="/v1/reports/gaps.csv" params=${{ ...filters, group_by: ['standard', rowsBy] }} name="gaps.csv" />
     </div>
     <${Loaded} state=${state}>${([cells, overall]) => {
       const standards = overall.rows.map((r) => r.standard);

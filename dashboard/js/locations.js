@@ -4,7 +4,8 @@
 import { html } from '../vendor/preact-htm.module.js';
 import { get } from './api.js';
 import {
-  Badge, Chart, Filters, Loaded, filterQuery, gapColour, go, href, interval, num, pct, pts, useLoad,
+  Badge, Chart, CsvLink, Filters, Loaded, filterQuery, gapColour, go, href, interval, num, pct, pts,
+  useLoad,
 } from './ui.js';
 
 export function Locations({ route, context }) {
@@ -23,6 +24,7 @@ export function Locations({ route, context }) {
           ${codes.map((c) => html`<option value=${c}>${c}</option>`)}
         </select>
       </label>
+      <${CsvLink} path="/v1/reports/ranking.csv" params=${query} name="ranking.csv" />
     </form>
     <${Filters} params=${params} onChange=${change} context=${context} shown=${['period', 'region', 'segment', 'channel', 'checklist']} />
     <${Loaded} state=${state}>${(ranking) => {

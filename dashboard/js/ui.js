@@ -1,6 +1,6 @@
 // What every page shares: loading data, showing problems, formatting, charts, filters, links.
 import { html, useEffect, useRef, useState } from '../vendor/preact-htm.module.js';
-import { ApiError } from './api.js';
+import { ApiError, call, query } from './api.js';
 
 // ---- Routing: `#/page/id?filters`, so every view is a link and the back button works. ----
 
@@ -203,4 +203,26 @@ export function filterQuery(params) {
 
 export function Badge({ kind, children }) {
   return html`<span class=${`badge ${kind || ''}`}>${children}</span>`;
+}
+
+/** A button that downloads a report as CSV (read with the token, saved from a blob). */
+export function CsvLink({ path, params, name }) {
+  const [error, setError] = useState(null);
+  async function download() {
+    setError(null);
+    try {
+      const { body } = await call('GET', path + query(params), { as: 'blob' });
+      const url = URL.createObjectURL(body);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`<button type="button" class="secondary" onClick=${download}>Download CSV</button><${Problem} error=${error} />`;
 }
