@@ -363,6 +363,15 @@ try:
     driver.refresh()
     until(EC.presence_of_element_located((By.NAME, "email")), "still signed out after a reload")
     console_clean("sign-out")
+
+    # A shopper signs in with the same form and is told the dashboard is for reviewers.
+    driver.find_element(By.NAME, "email").send_keys(SHOPPER)
+    driver.find_element(By.NAME, "password").send_keys(api.password_of(SHOPPER), Keys.ENTER)
+    until(lambda d: "Managers and admins only" in text_of("main"), "the shopper's answer")
+    check(not driver.find_elements(By.ID, "heatmap"), "no report for a shopper")
+    shot("shopper")
+    driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
+    until(EC.presence_of_element_located((By.NAME, "email")), "signed out again")
 finally:
     driver.quit()
     if server.alive():

@@ -72,8 +72,10 @@ function SignIn() {
 
 /** What every page needs about the organization: who is signed in, regions, checklists, locations. */
 async function loadContext() {
-  const [me, locations, checklists] = await Promise.all([
-    get('/v1/me'),
+  const me = await get('/v1/me');
+  // Shoppers may not read the organization's reports: nothing more to load for them.
+  if (me.user?.role === 'shopper') return { me };
+  const [locations, checklists] = await Promise.all([
     getAll('/v1/locations'),
     getAll('/v1/checklists'),
   ]);
