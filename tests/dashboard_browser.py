@@ -234,6 +234,14 @@ try:
     driver.switch_to.active_element.send_keys(Keys.ESCAPE)
     until(lambda d: not d.find_elements(By.ID, "cell-title"), "Escape closes the cell's figures")
 
+    # By region: the six regions down, the same filters kept.
+    driver.find_element(By.XPATH, "//button[text()='By region']").click()
+    until(lambda d: "rows=region" in d.current_url and len(rows_of("heatmap")) == 2, "the North region as one row")
+    Select(driver.find_element(By.NAME, "region")).select_by_index(0)
+    until(lambda d: len(rows_of("heatmap")) == 7, "six regions and the total row")
+    driver.find_element(By.XPATH, "//button[text()='By location']").click()
+    until(lambda d: len(rows_of("heatmap")) == 25, "back to the locations")
+
     # Trends: the visit score per month with its interval band; the data also as a table.
     driver.find_element(By.LINK_TEXT, "Trends").click()
     until(EC.presence_of_element_located((By.CSS_SELECTOR, "canvas[role=img]")), "the trend chart")
@@ -336,6 +344,9 @@ try:
     shot("beliefs")
     driver.find_element(By.LINK_TEXT, "Actions").click()
     until(lambda d: len(rows_of("actions")) >= 3, "the corrective actions")
+    rows_of("actions")[0].find_elements(By.TAG_NAME, "a")[1].click()
+    until(EC.presence_of_element_located((By.ID, "action-title")), "an action's detail")
+    check("Baseline" in text_of("section[aria-labelledby=action-title]"), "the action's baseline")
     shot("actions")
 
     # Right to left: the whole page mirrors (the bar starts on the right).

@@ -27,7 +27,7 @@ function ActionDetail({ id }) {
       <dt>Re-shops</dt><dd>${a.reshops.map((r) => `${label(r.state)}${r.compliance != null ? ` (${pct(r.compliance)})` : ''}`).join(', ') || '–'}</dd>
     </dl>
     <h3>History</h3>
-    <ul>${history.map((h) => html`<li>${new Date(h.at).toLocaleString()}: ${label(h.change || h.kind || '')} ${h.note || ''}</li>`)}</ul>
+    <ul>${history.map((h) => html`<li>${new Date(h.at).toLocaleString()}: ${label(h.change)}${h.note ? ` (${h.note})` : ''}</li>`)}</ul>
     <button type="button" class="secondary" onClick=${() => go(['actions'])}>Close</button>
   </section>`}<//>`;
 }
