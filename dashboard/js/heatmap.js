@@ -93,6 +93,9 @@ export function Heatmap({ route, context }) {
         onClick=${() => change('rows', 'location')}>By location</button>
       <button type="button" class=${rowsBy === 'region' ? '' : 'secondary'} aria-pressed=${rowsBy === 'region'}
         onClick=${() => change('rows', 'region')}>By region</button>
+      <label>Order<select name="sort" value=${params.sort || 'name'} onChange=${(e) => change('sort', e.target.value)}>
+        <option value="name">By name</option><option value="gap">Largest shortfall first</option>
+      </select></label>
       <${CsvLink} path="/v1/reports/gaps.csv" params=${{ ...filters, group_by: ['standard', rowsBy] }} name="gaps.csv" />
     </div>
     <${Loaded} state=${state}>${([cells, overall]) => {
@@ -112,7 +115,14 @@ export function Heatmap({ route, context }) {
         const l = names.get(k);
         return l ? `${l.code} · ${l.name}` : k;
       };
-      const rows = [...byRow.keys()].sort((a, b) => rowLabel(a).localeCompare(rowLabel(b)));
+      // By name, or the largest mean shortfall over the standards first.
+      const meanGap = (k) => {
+        const gaps = [...byRow.get(k).values()].map((r) => r.gap).filter((g) => g !== null && g !== undefined);
+        return gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : -Infinity;
+      };
+      const rows = [...byRow.keys()].sort((a, b) => (params.sort === 'gap'
+        ? meanGap(b) - meanGap(a)
+        : rowLabel(a).localeCompare(rowLabel(b))));
       const significant = cells.rows.filter((r) => r.significant && r.gap > 0).length;
       const unreliable = cells.rows.filter((r) => !r.reliable).length;
       return html`

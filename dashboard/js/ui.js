@@ -60,7 +60,11 @@ export function Loading({ what = 'Loading' }) {
 export function Loaded({ state, children }) {
   if (state.error) return html`<${Problem} error=${state.error} />`;
   if (state.loading && !state.data) return html`<${Loading} />`;
-  return children(state.data);
+  // While new figures load the old ones stay, marked busy, and the change is announced.
+  return html`<div aria-busy=${state.loading ? 'true' : 'false'}>
+    <p class="visually-hidden" role="status">${state.loading ? 'Updating…' : 'Updated.'}</p>
+    ${children(state.data)}
+  </div>`;
 }
 
 // ---- Formatting: shares as percentages, gaps as percentage points. ----
