@@ -154,6 +154,7 @@ export const DIMENSIONS = ['tangibles', 'reliability', 'responsiveness', 'assura
 export const label = (code) => (code ? code.replace(/_/g, ' ') : '');
 
 export const PERIODS = [
+  ['30', 'Last 30 days'],
   ['90', 'Last 90 days'],
   ['180', 'Last 6 months'],
   ['365', 'Last 12 months'],
