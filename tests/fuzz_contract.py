@@ -10,8 +10,9 @@ Any failure fails the run; schemathesis prints each one with a curl line to repr
 Without --database-url, a SQLite file in a temporary directory. The PostgreSQL database named is
 dropped and created again. Needs `schemathesis` (PyPI) installed for this Python; .ci/run installs the version it pins.
 
-Checks are all on (`--checks all`). What is configured, and why, is in schemathesis.toml
-beside this script; nothing there turns a check off.
+Checks are all on (`--checks all`) but one: `use_after_free`, since `DELETE /v1/users/{id}`
+deactivates and the user stays readable (the reason is in schemathesis.toml). What is configured,
+and why, is in schemathesis.toml beside this script.
 """
 import argparse
 import os
@@ -75,11 +76,12 @@ try:
                    "sys.argv[0] = 'st'; sys.exit(schemathesis())",
                    "--config-file", os.path.join(here, "schemathesis.toml"),
                    "run", os.path.join(root, "openapi.yaml"), "--url", base,
-                   "--checks", "all", "--seed", str(args.seed),
+                   # Every check but use_after_free: see schemathesis.toml for why.
+                   "--checks", "all", "--exclude-checks", "use_after_free", "--seed", str(args.seed),
                    "--max-examples", str(args.max_examples), "--workers", str(args.workers),
                    "--header", f"Authorization: Bearer {token}",
                    "--report", "junit", "--report-dir", report, "--no-color"]
-        log(f"as the {role}: st run openapi.yaml --checks all --seed {args.seed} "
+        log(f"as the {role}: st run openapi.yaml --checks all --exclude-checks use_after_free --seed {args.seed} "
             f"--max-examples {args.max_examples}")
         attempts = 3
         for attempt in range(1, attempts + 1):
