@@ -33,6 +33,8 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     crate::locations::routes(cfg);
     crate::reports::routes(cfg);
     crate::shoppers::routes(cfg);
+    crate::certification::routes(cfg);
+    crate::payments::routes(cfg);
     crate::assignments::routes(cfg);
     crate::submissions::routes(cfg);
     crate::attachments::routes(cfg);

@@ -37,6 +37,7 @@ pub fn new_organization_row(name: &str) -> OrganizationRow {
         min_sample_size: 5,
         geofence_radius_m: 150,
         shoppers_see_scores: false,
+        reimbursement_cap_minor: 5000,
         version: 1,
         created_at: now,
         updated_at: now,

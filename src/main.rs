@@ -272,6 +272,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 "{} corrective actions on the largest gaps, with training and verifying re-shops; {} self-assessments",
                 summary.corrective_actions, summary.self_assessments
             );
+            println!(
+                "{} certification quiz attempts; {} monthly payment batches, paid",
+                summary.quiz_attempts, summary.payment_batches
+            );
             if !summary.credentials.is_empty() {
                 print_credentials("Demo organization credentials", &summary.credentials);
             }

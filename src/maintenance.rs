@@ -13,7 +13,11 @@ use crate::submissions::{repo as submissions, service as submission_flow};
 
 /// Every task a migration may leave, in the order they must run: visits are rescored before
 /// roll-ups are rebuilt from their scores.
-const TASKS: [&str; 2] = ["rescore_superseded_edits", "rebuild_rollups"];
+const TASKS: [&str; 3] = [
+    "rescore_superseded_edits",
+    "rebuild_rollups",
+    "rebuild_reputation",
+];
 
 pub fn run_pending(conn: &mut DbConn) -> ApiResult<()> {
     write_transaction(conn, |conn| {
@@ -38,6 +42,11 @@ pub fn run_pending(conn: &mut DbConn) -> ApiResult<()> {
                 "rebuild_rollups" => {
                     let visits = rollups::rebuild(conn, None)?;
                     tracing::info!(visits, "roll-ups rebuilt after a migration");
+                }
+                "rebuild_reputation" => {
+                    let shoppers =
+                        crate::shoppers::reputation::rebuild(conn, chrono::Utc::now().naive_utc())?;
+                    tracing::info!(shoppers, "shopper reputation counted from the history");
                 }
                 _ => unreachable!("every task of TASKS has its arm"),
             }

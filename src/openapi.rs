@@ -41,7 +41,8 @@ use crate::error::{FieldError, Problem};
         crate::standards::dto::Dimension,
         crate::checklists::dto::ItemText,
         crate::standards::dto::Channel,
-        crate::locations::dto::Segment
+        crate::locations::dto::Segment,
+        crate::assignments::dto::CandidateSort
     )),
     tags(
         (name = "auth", description = "Sign-in, sessions and the caller"),
@@ -53,6 +54,8 @@ use crate::error::{FieldError, Problem};
         (name = "surveys", description = "Survey instruments for customers and management (the five gaps), in every language the program runs in"),
         (name = "locations", description = "Branches, stores and lines whose service is shopped"),
         (name = "shoppers", description = "Shopper profiles and the locations where they are known"),
+        (name = "certification", description = "Quizzes that certify shoppers, versioned; a job or checklist may require one"),
+        (name = "payments", description = "Shopper pay: payable fees and reimbursements, payment batches for the payroll, earnings and statements"),
         (name = "assignments", description = "Mystery shops: planning, the job board, the lifecycle"),
         (name = "submissions", description = "Shoppers' filled checklists: drafts, submission, scores, flags, review"),
         (name = "reports", description = "Delivery gaps against the standards, from roll-ups of approved visits"),

@@ -86,6 +86,11 @@ struct Targets {
     in_progress_action_id: String,
     /// The organization's manager (an owner for actions).
     manager_id: String,
+    /// A published certification quiz, and one whose version 1 is a publishable draft.
+    quiz_id: String,
+    draft_quiz_id: String,
+    /// An open payment batch (and a payable line in no batch, for a new one).
+    batch_id: String,
     n: usize,
 }
 
@@ -133,6 +138,17 @@ fn instrument_body(name: &str, book_version_id: &str) -> Value {
            "items": [{"key": "greet", "standard": "S1",
                       "expectation_prompt": {"en": "Staff greet you", "ar": "يرحب بك الموظفون"},
                       "perception_prompt": {"en": "Staff greeted me", "ar": "رحب بي الموظفون"}}]})
+}
+
+fn quiz_body() -> Value {
+    json!({"name": "Discretion", "pass_mark_percent": 50, "max_attempts": 3,
+           "questions": [{"key": "q1", "text": "Tell staff?", "options": [{"key": "yes", "text": "Yes"}, {"key": "no", "text": "No"}], "correct": ["no"]}]})
+}
+
+/// Yesterday and today (UTC): holds every payable line a test makes.
+fn batch_period() -> Value {
+    let today = chrono::Utc::now().date_naive();
+    json!({"period_from": (today - chrono::Days::new(1)).to_string(), "period_to": today.to_string()})
 }
 
 fn promise_body() -> Value {
@@ -707,6 +723,149 @@ fn rows() -> Vec<Row> {
             path: |t| format!("/v1/webhooks/{}/attempts", t.webhook_id),
             body: no_body,
             expect: [200, 403, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/quizzes",
+            path: |_| "/v1/quizzes".into(),
+            body: |_| Some(quiz_body()),
+            expect: [201, 201, 403, 201, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/quizzes",
+            path: |_| "/v1/quizzes".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/quizzes/{id}",
+            path: |t| format!("/v1/quizzes/{}", t.quiz_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/quizzes/{id}/versions/{version}",
+            path: |t| format!("/v1/quizzes/{}/versions/1", t.quiz_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::PUT,
+            pattern: "/v1/quizzes/{id}/draft",
+            path: |t| format!("/v1/quizzes/{}/draft", t.draft_quiz_id),
+            body: |_| Some(quiz_body()),
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/quizzes/{id}/draft/publish",
+            path: |t| format!("/v1/quizzes/{}/draft/publish", t.draft_quiz_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/quizzes/{id}/attempts",
+            path: |t| format!("/v1/quizzes/{}/attempts", t.quiz_id),
+            body: |_| Some(json!({"answers": {"q1": ["yes"]}})),
+            // Only shoppers take quizzes; a foreign admin is no shopper at all.
+            expect: [403, 403, 201, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/quizzes/{id}/attempts",
+            path: |t| format!("/v1/quizzes/{}/attempts", t.quiz_id),
+            body: no_body,
+            expect: [200, 200, 200, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/me/certifications",
+            path: |_| "/v1/me/certifications".into(),
+            body: no_body,
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/payment-batches",
+            path: |_| "/v1/payment-batches".into(),
+            body: |_| Some(batch_period()),
+            // Money leaves the organization: admins and keys only. The foreign admin's
+            // organization owes nothing.
+            expect: [201, 403, 403, 201, 403, 401, 422],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/payment-batches",
+            path: |_| "/v1/payment-batches".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/payment-batches/{id}",
+            path: |t| format!("/v1/payment-batches/{}", t.batch_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/payment-batches/{id}/export.csv",
+            path: |t| format!("/v1/payment-batches/{}/export.csv", t.batch_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/payment-batches/{id}/paid",
+            path: |t| format!("/v1/payment-batches/{}/paid", t.batch_id),
+            body: |_| Some(json!({"reference": "SEPA-1"})),
+            expect: [200, 403, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            pattern: "/v1/payment-batches/{id}/cancel",
+            path: |t| format!("/v1/payment-batches/{}/cancel", t.batch_id),
+            body: no_body,
+            expect: [200, 403, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/me/earnings",
+            path: |_| "/v1/me/earnings".into(),
+            body: no_body,
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/me/statements",
+            path: |_| "/v1/me/statements".into(),
+            body: no_body,
+            expect: [403, 403, 200, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/shoppers/{id}/earnings",
+            path: |t| format!("/v1/shoppers/{}/earnings", t.user_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/shoppers/{id}/reputation",
+            path: |t| format!("/v1/shoppers/{}/reputation", t.user_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/assignments/{id}/candidates",
+            path: |t| format!("/v1/assignments/{}/candidates", t.open_id),
+            body: no_body,
+            expect: [200, 200, 403, 200, 403, 401, 404],
         },
         Row {
             method: Method::POST,
@@ -1446,6 +1605,56 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
     let drafted = plan(&mut conn);
     shopgap::assignments::service::accept(&mut conn, &org.id, &org.shopper.id, &drafted, now)
         .unwrap();
+    // Certification and pay: two quizzes, and payable lines of the submitted shop, one in an
+    // open batch and one left for the next (written directly: the matrix is about access).
+    let quiz = |conn: &mut shopgap::db::DbConn, publish: bool| {
+        let input = serde_json::from_value(quiz_body()).unwrap();
+        let actor = shopgap::versioning::Actor {
+            organization_id: &org.id,
+            user_id: None,
+        };
+        shopgap::certification::service::create(conn, actor, input, publish, now)
+            .unwrap()
+            .quiz_id
+    };
+    let quiz_id = quiz(&mut conn, true);
+    let draft_quiz_id = quiz(&mut conn, false);
+    let line = |conn: &mut shopgap::db::DbConn| {
+        use diesel::prelude::*;
+        let row = shopgap::payments::service::PayableRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            organization_id: org.id.clone(),
+            shopper_id: org.shopper.id.clone(),
+            submission_id: submitted_id.clone(),
+            assignment_id: shopped.clone(),
+            kind: "fee".into(),
+            reimbursement_id: None,
+            reverses_id: None,
+            amount_minor: 4500,
+            currency: "EUR".into(),
+            earned_at: now,
+            batch_id: None,
+            voided_at: None,
+            created_at: now,
+        };
+        diesel::insert_into(shopgap::db::schema::payables::table)
+            .values(&row)
+            .execute(conn)
+            .unwrap();
+    };
+    line(&mut conn);
+    let batch_id = shopgap::payments::service::create_batch(
+        &mut conn,
+        &org.id,
+        None,
+        serde_json::from_value(batch_period()).unwrap(),
+        now,
+    )
+    .unwrap()
+    .batch
+    .id
+    .to_string();
+    line(&mut conn);
     let draft_submission = uuid::Uuid::new_v4().to_string();
     shopgap::submissions::service::save_draft(
         &mut conn,
@@ -1603,6 +1812,9 @@ async fn targets(app: &TestApp, org: &Org, n: usize) -> Targets {
         action_id,
         in_progress_action_id,
         manager_id: org.manager.id.clone(),
+        quiz_id,
+        draft_quiz_id,
+        batch_id,
         n,
     }
 }
@@ -1635,6 +1847,8 @@ async fn every_endpoint_checks_role_scope_and_tenant() {
                 "webhooks:manage",
                 "actions:read",
                 "actions:write",
+                "payments:read",
+                "payments:write",
             ],
         )
         .await;

@@ -63,7 +63,8 @@ try:
         "name": "fuzzing integrator",
         "scopes": ["organization:read", "users:read", "standards:read", "standards:write",
                    "locations:read", "locations:write", "assignments:read",
-                   "assignments:write", "submissions:read", "reports:read", "surveys:read", "events:read", "webhooks:manage", "actions:read", "actions:write"]})
+                   "assignments:write", "submissions:read", "reports:read", "surveys:read", "events:read", "webhooks:manage", "actions:read", "actions:write",
+                   "payments:read", "payments:write"]})
     every = {"manager": signed_in["manager"], "shopper": signed_in["shopper"],
              "integrator": key["secret"], "admin": signed_in["admin"]}
     tokens = {role: token for role, token in every.items()

@@ -11,7 +11,13 @@ const FLAG_TEXT = {
   short_visit: (f) => `The visit lasted ${f.minutes} minutes (minimum ${f.minimum_minutes})`,
   clock_skew: (f) => `The phone's clock was off by ${f.seconds} s`,
   identical_to_previous: () => 'Every answer equals the same shopper\'s previous shop',
+  expenses_over_cap: (f) => `Expenses claimed ${money(f.claimed_minor, f.currency)}, over the shop's cap of ${money(f.cap_minor, f.currency)}`,
+  expense_without_receipt: (f) => `The expense “${f.expense_key}” has no receipt`,
 };
+
+/** Minor units as text in the currency's usual two decimals (display only; the API sends exact
+ * decimal text beside every amount). */
+const money = (minor, currency) => `${(minor / 100).toFixed(2)} ${currency}`;
 export const flagText = (f) => (FLAG_TEXT[f.kind] || (() => label(f.kind)))(f);
 
 export function ReviewQueue({ route }) {
@@ -133,6 +139,8 @@ export function Review({ route }) {
   const [editing, setEditing] = useState(null);
   const [comments, setComments] = useState({});
   const [comment, setComment] = useState('');
+  const [grade, setGrade] = useState('');
+  const [refusals, setRefusals] = useState({});
   const state = useLoad(async () => {
     const { body: submission, etag } = await call('GET', `/v1/submissions/${id}`);
     const assignment = await get(`/v1/assignments/${submission.content.assignment_id}`);
@@ -151,6 +159,8 @@ export function Review({ route }) {
       setEditing(null);
       setComments({});
       setComment('');
+      setGrade('');
+      setRefusals({});
     } catch (err) {
       setFailure(err);
     } finally {
@@ -165,9 +175,13 @@ export function Review({ route }) {
       const open = s.status === 'submitted';
       const editable = s.status === 'submitted' || s.status === 'approved';
       const score = s.scores;
+      const approving = (path) => path.endsWith('/approve');
       const decide = (path, done) => act(path, {
         comment: comment || null,
         item_comments: path.endsWith('/return') ? Object.fromEntries(Object.entries(comments).filter(([, v]) => v.trim())) : {},
+        ...(grade ? { grade: Number(grade) } : {}),
+        ...(approving(path) ? { reimbursements: Object.fromEntries(Object.entries(refusals)
+          .map(([key, note]) => [key, { decision: 'refused', note }])) } : {}),
       }, done);
       return html`
         <h1>Visit at ${a.location_code} · <span dir="auto">${a.location_name}</span></h1>
@@ -198,6 +212,22 @@ export function Review({ route }) {
             <p dir="auto">${s.content.narrative}</p>
           </section>
         </div>
+        ${s.reimbursements.length > 0 && html`<section class="card scroll" aria-labelledby="expenses-title">
+          <h2 id="expenses-title">Expenses</h2>
+          <table id="expenses"><thead><tr><th scope="col">Line</th><th scope="col">Claimed</th><th scope="col">Receipt</th><th scope="col">Decision</th></tr></thead>
+            <tbody>${s.reimbursements.map((r) => html`<tr data-expense=${r.key}>
+              <td>${label(r.category)}<div class="muted" dir="auto">${r.description || r.key}</div></td>
+              <td>${r.claimed.amount} ${r.claimed.currency}</td>
+              <td>${r.receipt_attachment_id ? 'yes' : html`<span class="muted">none</span>`}</td>
+              <td>${r.status === 'claimed' && open
+                ? html`<label><input type="checkbox" checked=${refusals[r.key] !== undefined}
+                    onChange=${(e) => { const next = { ...refusals }; if (e.target.checked) next[r.key] = ''; else delete next[r.key]; setRefusals(next); }} /> Refuse</label>
+                  ${refusals[r.key] !== undefined && html`<label>Why<input value=${refusals[r.key]} required
+                    onInput=${(e) => setRefusals({ ...refusals, [r.key]: e.target.value })} /></label>`}`
+                : html`${r.status}${r.approved ? ` · ${r.approved.amount} ${r.approved.currency}` : ''}${r.decision_note ? ` · ${r.decision_note}` : ''}`}</td>
+            </tr>`)}</tbody></table>
+          ${open && html`<p class="muted">Lines not refused are approved as claimed with the approval, up to the shop's cap.</p>`}
+        </section>`}
         ${s.attachments.length > 0 && html`<section class="card"><h2>Files</h2>
           <div class="photos">${s.attachments.map((f) => html`<${Evidence} file=${f} />`)}</div></section>`}
         <section class="card scroll" aria-labelledby="answers-title">
@@ -240,6 +270,11 @@ export function Review({ route }) {
           <h2 id="decide-title">Decision</h2>
           <label>Comment (for the shopper; required to reject)
             <textarea name="comment" value=${comment} onInput=${(e) => setComment(e.target.value)}></textarea></label>
+          <label>Grade of the shopper's work (optional; it feeds their reputation)
+            <select name="grade" value=${grade} onChange=${(e) => setGrade(e.target.value)}>
+              <option value="">Not graded</option>
+              ${[5, 4, 3, 2, 1].map((g) => html`<option value=${g}>${g}</option>`)}
+            </select></label>
           <div class="actions-row">
             <button type="button" id="approve" disabled=${busy} onClick=${() => decide(`/v1/submissions/${id}/approve`, 'Approved: the visit now counts in the reports.')}>Approve</button>
             <button type="button" id="return" class="secondary" disabled=${busy} onClick=${() => decide(`/v1/submissions/${id}/return`, 'Returned to the shopper with your comments.')}>Return to the shopper</button>

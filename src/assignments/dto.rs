@@ -40,6 +40,10 @@ pub struct Assignment {
     pub fee_cents: i64,
     #[schema(value_type = CurrencyCode)]
     pub currency: String,
+    /// The most the shop's reimbursements may total, in the currency's minor unit.
+    pub reimbursement_cap_minor: i64,
+    /// A certification (quiz) the job requires beyond any its checklist requires.
+    pub required_quiz_id: Option<uuid::Uuid>,
     pub shopper_id: Option<uuid::Uuid>,
     pub status: Status,
     pub wave_id: Option<uuid::Uuid>,
@@ -71,6 +75,14 @@ pub struct CreateAssignment {
     /// ISO 4217 code (default `EUR`).
     #[schema(value_type = Option<CurrencyCode>)]
     pub currency: Option<String>,
+    /// The most its reimbursements may total, in the currency's minor unit (default: the
+    /// organization's `reimbursement_cap_minor`).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100000000)]
+    pub reimbursement_cap_minor: Option<i64>,
+    /// A published certification quiz the shopper must have passed to take the job.
+    #[serde(default)]
+    pub required_quiz_id: Option<uuid::Uuid>,
     /// Offer it to this shopper at once; without one it goes on the job board.
     pub shopper_id: Option<uuid::Uuid>,
 }
@@ -96,6 +108,11 @@ pub struct CreateWave {
     pub fee_cents: i64,
     #[schema(value_type = Option<CurrencyCode>)]
     pub currency: Option<String>,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100000000)]
+    pub reimbursement_cap_minor: Option<i64>,
+    #[serde(default)]
+    pub required_quiz_id: Option<uuid::Uuid>,
 }
 
 /// Location ids: at least one, each once.
@@ -262,4 +279,40 @@ pub struct Sync {
     /// More changes wait: sync again at once with the new cursor.
     pub more: bool,
     pub server_time: DateTime<Utc>,
+}
+
+/// What the candidates for an offer are ranked by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CandidateSort {
+    /// The reputation's one figure (see `Reputation.score`).
+    #[default]
+    Score,
+    OnTimeRate,
+    MeanGrade,
+    ShopsDone,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CandidateQuery {
+    /// Default `score`.
+    pub sort: Option<CandidateSort>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
+/// A shopper the fair-play rules allow for the assignment, with their reputation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Candidate {
+    pub shopper_id: uuid::Uuid,
+    pub display_name: String,
+    pub reputation: crate::shoppers::reputation::Reputation,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CandidateList {
+    /// Best first.
+    pub items: Vec<Candidate>,
 }

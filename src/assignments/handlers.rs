@@ -3,8 +3,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
 use super::dto::{
-    Assignment, AssignmentFilter, AssignmentList, BoardQuery, CheckInRequest, CreateAssignment,
-    CreateWave, History, JobBoard, Reason, Reopen, ShopperChoice, Wave,
+    Assignment, AssignmentFilter, AssignmentList, BoardQuery, CandidateList, CandidateQuery,
+    CheckInRequest, CreateAssignment, CreateWave, History, JobBoard, Reason, Reopen, ShopperChoice,
+    Wave,
 };
 use super::repo;
 use super::service::{self, Actor};
@@ -219,6 +220,37 @@ pub async fn get_assignment(
         })
         .await?;
     assignment_response(Some(&req), StatusCode::OK, assignment)
+}
+
+/// Whom to offer the assignment to: the shoppers the fair-play rules allow (cooldown,
+/// exclusions, certification, capacity), best first by reputation (managers, admins, keys with
+/// `assignments:read`).
+#[utoipa::path(
+    tag = "assignments",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Assignment id"), CandidateQuery),
+    responses((status = 200, description = "Eligible shoppers, best first", body = CandidateList))
+)]
+#[get("/v1/assignments/{id}/candidates")]
+pub async fn candidates(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    query: ApiQuery<CandidateQuery>,
+) -> ApiResult<web::Json<CandidateList>> {
+    caller.require(Permission::AssignmentsRead)?;
+    let id = parse_id(&id)?;
+    let org = caller.organization_id.clone();
+    let sort = query.sort.unwrap_or_default();
+    let limit = query
+        .limit
+        .unwrap_or(20)
+        .clamp(1, service::MAX_CANDIDATES as i64) as usize;
+    let items = state
+        .db
+        .run(move |conn| service::candidates(conn, &org, &id, sort, limit, Utc::now().naive_utc()))
+        .await?;
+    Ok(web::Json(CandidateList { items }))
 }
 
 /// Every status change of an assignment: who, when, from, to and why (managers, admins, keys).

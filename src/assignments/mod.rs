@@ -14,6 +14,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::list_assignments)
         .service(handlers::get_assignment)
         .service(handlers::history)
+        .service(handlers::candidates)
         .service(handlers::offer)
         .service(handlers::reassign)
         .service(handlers::cancel)

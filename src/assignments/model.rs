@@ -31,6 +31,10 @@ pub struct AssignmentRow {
     pub check_in_accuracy_m: Option<f64>,
     pub check_in_device_time: Option<NaiveDateTime>,
     pub check_in_distance_m: Option<f64>,
+    /// The most its reimbursements may total, in the currency's minor unit.
+    pub reimbursement_cap_minor: i64,
+    /// A certification (quiz) the job requires beyond its checklist's.
+    pub required_quiz_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -188,10 +188,19 @@ pub type JobRow = (AssignmentRow, String, String, String, String, f64, f64);
 
 /// Locations of the organization with open jobs whose window has not ended, except `skip`:
 /// (location id, latitude, longitude, open jobs).
+/// Jobs a shopper may not see for want of a certification: those requiring one of `quiz_ids`
+/// and those on one of `checklist_version_ids` (whose checklist requires one).
+#[derive(Debug, Default, Clone)]
+pub struct Uncertified {
+    pub quiz_ids: Vec<String>,
+    pub checklist_version_ids: Vec<String>,
+}
+
 pub fn locations_with_open_jobs(
     conn: &mut DbConn,
     org_id: &str,
     skip: &[String],
+    uncertified: &Uncertified,
     now: NaiveDateTime,
 ) -> ApiResult<Vec<(String, f64, f64, i64)>> {
     Ok(assignments::table
@@ -201,6 +210,12 @@ pub fn locations_with_open_jobs(
         .filter(assignments::window_end.gt(now))
         .filter(locations::active.eq(true))
         .filter(assignments::location_id.ne_all(skip))
+        .filter(
+            assignments::required_quiz_id
+                .is_null()
+                .or(assignments::required_quiz_id.ne_all(&uncertified.quiz_ids)),
+        )
+        .filter(assignments::checklist_version_id.ne_all(&uncertified.checklist_version_ids))
         .group_by((locations::id, locations::latitude, locations::longitude))
         .select((
             locations::id,
@@ -218,6 +233,7 @@ pub fn open_jobs(
     org_id: &str,
     only: Option<&[String]>,
     skip: &[String],
+    uncertified: &Uncertified,
     now: NaiveDateTime,
     limit: i64,
 ) -> ApiResult<Vec<JobRow>> {
@@ -227,6 +243,12 @@ pub fn open_jobs(
         .filter(assignments::status.eq(Status::Open.as_str()))
         .filter(assignments::window_end.gt(now))
         .filter(locations::active.eq(true))
+        .filter(
+            assignments::required_quiz_id
+                .is_null()
+                .or(assignments::required_quiz_id.ne_all(uncertified.quiz_ids.clone())),
+        )
+        .filter(assignments::checklist_version_id.ne_all(uncertified.checklist_version_ids.clone()))
         .order((assignments::window_end.asc(), assignments::id.asc()))
         .limit(limit)
         .select((

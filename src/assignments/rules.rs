@@ -166,6 +166,8 @@ pub fn transition(from: Status, action: Action) -> Result<Status, IllegalTransit
 pub struct EligibilityFacts {
     pub shopper_active: bool,
     pub excluded_at_location: bool,
+    /// The certifications the job requires that the shopper has not passed (quiz names).
+    pub missing_certifications: Vec<String>,
     /// When the shopper last submitted a shop at this location, if ever.
     pub last_submission_at_location: Option<NaiveDateTime>,
     pub cooldown_days: i32,
@@ -181,6 +183,10 @@ pub enum Ineligible {
     Inactive,
     /// Known to staff at the location.
     Excluded,
+    /// Has not passed a quiz the job or its checklist requires.
+    NotCertified {
+        missing: Vec<String>,
+    },
     /// Shopped the location too recently.
     Cooldown {
         until: NaiveDateTime,
@@ -197,6 +203,7 @@ impl Ineligible {
         match self {
             Ineligible::Inactive => "inactive",
             Ineligible::Excluded => "excluded",
+            Ineligible::NotCertified { .. } => "not_certified",
             Ineligible::Cooldown { .. } => "cooldown",
             Ineligible::AtCapacity { .. } => "active_cap",
         }
@@ -208,6 +215,11 @@ impl fmt::Display for Ineligible {
         match self {
             Ineligible::Inactive => f.write_str("the shopper is not active"),
             Ineligible::Excluded => f.write_str("the shopper is known to staff at this location"),
+            Ineligible::NotCertified { missing } => write!(
+                f,
+                "the job requires a certification the shopper has not passed: {}",
+                missing.join(", ")
+            ),
             Ineligible::Cooldown { until } => write!(
                 f,
                 "the shopper shopped this location recently; eligible again from {}",
@@ -228,6 +240,11 @@ pub fn check_eligibility(f: &EligibilityFacts) -> Result<(), Ineligible> {
     }
     if f.excluded_at_location {
         return Err(Ineligible::Excluded);
+    }
+    if !f.missing_certifications.is_empty() {
+        return Err(Ineligible::NotCertified {
+            missing: f.missing_certifications.clone(),
+        });
     }
     if let Some(last) = f.last_submission_at_location {
         let until = last + TimeDelta::days(i64::from(f.cooldown_days));
@@ -335,6 +352,7 @@ mod tests {
         EligibilityFacts {
             shopper_active: true,
             excluded_at_location: false,
+            missing_certifications: Vec::new(),
             last_submission_at_location: None,
             cooldown_days: 30,
             active_assignments: 0,
@@ -358,6 +376,16 @@ mod tests {
             ..facts()
         };
         assert_eq!(check_eligibility(&excluded).unwrap_err().rule(), "excluded");
+        let uncertified = EligibilityFacts {
+            missing_certifications: vec!["Discretion".into(), "Bank products".into()],
+            ..facts()
+        };
+        let why = check_eligibility(&uncertified).unwrap_err();
+        assert_eq!(why.rule(), "not_certified");
+        assert!(
+            why.to_string().ends_with("Discretion, Bank products"),
+            "{why}"
+        );
         let now = facts().now;
         let recent = EligibilityFacts {
             last_submission_at_location: Some(now - TimeDelta::days(29)),

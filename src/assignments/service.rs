@@ -41,6 +41,8 @@ struct Plan {
     window_end: NaiveDateTime,
     fee_cents: i64,
     currency: String,
+    reimbursement_cap_minor: i64,
+    required_quiz_id: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -53,8 +55,10 @@ fn plan(
     window_end: NaiveDateTime,
     fee_cents: i64,
     currency: Option<String>,
+    pay: (Option<i64>, Option<uuid::Uuid>),
     now: NaiveDateTime,
 ) -> ApiResult<Plan> {
+    let (cap, required_quiz) = pay;
     let mut errors = Vec::new();
     if window_end <= window_start {
         errors.push(FieldError::new("window_end", "must be after window_start"));
@@ -62,6 +66,21 @@ fn plan(
         errors.push(FieldError::new("window_end", "must be in the future"));
     }
     let currency = currency.unwrap_or_else(|| "EUR".into());
+    if let Err(why) = crate::money::check_currency(&currency) {
+        errors.push(FieldError::new("currency", why));
+    }
+    if let Some(quiz) = required_quiz {
+        if !crate::certification::service::is_published(conn, org, &quiz.to_string())? {
+            errors.push(FieldError::new(
+                "required_quiz_id",
+                "must be a quiz of this organization with a published version",
+            ));
+        }
+    }
+    let reimbursement_cap_minor = match cap {
+        Some(cap) => cap,
+        None => organizations::find(conn, org)?.reimbursement_cap_minor,
+    };
     let version = checklists::find_version_by_id(conn, org, &checklist_version_id.to_string())?
         .filter(|v| v.status == VersionStatus::Published.as_str());
     let channel = match &version {
@@ -85,6 +104,8 @@ fn plan(
         window_end,
         fee_cents,
         currency,
+        reimbursement_cap_minor,
+        required_quiz_id: required_quiz.map(|q| q.to_string()),
     })
 }
 
@@ -154,6 +175,8 @@ fn new_row(
         check_in_accuracy_m: None,
         check_in_device_time: None,
         check_in_distance_m: None,
+        reimbursement_cap_minor: plan.reimbursement_cap_minor,
+        required_quiz_id: plan.required_quiz_id.clone(),
     }
 }
 
@@ -252,6 +275,7 @@ pub fn create(
         input.window_end.naive_utc(),
         input.fee_cents,
         input.currency,
+        (input.reimbursement_cap_minor, input.required_quiz_id),
         now,
     )?;
     let location = plannable_location(conn, org, &input.location_id, plan.channel, "location_id")?;
@@ -302,6 +326,7 @@ pub fn create_wave(
         input.window_end.naive_utc(),
         input.fee_cents,
         input.currency,
+        (input.reimbursement_cap_minor, input.required_quiz_id),
         now,
     )?;
     let mut errors = Vec::new();
@@ -356,21 +381,103 @@ fn ensure_eligible(
     let shopper = find_shopper(conn, &row.organization_id, shopper_id).map_err(|_| {
         ApiError::unprocessable("shopper_id", "no such shopper in this organization")
     })?;
-    let facts = EligibilityFacts {
-        shopper_active: shopper.active,
-        excluded_at_location: repo::is_excluded(conn, shopper_id, &row.location_id)?,
-        last_submission_at_location: repo::last_submission(conn, shopper_id, &row.location_id)?,
-        cooldown_days: org.cooldown_days,
-        active_assignments: repo::count_active(conn, shopper_id, Some(&row.id))?,
-        max_active_assignments: org.max_active_assignments,
-        now,
-    };
+    let facts = eligibility_facts(conn, &org, row, &shopper, now)?;
     check_eligibility(&facts).map_err(|why| {
         ApiError::Unprocessable(vec![FieldError::new(
             format!("eligibility.{}", why.rule()),
             why.to_string(),
         )])
     })
+}
+
+/// What the fair-play rules look at for giving `row` to `shopper`.
+fn eligibility_facts(
+    conn: &mut DbConn,
+    org: &crate::organizations::model::OrganizationRow,
+    row: &AssignmentRow,
+    shopper: &crate::users::model::UserRow,
+    now: NaiveDateTime,
+) -> ApiResult<EligibilityFacts> {
+    let shopper_id = shopper.id.as_str();
+    Ok(EligibilityFacts {
+        shopper_active: shopper.active,
+        excluded_at_location: repo::is_excluded(conn, shopper_id, &row.location_id)?,
+        missing_certifications: crate::certification::service::missing_for(conn, row, shopper_id)?,
+        last_submission_at_location: repo::last_submission(conn, shopper_id, &row.location_id)?,
+        cooldown_days: org.cooldown_days,
+        active_assignments: repo::count_active(conn, shopper_id, Some(&row.id))?,
+        max_active_assignments: org.max_active_assignments,
+        now,
+    })
+}
+
+/// The most candidates one answer lists.
+pub const MAX_CANDIDATES: usize = 100;
+
+/// Shoppers the fair-play rules allow for an open (or offered) assignment, best first by
+/// `sort`, each with their reputation: whom to offer it to.
+pub fn candidates(
+    conn: &mut DbConn,
+    org_id: &str,
+    id: &str,
+    sort: super::dto::CandidateSort,
+    limit: usize,
+    now: NaiveDateTime,
+) -> ApiResult<Vec<super::dto::Candidate>> {
+    use crate::shoppers::reputation::{self, Reputation};
+    let row = repo::find(conn, org_id, id)?;
+    let org = organizations::find(conn, org_id)?;
+    let shoppers = crate::users::repo::active_shoppers(conn, org_id)?;
+    let ids: Vec<String> = shoppers.iter().map(|s| s.id.clone()).collect();
+    let counts = reputation::counts_of(conn, org_id, &ids)?;
+    let mut ranked: Vec<(Reputation, crate::users::model::UserRow)> = shoppers
+        .into_iter()
+        .map(|s| {
+            let c = counts
+                .iter()
+                .find(|c| c.shopper_id == s.id)
+                .cloned()
+                .unwrap_or_default();
+            let id = s.id.parse().map_err(ApiError::internal)?;
+            Ok((reputation::reputation(id, &c), s))
+        })
+        .collect::<ApiResult<_>>()?;
+    let key = |r: &Reputation| -> Option<f64> {
+        match sort {
+            super::dto::CandidateSort::Score => r.score,
+            super::dto::CandidateSort::OnTimeRate => r.on_time_rate,
+            super::dto::CandidateSort::MeanGrade => r.mean_grade,
+            super::dto::CandidateSort::ShopsDone => Some(r.shops_done as f64),
+        }
+    };
+    // Best first; shoppers with nothing to rank by last, then by name.
+    ranked.sort_by(|(a, sa), (b, sb)| {
+        match (key(a), key(b)) {
+            (Some(x), Some(y)) => y.total_cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+        .then_with(|| sa.display_name.cmp(&sb.display_name))
+    });
+    let mut out = Vec::new();
+    for (reputation, shopper) in ranked {
+        if out.len() >= limit {
+            break;
+        }
+        if row.shopper_id.as_deref() == Some(shopper.id.as_str()) {
+            continue;
+        }
+        let facts = eligibility_facts(conn, &org, &row, &shopper, now)?;
+        if check_eligibility(&facts).is_ok() {
+            out.push(super::dto::Candidate {
+                shopper_id: reputation.shopper_id,
+                display_name: shopper.display_name,
+                reputation,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Applies `action` to `row` (with `next` describing any other change), recording it. A state
@@ -403,6 +510,7 @@ fn apply(
             current_state: Some(current.status),
         });
     }
+    crate::shoppers::reputation::record_step(conn, row, action, now)?;
     record_changes(
         conn,
         std::slice::from_ref(&next),
@@ -753,6 +861,8 @@ pub fn to_dto(
         window_end: row.window_end.and_utc(),
         fee_cents: row.fee_cents,
         currency: row.currency,
+        reimbursement_cap_minor: row.reimbursement_cap_minor,
+        required_quiz_id: row.required_quiz_id.and_then(|q| q.parse().ok()),
         shopper_id: row.shopper_id.and_then(|s| s.parse().ok()),
         status,
         wave_id: row.wave_id.and_then(|s| s.parse().ok()),
@@ -819,13 +929,14 @@ pub fn job_board(
     skip.extend(repo::recently_shopped(conn, shopper_id, cooldown_start)?);
     skip.sort();
     skip.dedup();
+    let uncertified = crate::certification::service::uncertified(conn, org_id, shopper_id)?;
     let page = limit as i64;
     let mut jobs: Vec<(Option<f64>, repo::JobRow)> = match position {
         // Nearest first: rank the (few) locations that have open jobs by distance, then fetch
         // jobs at the nearest ones until the page is full, instead of ranking every open job.
         Some((lat, lon)) => {
             let mut places: Vec<(f64, String, i64)> =
-                repo::locations_with_open_jobs(conn, org_id, &skip, now)?
+                repo::locations_with_open_jobs(conn, org_id, &skip, &uncertified, now)?
                     .into_iter()
                     .map(|(id, la, lo, n)| (distance_m(lat, lon, la, lo), id, n))
                     .collect();
@@ -839,12 +950,20 @@ pub fn job_board(
                 covered += n;
                 ids.push(id);
             }
-            repo::open_jobs(conn, org_id, Some(&ids), &skip, now, covered.max(1))?
-                .into_iter()
-                .map(|job| (Some(distance_m(lat, lon, job.5, job.6)), job))
-                .collect()
+            repo::open_jobs(
+                conn,
+                org_id,
+                Some(&ids),
+                &skip,
+                &uncertified,
+                now,
+                covered.max(1),
+            )?
+            .into_iter()
+            .map(|job| (Some(distance_m(lat, lon, job.5, job.6)), job))
+            .collect()
         }
-        None => repo::open_jobs(conn, org_id, None, &skip, now, page)?
+        None => repo::open_jobs(conn, org_id, None, &skip, &uncertified, now, page)?
             .into_iter()
             .map(|job| (None, job))
             .collect(),

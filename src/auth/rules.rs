@@ -85,6 +85,10 @@ pub enum Scope {
     ActionsRead,
     #[serde(rename = "actions:write")]
     ActionsWrite,
+    #[serde(rename = "payments:read")]
+    PaymentsRead,
+    #[serde(rename = "payments:write")]
+    PaymentsWrite,
 }
 
 /// An action that needs authorization. Each handler asks for exactly one.
@@ -122,6 +126,11 @@ pub enum Permission {
     ActionsRead,
     /// Opening, editing and moving them (managers, admins, keys with the scope).
     ActionsWrite,
+    /// Payment batches and shoppers' earnings (managers, admins, keys with the scope).
+    PaymentsRead,
+    /// Making, paying and cancelling batches: money leaves the organization, so admins only
+    /// (and keys with the scope, for a payroll integration).
+    PaymentsWrite,
 }
 
 impl Permission {
@@ -132,10 +141,11 @@ impl Permission {
             OrganizationRead | UsersRead | StandardsRead | StandardsWrite | LocationsRead
             | LocationsWrite | ShoppersManage | AssignmentsRead | AssignmentsWrite
             | SubmissionsRead | SubmissionsReview | ReportsRead | SelfAssessmentsWrite
-            | SurveysRead | SurveysWrite | EventsRead | ActionsRead | ActionsWrite => {
-                matches!(role, Role::Admin | Role::Manager)
+            | SurveysRead | SurveysWrite | EventsRead | ActionsRead | ActionsWrite
+            | PaymentsRead => matches!(role, Role::Admin | Role::Manager),
+            OrganizationWrite | UsersWrite | ApiKeysManage | WebhooksManage | PaymentsWrite => {
+                role == Role::Admin
             }
-            OrganizationWrite | UsersWrite | ApiKeysManage | WebhooksManage => role == Role::Admin,
         }
     }
 
@@ -158,6 +168,8 @@ impl Permission {
             WebhooksManage => Some(Scope::WebhooksManage),
             ActionsRead => Some(Scope::ActionsRead),
             ActionsWrite => Some(Scope::ActionsWrite),
+            PaymentsRead => Some(Scope::PaymentsRead),
+            PaymentsWrite => Some(Scope::PaymentsWrite),
             OrganizationWrite | UsersWrite | ApiKeysManage | ShoppersManage | SubmissionsReview
             | SelfAssessmentsWrite | SurveysWrite => None,
         }

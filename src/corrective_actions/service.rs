@@ -767,6 +767,8 @@ fn plan_reshops(
                 window_end: (now + plan.window).and_utc(),
                 fee_cents: plan.fee_cents,
                 currency: Some(plan.currency.clone()),
+                reimbursement_cap_minor: None,
+                required_quiz_id: None,
                 shopper_id: plan.shopper_id,
             },
             now,

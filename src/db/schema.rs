@@ -9,6 +9,7 @@ diesel::table! {
         min_sample_size -> Integer,
         geofence_radius_m -> Integer,
         shoppers_see_scores -> Bool,
+        reimbursement_cap_minor -> BigInt,
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
@@ -209,6 +210,8 @@ diesel::table! {
         check_in_accuracy_m -> Nullable<Double>,
         check_in_device_time -> Nullable<Timestamp>,
         check_in_distance_m -> Nullable<Double>,
+        reimbursement_cap_minor -> BigInt,
+        required_quiz_id -> Nullable<Text>,
     }
 }
 
@@ -254,6 +257,7 @@ diesel::table! {
         reviewed_by -> Nullable<Text>,
         region -> Nullable<Text>,
         segment -> Nullable<Text>,
+        grade -> Nullable<Integer>,
     }
 }
 
@@ -639,3 +643,127 @@ diesel::allow_tables_to_appear_in_same_query!(
     submissions,
     submission_edits,
 );
+
+diesel::table! {
+    reimbursements (id) {
+        id -> Text,
+        organization_id -> Text,
+        submission_id -> Text,
+        shopper_id -> Text,
+        line_key -> Text,
+        category -> Text,
+        description -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        receipt_attachment_id -> Nullable<Text>,
+        status -> Text,
+        approved_minor -> Nullable<BigInt>,
+        decision_note -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_batches (id) {
+        id -> Text,
+        organization_id -> Text,
+        period_from -> Date,
+        period_to -> Date,
+        status -> Text,
+        note -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        paid_at -> Nullable<Timestamp>,
+        paid_by -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payables (id) {
+        id -> Text,
+        organization_id -> Text,
+        shopper_id -> Text,
+        submission_id -> Text,
+        assignment_id -> Text,
+        kind -> Text,
+        reimbursement_id -> Nullable<Text>,
+        reverses_id -> Nullable<Text>,
+        amount_minor -> BigInt,
+        currency -> Text,
+        earned_at -> Timestamp,
+        batch_id -> Nullable<Text>,
+        voided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    quizzes (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    quiz_versions (id) {
+        id -> Text,
+        quiz_id -> Text,
+        organization_id -> Text,
+        version -> Integer,
+        status -> Text,
+        revision -> Integer,
+        name -> Text,
+        checklist_id -> Text,
+        content -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        published_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    quiz_attempts (id) {
+        id -> Text,
+        organization_id -> Text,
+        quiz_id -> Text,
+        quiz_version_id -> Text,
+        shopper_id -> Text,
+        answers -> Text,
+        correct -> Integer,
+        total -> Integer,
+        passed -> Bool,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shopper_reputation (shopper_id) {
+        shopper_id -> Text,
+        organization_id -> Text,
+        submitted -> BigInt,
+        on_time -> BigInt,
+        expired -> BigInt,
+        returned -> BigInt,
+        approved -> BigInt,
+        rejected -> BigInt,
+        grade_sum -> BigInt,
+        graded -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(payables -> payment_batches (batch_id));
+diesel::allow_tables_to_appear_in_same_query!(payables, payment_batches, users, reimbursements);
+diesel::allow_tables_to_appear_in_same_query!(shopper_reputation, users);
+diesel::allow_tables_to_appear_in_same_query!(quiz_versions, quizzes, quiz_attempts);

@@ -44,6 +44,7 @@ use crate::locations::model::LocationRow;
 use crate::locations::service as locations;
 use crate::organizations::model::OrganizationRow;
 use crate::organizations::repo as organizations;
+use crate::payments::dto::{CreateBatch, ExpenseCategory, ExpenseClaim, MarkPaid};
 use crate::standards::dto::Channel;
 use crate::standards::service::Actor;
 use crate::submissions::dto::{Position, ReviewInput, SubmissionContent, SubmissionStatus};
@@ -98,6 +99,10 @@ pub struct Summary {
     pub corrective_actions: usize,
     /// Managers' beliefs about their delivery recorded (self-assessments).
     pub self_assessments: usize,
+    /// Shoppers' attempts at the certification quiz (every shopper passed, some at the second).
+    pub quiz_attempts: usize,
+    /// Monthly payment batches, paid, of every full month of the history.
+    pub payment_batches: usize,
     /// Demo accounts created on the way (when the demo organization did not exist).
     pub credentials: Vec<Credential>,
 }
@@ -243,6 +248,7 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
         now,
         config: Config::with_secret(b"demo-data: no tokens are issued"),
     };
+    let quiz_attempts = write_transaction(conn, |conn| job.certify(conn, i64::from(plan.days)))?;
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|worker| {
@@ -279,6 +285,7 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
         job.recovery(conn, i64::from(plan.days), &mut rng)
     })?;
     let self_assessments = write_transaction(conn, |conn| job.self_assessments(conn, &mut rng))?;
+    let payment_batches = write_transaction(conn, |conn| job.payroll(conn, i64::from(plan.days)))?;
     Ok(Summary {
         organization_id: org.id.clone(),
         checklist_version_id: version_id,
@@ -289,8 +296,37 @@ pub fn generate(pool: &Pool, plan: &Plan, progress: &(dyn Fn(u64) + Sync)) -> Ap
         management_responses,
         corrective_actions,
         self_assessments,
+        quiz_attempts,
+        payment_batches,
         credentials,
     })
+}
+
+/// What a shopper spent on a demo visit: parking on one in three, a meal on one in five (no
+/// receipts: the demo has no files, so these carry the `expense_without_receipt` flag).
+fn demo_expenses(rng: &mut StdRng) -> Vec<ExpenseClaim> {
+    let mut out = Vec::new();
+    if rng.gen_ratio(1, 3) {
+        out.push(ExpenseClaim {
+            key: "parking".into(),
+            category: ExpenseCategory::Parking,
+            description: Some("Car park opposite the showroom".into()),
+            amount_minor: rng.gen_range(3..10) * 100,
+            currency: "EUR".into(),
+            receipt_attachment_id: None,
+        });
+    }
+    if rng.gen_ratio(1, 5) {
+        out.push(ExpenseClaim {
+            key: "coffee".into(),
+            category: ExpenseCategory::Meal,
+            description: Some("Coffee while waiting for the test drive".into()),
+            amount_minor: rng.gen_range(250..900),
+            currency: "EUR".into(),
+            receipt_attachment_id: None,
+        });
+    }
+    out
 }
 
 /// On PostgreSQL, tables filled in bulk are analyzed every this many batches of the first
@@ -579,6 +615,8 @@ impl Job<'_> {
                 window_end: (v.at + TimeDelta::days(4)).and_utc(),
                 fee_cents: 4500,
                 currency: None,
+                reimbursement_cap_minor: None,
+                required_quiz_id: None,
                 shopper_id: Some(shopper.parse().map_err(ApiError::internal)?),
             },
             created,
@@ -633,6 +671,12 @@ impl Job<'_> {
             v.at,
         )?;
         let delivery = self.delivery(site, v, rng);
+        // Pay draws from a stream of its own, so the visits' other draws stay as they were.
+        let mut pay = StdRng::seed_from_u64(v.seed ^ 0x5EED_FA11);
+        let expenses = match v.outcome {
+            Outcome::Approved => demo_expenses(&mut pay),
+            _ => Vec::new(),
+        };
         let content = SubmissionContent {
             assignment_id: assignment_id.parse().map_err(ApiError::internal)?,
             answers: answers(self.checklist, &delivery, v.at, end, rng),
@@ -647,6 +691,7 @@ impl Job<'_> {
             device: Some("demo-data".into()),
             app_version: Some(env!("CARGO_PKG_VERSION").into()),
             sent_at: Some(submitted.and_utc()),
+            expenses,
         };
         let id = uuid::Uuid::now_v7().to_string();
         let row = submissions::submit(
@@ -660,7 +705,13 @@ impl Job<'_> {
         )?;
         let (decision, input) = match v.outcome {
             Outcome::AwaitingReview => return Ok(()),
-            Outcome::Approved => (SubmissionStatus::Approved, ReviewInput::default()),
+            Outcome::Approved => (
+                SubmissionStatus::Approved,
+                ReviewInput {
+                    grade: Some([3, 4, 4, 4, 5, 5][pay.gen_range(0..6)]),
+                    ..ReviewInput::default()
+                },
+            ),
             Outcome::Returned | Outcome::Resubmitted => {
                 (SubmissionStatus::Returned, self.return_note(&content))
             }
@@ -712,6 +763,7 @@ impl Job<'_> {
                     .collect()
                 })
                 .unwrap_or_default(),
+            ..ReviewInput::default()
         }
     }
 
@@ -893,6 +945,148 @@ impl Job<'_> {
             }
         }
         Ok(opened_count)
+    }
+
+    /// The certification quiz of the audit checklist (made once), passed by every shopper of
+    /// the plan who has not yet (one in seven at the second attempt), before their first shop.
+    fn certify(&self, conn: &mut DbConn, days: i64) -> ApiResult<usize> {
+        use crate::certification::dto::{AttemptInput, QuizInput};
+        use crate::certification::service as certification;
+        let org = self.org.id.as_str();
+        let actor = crate::versioning::Actor {
+            organization_id: org,
+            user_id: Some(self.manager),
+        };
+        let start = self.now - TimeDelta::days(days + 1);
+        let checklist = checklists_repo::find_version_by_id(conn, org, self.version_id)?
+            .ok_or_else(|| ApiError::internal("the audit checklist vanished"))?
+            .checklist_id;
+        let input: QuizInput = serde_json::from_value(json!({
+            "name": "Mystery shopper basics",
+            "checklist_id": checklist,
+            "pass_mark_percent": 75,
+            "max_attempts": 3,
+            "introduction": "Pass this before your first showroom visit.",
+            "questions": [
+                {"key": "discretion", "text": "May you tell staff that you are a mystery shopper?",
+                 "options": [{"key": "yes", "text": "Yes, after the visit"}, {"key": "no", "text": "No, never"}],
+                 "correct": ["no"]},
+                {"key": "timing", "text": "What do you note during the visit?",
+                 "options": [{"key": "times", "text": "The times of greeting and offer"},
+                             {"key": "names", "text": "The consultant's name"},
+                             {"key": "opinion", "text": "Whether you liked the car"}],
+                 "correct": ["times", "names"]},
+                {"key": "photos", "text": "Where do you take the photos?",
+                 "options": [{"key": "outside", "text": "Outside, discreetly"}, {"key": "inside", "text": "Inside, openly"}],
+                 "correct": ["outside"]},
+                {"key": "report", "text": "When is the report due?",
+                 "options": [{"key": "window", "text": "Before the assignment's window ends"}, {"key": "week", "text": "Within a week"}],
+                 "correct": ["window"]},
+            ],
+        }))
+        .map_err(ApiError::internal)?;
+        // Once: a later run of `demo-data` adds visits and pays them, with the quiz it has.
+        let quiz_id = match certification::STORE
+            .list_documents(conn, org, None, 1)?
+            .pop()
+        {
+            Some(quiz) => quiz.id,
+            None => certification::create(conn, actor, input, true, start)?.quiz_id,
+        };
+        let right: std::collections::BTreeMap<String, Vec<String>> = [
+            ("discretion", vec!["no"]),
+            ("timing", vec!["times", "names"]),
+            ("photos", vec!["outside"]),
+            ("report", vec!["window"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_iter().map(str::to_string).collect()))
+        .collect();
+        let mut attempts = 0;
+        for (i, shopper) in self.shoppers.iter().enumerate() {
+            if certification::certifications(conn, org, shopper)?
+                .iter()
+                .any(|c| c.passed)
+            {
+                continue;
+            }
+            let at = start + TimeDelta::hours(i as i64);
+            if i % 7 == 3 {
+                let mut wrong = right.clone();
+                wrong.insert("discretion".into(), vec!["yes".into()]);
+                wrong.insert("photos".into(), vec!["inside".into()]);
+                let attempt = AttemptInput {
+                    quiz_version_id: None,
+                    answers: wrong,
+                };
+                certification::take(conn, org, shopper, &quiz_id, attempt, at)?;
+                attempts += 1;
+            }
+            let attempt = AttemptInput {
+                quiz_version_id: None,
+                answers: right.clone(),
+            };
+            certification::take(
+                conn,
+                org,
+                shopper,
+                &quiz_id,
+                attempt,
+                at + TimeDelta::minutes(30),
+            )?;
+            attempts += 1;
+        }
+        Ok(attempts)
+    }
+
+    /// A paid payment batch for every full month of the history (the current month stays
+    /// payable); months paid by an earlier run are skipped.
+    fn payroll(&self, conn: &mut DbConn, days: i64) -> ApiResult<usize> {
+        use chrono::{Datelike, NaiveDate};
+        let org = self.org.id.as_str();
+        let start = self.now - TimeDelta::days(days + 1);
+        // Monthly batches, each paid three days after its month ended.
+        let first_of = |d: NaiveDate| NaiveDate::from_ymd_opt(d.year(), d.month(), 1);
+        let mut month = first_of(start.date()).ok_or_else(|| ApiError::internal("a month"))?;
+        let this_month = first_of(self.now.date()).ok_or_else(|| ApiError::internal("a month"))?;
+        let mut batches = 0;
+        while month < this_month {
+            let next = month
+                .checked_add_months(chrono::Months::new(1))
+                .ok_or_else(|| ApiError::internal("a month"))?;
+            let made_at = next.and_hms_opt(9, 0, 0).unwrap_or_default() + TimeDelta::days(1);
+            let batch = crate::payments::service::create_batch(
+                conn,
+                org,
+                Some(self.manager),
+                CreateBatch {
+                    period_from: month,
+                    period_to: next - TimeDelta::days(1),
+                    note: Some(format!("Shops of {}", month.format("%B %Y"))),
+                },
+                made_at.min(self.now),
+            );
+            match batch {
+                Ok(batch) => {
+                    crate::payments::service::mark_paid(
+                        conn,
+                        org,
+                        Some(self.manager),
+                        &batch.batch.id.to_string(),
+                        MarkPaid {
+                            reference: Some(format!("SEPA-{}", month.format("%Y-%m"))),
+                        },
+                        (made_at + TimeDelta::days(2)).min(self.now),
+                    )?;
+                    batches += 1;
+                }
+                // A month with no approved shop has nothing to pay.
+                Err(ApiError::Unprocessable(_)) => {}
+                Err(other) => return Err(other),
+            }
+            month = next;
+        }
+        Ok(batches)
     }
 
     /// How likely staff at this visit deliver each standard (by code).

@@ -30,6 +30,9 @@ pub struct OrganizationSettings {
     pub geofence_radius_m: i32,
     /// Whether shoppers see the scores of their own approved shops.
     pub shoppers_see_scores: bool,
+    /// The default cap on a shop's reimbursements, in the minor unit of the shop's currency
+    /// (cents): copied onto each assignment planned without a cap of its own.
+    pub reimbursement_cap_minor: i64,
 }
 
 impl From<OrganizationRow> for Organization {
@@ -43,6 +46,7 @@ impl From<OrganizationRow> for Organization {
                 min_sample_size: row.min_sample_size,
                 geofence_radius_m: row.geofence_radius_m,
                 shoppers_see_scores: row.shoppers_see_scores,
+                reimbursement_cap_minor: row.reimbursement_cap_minor,
             },
             version: row.version,
             created_at: row.created_at.and_utc(),
@@ -66,4 +70,6 @@ pub struct UpdateOrganization {
     #[schema(minimum = 10, maximum = 100000)]
     pub geofence_radius_m: Option<i32>,
     pub shoppers_see_scores: Option<bool>,
+    #[schema(minimum = 0, maximum = 100000000)]
+    pub reimbursement_cap_minor: Option<i64>,
 }

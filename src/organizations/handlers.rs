@@ -65,6 +65,7 @@ pub async fn update_organization(
         min_sample_size: body.min_sample_size,
         geofence_radius_m: body.geofence_radius_m,
         shoppers_see_scores: body.shoppers_see_scores,
+        reimbursement_cap_minor: body.reimbursement_cap_minor,
     };
     let org_id = caller.organization_id.clone();
     let row = state

@@ -13,6 +13,8 @@ pub struct OrganizationRow {
     pub min_sample_size: i32,
     pub geofence_radius_m: i32,
     pub shoppers_see_scores: bool,
+    /// Default cap on a shop's reimbursements, in the minor unit of the shop's currency.
+    pub reimbursement_cap_minor: i64,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -28,4 +30,5 @@ pub struct OrganizationChanges {
     pub min_sample_size: Option<i32>,
     pub geofence_radius_m: Option<i32>,
     pub shoppers_see_scores: Option<bool>,
+    pub reimbursement_cap_minor: Option<i64>,
 }

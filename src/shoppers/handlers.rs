@@ -3,6 +3,7 @@ use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
 use super::dto::{AddExclusion, ShopperProfile, UpdateProfile};
+use super::reputation::Reputation;
 use super::{repo, service};
 use crate::auth::caller::Caller;
 use crate::auth::rules::Permission;
@@ -213,4 +214,31 @@ pub async fn declare_exclusion(
         body.0,
     )
     .await
+}
+
+/// A shopper's reputation from their recorded work: on-time, return and rejection rates, mean
+/// reviewer grade and shops done (managers, admins, keys with `users:read`).
+#[utoipa::path(
+    tag = "shoppers",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The shopper's user id")),
+    responses((status = 200, description = "The reputation", body = Reputation))
+)]
+#[get("/v1/shoppers/{id}/reputation")]
+pub async fn get_reputation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<Reputation>> {
+    caller.require(Permission::UsersRead)?;
+    let id = parse_id(&id)?;
+    let org = caller.organization_id.clone();
+    let reputation = state
+        .db
+        .run(move |conn| {
+            service::find_shopper(conn, &org, &id)?;
+            super::reputation::of_shopper(conn, &org, &id)
+        })
+        .await?;
+    Ok(web::Json(reputation))
 }

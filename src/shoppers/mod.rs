@@ -5,11 +5,13 @@ pub mod dto;
 pub mod handlers;
 pub mod model;
 pub mod repo;
+pub mod reputation;
 pub mod service;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::get_profile)
         .service(handlers::put_profile)
+        .service(handlers::get_reputation)
         .service(handlers::add_exclusion)
         .service(handlers::remove_exclusion)
         .service(handlers::get_my_profile)

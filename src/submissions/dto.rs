@@ -42,6 +42,11 @@ pub struct SubmissionContent {
     pub app_version: Option<String>,
     /// The phone's clock when it sent this; the server compares it with its own.
     pub sent_at: Option<DateTime<Utc>>,
+    /// What the shopper spent for the shop, to be reimbursed (at most 20 lines), in the
+    /// assignment's currency; the reviewer decides each line with the approval.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 20)]
+    pub expenses: Vec<crate::payments::dto::ExpenseClaim>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -92,6 +97,9 @@ pub struct Review {
     pub item_comments: BTreeMap<String, String>,
     pub by: Option<uuid::Uuid>,
     pub at: DateTime<Utc>,
+    /// The reviewer's grade of the shopper's work, 1 to 5.
+    #[serde(default)]
+    pub grade: Option<i32>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -114,6 +122,10 @@ pub struct Submission {
     /// The evidence files uploaded for it (photos, receipts, recordings), oldest first: each
     /// is read from `GET /v1/attachments/{id}`.
     pub attachments: Vec<crate::attachments::handlers::Attachment>,
+    /// The expense claims with the reviewer's decisions.
+    pub reimbursements: Vec<crate::payments::dto::Reimbursement>,
+    /// The reviewer's grade of the work, 1 to 5 (reviewers only).
+    pub grade: Option<i32>,
     /// The answers as scored: the original with every edit applied (present once edited).
     pub effective_answers: Option<BTreeMap<String, AnswerInput>>,
     pub version: i32,
@@ -144,6 +156,15 @@ pub struct ReviewInput {
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, Note>)]
     pub item_comments: BTreeMap<String, String>,
+    /// The reviewer's grade of the shopper's work, 1 (poor) to 5 (excellent); it feeds the
+    /// shopper's reputation. A later review's grade replaces an earlier one.
+    #[schema(minimum = 1, maximum = 5)]
+    pub grade: Option<i32>,
+    /// With an approval: decisions on the expense lines by key (a line not named is approved
+    /// as claimed). Refused with a return or a rejection.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, crate::payments::dto::ReimbursementDecision>)]
+    pub reimbursements: crate::payments::dto::Decisions,
 }
 
 /// One reviewer edit of one answer.

@@ -39,6 +39,8 @@ pub struct SubmissionRow {
     /// does not rewrite history.
     pub region: Option<String>,
     pub segment: Option<String>,
+    /// The reviewer's grade of the work, 1 to 5.
+    pub grade: Option<i32>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -202,12 +202,16 @@ pub fn check_visit(
     ("clock_skew" = "#/components/schemas/ClockSkew"),
     ("short_visit" = "#/components/schemas/ShortVisit"),
     ("identical_to_previous" = "#/components/schemas/IdenticalToPrevious"),
+    ("expenses_over_cap" = "#/components/schemas/ExpensesOverCap"),
+    ("expense_without_receipt" = "#/components/schemas/ExpenseWithoutReceipt"),
 )))]
 pub enum Flag {
     OutsideGeofence(OutsideGeofence),
     ClockSkew(ClockSkew),
     ShortVisit(ShortVisit),
     IdenticalToPrevious(IdenticalToPrevious),
+    ExpensesOverCap(ExpensesOverCap),
+    ExpenseWithoutReceipt(ExpenseWithoutReceipt),
 }
 
 /// A flag's `kind`: one value per flag, so a stored flag reads back as exactly its variant.
@@ -227,6 +231,25 @@ flag_kind!(OutsideGeofenceKind, "outside_geofence");
 flag_kind!(ClockSkewKind, "clock_skew");
 flag_kind!(ShortVisitKind, "short_visit");
 flag_kind!(IdenticalToPreviousKind, "identical_to_previous");
+flag_kind!(ExpensesOverCapKind, "expenses_over_cap");
+flag_kind!(ExpenseWithoutReceiptKind, "expense_without_receipt");
+
+/// `expenses_over_cap`: the claimed expenses add up to more than the shop's cap; the reviewer
+/// refuses or reduces lines when approving.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ExpensesOverCap {
+    pub kind: ExpensesOverCapKind,
+    pub claimed_minor: i64,
+    pub cap_minor: i64,
+    pub currency: String,
+}
+
+/// `expense_without_receipt`: an expense line came without a receipt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ExpenseWithoutReceipt {
+    pub kind: ExpenseWithoutReceiptKind,
+    pub expense_key: String,
+}
 
 /// `outside_geofence`: the check-in or visit position was farther from the location than its
 /// geofence radius.

@@ -2,6 +2,10 @@
 //! for its transaction, so the same submission sent several times at once is handled one at a
 //! time: the first stores it, the others find it and answer the same.
 
+use super::rules::{ExpenseWithoutReceipt, ExpensesOverCap};
+use crate::payments::rules as pay_rules;
+use crate::payments::service as payments;
+use crate::shoppers::reputation;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
@@ -152,6 +156,7 @@ fn base_row(
         reviewed_by: existing.as_ref().and_then(|e| e.reviewed_by.clone()),
         region: existing.as_ref().and_then(|e| e.region.clone()),
         segment: existing.as_ref().and_then(|e| e.segment.clone()),
+        grade: existing.as_ref().and_then(|e| e.grade),
     })
 }
 
@@ -196,6 +201,16 @@ pub fn submit(
 
     let evidence = crate::attachments::evidence_by_item(conn, id)?;
     let mut errors = validate_answers(checklist, &content.answers, &evidence);
+    let attachment_ids: std::collections::HashSet<String> =
+        crate::attachments::of_submission(conn, id)?
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+    errors.extend(pay_rules::check_claims(
+        &content.expenses,
+        &a.currency,
+        &attachment_ids,
+    ));
     match (content.visit_start, content.visit_end) {
         (Some(start), Some(end)) => errors.extend(check_visit(
             start.naive_utc(),
@@ -229,7 +244,7 @@ pub fn submit(
         (Some(s), Some(e)) => e - s,
         _ => TimeDelta::zero(),
     };
-    let found: Vec<Flag> = flags(&FlagFacts {
+    let mut found: Vec<Flag> = flags(&FlagFacts {
         distance_m: position
             .map(|(lat, lon)| distance_m(location.latitude, location.longitude, lat, lon)),
         geofence_radius_m: location.geofence_radius_m,
@@ -244,6 +259,26 @@ pub fn submit(
             .map(|(p, c)| (p.id.as_str(), &c.answers)),
     });
 
+    if let Some(claimed) = pay_rules::claimed_over_cap(&content.expenses, a.reimbursement_cap_minor)
+    {
+        found.push(Flag::ExpensesOverCap(ExpensesOverCap {
+            kind: Default::default(),
+            claimed_minor: claimed,
+            cap_minor: a.reimbursement_cap_minor,
+            currency: a.currency.clone(),
+        }));
+    }
+    for claim in content
+        .expenses
+        .iter()
+        .filter(|c| c.receipt_attachment_id.is_none())
+    {
+        found.push(Flag::ExpenseWithoutReceipt(ExpenseWithoutReceipt {
+            kind: Default::default(),
+            expense_key: claim.key.clone(),
+        }));
+    }
+
     let mut row = base_row(id, org, shopper, &content, hash, &ctx.existing, now)?;
     row.status = SubmissionStatus::Submitted.as_str().into();
     row.flags = serde_json::to_string(&found).map_err(ApiError::internal)?;
@@ -253,6 +288,7 @@ pub fn submit(
     row.critical_failure = scores.critical_failure;
     row.submitted_at = Some(now);
     repo::save(conn, &row, ctx.existing.is_some())?;
+    payments::store_claims(conn, org, id, shopper, &content.expenses, now)?;
     if ctx.existing.is_some() {
         // A resubmission after a return: the shopper's answers now stand over the reviewer's
         // earlier edits of the same items (they were scored from those answers just above).
@@ -569,6 +605,12 @@ pub fn review(
             current_state: Some(current.status.clone()),
         });
     }
+    if decision != SubmissionStatus::Approved && !input.reimbursements.is_empty() {
+        return Err(ApiError::unprocessable(
+            "reimbursements",
+            "expenses are decided with the approval",
+        ));
+    }
     let (action, reason) = match decision {
         SubmissionStatus::Approved => (Action::Approve, input.comment.clone()),
         SubmissionStatus::Returned => (Action::Return, input.comment.clone()),
@@ -589,6 +631,7 @@ pub fn review(
         item_comments: input.item_comments,
         by: reviewer.and_then(|r| r.parse().ok()),
         at: now.and_utc(),
+        grade: input.grade,
     };
     let assignment = assignments::find(conn, org, &current.assignment_id)?;
     let mut row = current.clone();
@@ -598,6 +641,9 @@ pub fn review(
     row.updated_at = now;
     row.reviewed_at = Some(now);
     row.reviewed_by = reviewer.map(str::to_string);
+    if input.grade.is_some() {
+        row.grade = input.grade;
+    }
     if decision == SubmissionStatus::Approved {
         // What the visit counts under in reports, from now on: the location's region today
         // and the assignment's segment.
@@ -608,12 +654,33 @@ pub fn review(
     repo::save(conn, &row, true)?;
     match decision {
         SubmissionStatus::Approved => {
+            payments::on_approval(
+                conn,
+                &assignment,
+                id,
+                &row.shopper_id,
+                &input.reimbursements,
+                reviewer,
+                now,
+            )?;
             rollups::apply(conn, &row, 1)?;
             record_gap_crossings(conn, &row, &assignment, now)?;
         }
-        _ if late_rejection => rollups::apply(conn, &current, -1)?,
+        _ if late_rejection => {
+            payments::on_late_rejection(conn, id, now)?;
+            rollups::apply(conn, &current, -1)?
+        }
+        SubmissionStatus::Rejected => payments::refuse_claims(conn, id, reviewer, now)?,
         _ => {}
     }
+    reputation::record_grade(
+        conn,
+        &row.shopper_id,
+        &row.organization_id,
+        current.grade,
+        row.grade,
+        now,
+    )?;
     assignment_flow::record_submission_step(conn, &assignment, action, reviewer, reason, now)?;
     if let Some(event_type) = EventType::of_submission_status(decision) {
         record_event(conn, &row, &assignment.location_id, event_type, None, now)?;
@@ -675,6 +742,8 @@ pub fn to_dto(conn: &mut DbConn, row: SubmissionRow, show_scores: bool) -> ApiRe
             .into_iter()
             .map(crate::attachments::handlers::dto)
             .collect::<ApiResult<_>>()?,
+        reimbursements: payments::reimbursements_of(conn, &row.id)?,
+        grade: if show_scores { row.grade } else { None },
         effective_answers: effective,
         version: row.version,
         created_at: row.created_at.and_utc(),

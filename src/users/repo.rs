@@ -180,3 +180,13 @@ pub fn revoke_sessions(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> 
     .execute(conn)?;
     Ok(())
 }
+
+/// The organization's active shoppers.
+pub fn active_shoppers(conn: &mut DbConn, org_id: &str) -> ApiResult<Vec<UserRow>> {
+    Ok(users::table
+        .filter(users::organization_id.eq(org_id))
+        .filter(users::role.eq(crate::auth::rules::Role::Shopper.as_str()))
+        .filter(users::active.eq(true))
+        .select(UserRow::as_select())
+        .load(conn)?)
+}

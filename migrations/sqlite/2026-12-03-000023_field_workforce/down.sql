@@ -1,0 +1,12 @@
+DELETE FROM pending_maintenance WHERE task = 'rebuild_reputation';
+DROP TABLE shopper_reputation;
+DROP TABLE quiz_attempts;
+DROP TABLE quiz_versions;
+DROP TABLE quizzes;
+DROP TABLE payables;
+DROP TABLE payment_batches;
+DROP TABLE reimbursements;
+ALTER TABLE submissions DROP COLUMN grade;
+ALTER TABLE assignments DROP COLUMN required_quiz_id;
+ALTER TABLE assignments DROP COLUMN reimbursement_cap_minor;
+ALTER TABLE organizations DROP COLUMN reimbursement_cap_minor;
