@@ -6,8 +6,9 @@ against `shopgap serve --demo` on a fresh database, as a manager would use it.
 
 Signs in; reads the gap heatmap of the demo's first-start history (real gaps: significant and
 unreliable cells); changes a filter; opens a cell with the keyboard; reads a trend, the
-ranking and a scorecard; opens a flagged submission from the review queue, edits an answer with
-a reason and approves it (checked through the API too); reads beliefs, the five gaps and the
+ranking and a scorecard; reviews a shop with photos and a claimed expense with its receipt;
+opens a flagged submission from the review queue, edits an answer with a reason and approves it
+with a grade (checked through the API too); reads beliefs, the five gaps and the
 corrective actions; then the same pages right to left and at a tablet's size. A screenshot of
 each page goes to DIR (default target/dashboard-screenshots). Any JavaScript error, failed
 request or Content-Security-Policy violation in the browser's console fails the test.
@@ -108,6 +109,12 @@ def shop_with_a_photo(api):
         path = f"/v1/submissions/{submission}/attachments/{uuid.uuid4()}"
         api.call("PUT", path + (f"?item_key={key}" if key else ""), shopper, raw=photo_png(),
                  headers={"content-type": "image/png"})
+    # The car park's receipt, photographed, and the expense it proves.
+    receipt = str(uuid.uuid4())
+    api.call("PUT", f"/v1/submissions/{submission}/attachments/{receipt}?kind=receipt", shopper,
+             raw=photo_png(), headers={"content-type": "image/png"})
+    content["expenses"] = [{"key": "parking", "category": "parking", "description": "Car park",
+                            "amount_minor": 650, "currency": "EUR", "receipt_attachment_id": receipt}]
     api.call("POST", f"/v1/submissions/{submission}/submit", shopper, body=content)
     return submission
 os.makedirs(args.screenshots, exist_ok=True)
@@ -293,6 +300,8 @@ try:
         "the submission's photos, loaded")
     alt = driver.find_element(By.CSS_SELECTOR, ".photos img").get_attribute("alt")
     check(alt.startswith("photo"), f"a photo's text alternative: {alt}")
+    expenses = text_of("#expenses")
+    check("6.50 EUR" in expenses and "yes" in expenses, f"the claimed expense with its receipt: {expenses}")
     shot("review-photos")
 
     # The review queue: flagged visits; open one, edit an answer with a reason, approve it.
@@ -321,6 +330,7 @@ try:
     until(lambda d: "was changed" in text_of("main"), "the edit's confirmation")
     until(lambda d: "edited from" in d.find_element(By.CSS_SELECTOR, f"tr[data-item='{item}']").text,
           "the edited answer shows what it was")
+    Select(driver.find_element(By.NAME, "grade")).select_by_value("4")
     driver.find_element(By.ID, "approve").click()
     until(lambda d: text_of("#submission-status") == "approved", "the approval")
     shot("review-approved")
@@ -328,6 +338,7 @@ try:
     _, approved = api.call("GET", f"/v1/submissions/{submission_id}", manager)
     check(approved["status"] == "approved", f"the API sees the approval: {approved['status']}")
     check(any(e["item_key"] == item for e in approved["edits"]), "the API has the reviewer's edit")
+    check(approved["grade"] == 4, f"the API has the reviewer's grade: {approved.get('grade')}")
 
     # Another one goes back to its shopper with a comment on one item.
     driver.find_element(By.LINK_TEXT, "Review").click()
