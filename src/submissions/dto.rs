@@ -124,7 +124,7 @@ pub struct Submission {
     pub attachments: Vec<crate::attachments::handlers::Attachment>,
     /// The expense claims with the reviewer's decisions.
     pub reimbursements: Vec<crate::payments::dto::Reimbursement>,
-    /// The reviewer's grade of the work, 1 to 5 (reviewers only).
+    /// The reviewer's grade of the work, 1 to 5 (the shopper sees their own).
     pub grade: Option<i32>,
     /// The answers as scored: the original with every edit applied (present once edited).
     pub effective_answers: Option<BTreeMap<String, AnswerInput>>,

@@ -743,7 +743,7 @@ pub fn to_dto(conn: &mut DbConn, row: SubmissionRow, show_scores: bool) -> ApiRe
             .map(crate::attachments::handlers::dto)
             .collect::<ApiResult<_>>()?,
         reimbursements: payments::reimbursements_of(conn, &row.id)?,
-        grade: if show_scores { row.grade } else { None },
+        grade: row.grade,
         effective_answers: effective,
         version: row.version,
         created_at: row.created_at.and_utc(),
