@@ -153,10 +153,12 @@ fn normalize(value: &mut serde_json::Value, path: &str, nul_at: &mut Vec<String>
         }
         serde_json::Value::Object(fields) => {
             for (key, field) in fields.iter_mut() {
+                // The path names the key without its NULs: a problem's field never holds one.
+                let name = key.replace('\0', "");
                 let at = if path.is_empty() {
-                    key.clone()
+                    name
                 } else {
-                    format!("{path}.{key}")
+                    format!("{path}.{name}")
                 };
                 if key.contains('\0') {
                     nul_at.push(here(path));
@@ -517,6 +519,14 @@ mod tests {
             "{err:?}"
         );
         assert!(normalized(serde_json::json!({"a": "x\u{0001}"})).is_ok());
+        // A key holding NUL is named without it, also in the paths below it (fuzzing found
+        // a problem whose field held the NUL of a drawn key).
+        let err = normalized(serde_json::json!({"k\u{0000}ey": {"v": "x\u{0000}"}})).unwrap_err();
+        let ApiError::Unprocessable(fields) = err else {
+            panic!("{err:?}")
+        };
+        let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["body", "key.v"]);
     }
 
     #[test]
