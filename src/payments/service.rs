@@ -753,7 +753,7 @@ pub fn batch_csv(conn: &mut DbConn, org: &str, id: &str) -> ApiResult<String> {
             batch.id.to_string().as_str(),
             &batch.period_from.to_string(),
             &batch.period_to.to_string(),
-            batch.status_str(),
+            batch.status.as_str(),
             &s.shopper_id.to_string(),
             &s.shopper_name,
             &s.shopper_email,
@@ -766,10 +766,4 @@ pub fn batch_csv(conn: &mut DbConn, org: &str, id: &str) -> ApiResult<String> {
         ])?;
     }
     out.into_string()
-}
-
-impl PaymentBatch {
-    fn status_str(&self) -> &'static str {
-        self.status.as_str()
-    }
 }
