@@ -35,6 +35,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     crate::shoppers::routes(cfg);
     crate::certification::routes(cfg);
     crate::payments::routes(cfg);
+    crate::calibration::routes(cfg);
     crate::assignments::routes(cfg);
     crate::submissions::routes(cfg);
     crate::attachments::routes(cfg);
@@ -73,6 +74,7 @@ pub fn serve(
     let max_json = state.config.max_json_bytes;
     spawn_expiry_sweeper(state.clone());
     crate::webhooks::delivery::spawn_worker(state.clone(), Some(metrics.webhooks.clone()));
+    crate::photos::service::spawn_worker(state.clone());
     let state = web::Data::new(state);
     let metrics = web::Data::new(metrics);
     let routes = web::Data::new(routes);

@@ -148,6 +148,27 @@ pub struct ServeArgs {
     #[arg(long, env = "SHOPGAP_WEBHOOK_TIME_SCALE", default_value_t = 1.0)]
     pub webhook_time_scale: f64,
 
+    /// Analyse evidence photos in the background (perceptual hash, capture time) for the
+    /// `reused_photo` and `photo_time` flags. `false` stores images without analysis.
+    #[arg(long, env = "SHOPGAP_PHOTO_HASHING", default_value_t = true, action = clap::ArgAction::Set)]
+    pub photo_hashing: bool,
+
+    /// Two photos whose 64-bit perceptual hashes differ in at most this many bits are the same
+    /// picture (0 to 7: a resized or recompressed copy differs in a few bits, unrelated photos
+    /// in about 32).
+    #[arg(long, env = "SHOPGAP_PHOTO_MATCH_DISTANCE", default_value_t = 6,
+          value_parser = clap::value_parser!(u32).range(0..=7))]
+    pub photo_match_distance: u32,
+
+    /// A photo taken more than this many minutes before the visit started or after it ended is
+    /// flagged `photo_time`.
+    #[arg(
+        long,
+        env = "SHOPGAP_PHOTO_TIME_TOLERANCE_MINUTES",
+        default_value_t = 30
+    )]
+    pub photo_time_tolerance_minutes: u64,
+
     /// Create (or refresh) the demo organization and print its credentials. On its first start
     /// it is also given half a year of history (see `--demo-history`).
     #[arg(long, env = "SHOPGAP_DEMO")]
@@ -184,6 +205,29 @@ pub struct Config {
     /// Seals webhook secrets at rest.
     pub secret_key: [u8; 32],
     pub webhooks: WebhookSettings,
+    pub photos: PhotoSettings,
+}
+
+/// How evidence photos are analysed and flagged.
+#[derive(Debug, Clone, Copy)]
+pub struct PhotoSettings {
+    /// Whether the background worker hashes images at all.
+    pub hashing: bool,
+    /// Largest Hamming distance between two hashes of the same picture (at most
+    /// [`crate::photos::rules::MAX_MATCH_DISTANCE`]).
+    pub match_distance: u32,
+    /// How far outside the visit a photo may have been taken without a flag.
+    pub time_tolerance: Duration,
+}
+
+impl Default for PhotoSettings {
+    fn default() -> Self {
+        PhotoSettings {
+            hashing: true,
+            match_distance: 6,
+            time_tolerance: Duration::from_secs(30 * 60),
+        }
+    }
 }
 
 /// How webhooks may be delivered.
@@ -231,6 +275,7 @@ impl std::fmt::Debug for Config {
             .field("public_rate_per_minute", &self.public_rate_per_minute)
             .field("secret_key", &"<redacted>")
             .field("webhooks", &self.webhooks)
+            .field("photos", &self.photos)
             .finish()
     }
 }
@@ -300,6 +345,13 @@ impl Config {
                 allow_private: args.webhook_allow_private,
                 time_scale: args.webhook_time_scale,
             },
+            photos: PhotoSettings {
+                hashing: args.photo_hashing,
+                match_distance: args
+                    .photo_match_distance
+                    .min(crate::photos::rules::MAX_MATCH_DISTANCE),
+                time_tolerance: Duration::from_secs(args.photo_time_tolerance_minutes * 60),
+            },
         })
     }
 
@@ -328,6 +380,7 @@ impl Config {
                 allow_private: true,
                 time_scale: 1.0,
             },
+            photos: PhotoSettings::default(),
         }
     }
 }

@@ -13,10 +13,11 @@ use crate::submissions::{repo as submissions, service as submission_flow};
 
 /// Every task a migration may leave, in the order they must run: visits are rescored before
 /// roll-ups are rebuilt from their scores.
-const TASKS: [&str; 3] = [
+const TASKS: [&str; 4] = [
     "rescore_superseded_edits",
     "rebuild_rollups",
     "rebuild_reputation",
+    "rebuild_calibration",
 ];
 
 pub fn run_pending(conn: &mut DbConn) -> ApiResult<()> {
@@ -47,6 +48,10 @@ pub fn run_pending(conn: &mut DbConn) -> ApiResult<()> {
                     let shoppers =
                         crate::shoppers::reputation::rebuild(conn, chrono::Utc::now().naive_utc())?;
                     tracing::info!(shoppers, "shopper reputation counted from the history");
+                }
+                "rebuild_calibration" => {
+                    let visits = crate::calibration::service::rebuild(conn)?;
+                    tracing::info!(visits, "shopper calibration counted from the history");
                 }
                 _ => unreachable!("every task of TASKS has its arm"),
             }

@@ -42,7 +42,8 @@ use crate::error::{FieldError, Problem};
         crate::checklists::dto::ItemText,
         crate::standards::dto::Channel,
         crate::locations::dto::Segment,
-        crate::assignments::dto::CandidateSort
+        crate::assignments::dto::CandidateSort,
+        crate::submissions::rules::FlagKind
     )),
     tags(
         (name = "auth", description = "Sign-in, sessions and the caller"),

@@ -989,6 +989,22 @@ fn rows() -> Vec<Row> {
         },
         Row {
             method: Method::GET,
+            pattern: "/v1/reports/shoppers/calibration",
+            path: |_| "/v1/reports/shoppers/calibration".into(),
+            body: no_body,
+            // Reports of shoppers are for the organization's people and `reports:read` keys;
+            // a foreign caller reads its own organization's (empty) report.
+            expect: [200, 200, 403, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            pattern: "/v1/reports/shoppers/agreement",
+            path: |_| "/v1/reports/shoppers/agreement".into(),
+            body: no_body,
+            expect: [200, 200, 403, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::GET,
             pattern: "/v1/reports/five-gaps.csv",
             path: |_| "/v1/reports/five-gaps.csv".into(),
             body: no_body,

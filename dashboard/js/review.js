@@ -13,7 +13,14 @@ const FLAG_TEXT = {
   identical_to_previous: () => 'Every answer equals the same shopper\'s previous shop',
   expenses_over_cap: (f) => `Expenses claimed ${money(f.claimed_minor, f.currency)}, over the shop's cap of ${money(f.cap_minor, f.currency)}`,
   expense_without_receipt: (f) => `The expense “${f.expense_key}” has no receipt`,
+  reused_photo: (f) => html`A photo is the same picture (${f.distance} of 64 bits apart) as one in
+    <a href=${href(['review', f.other_submission_id])} class="reused">another submission</a>`,
+  photo_time: (f) => `A photo was taken ${when(f.captured_at)}, outside the visit (${when(f.visit_start)} to ${when(f.visit_end)}, ±${f.tolerance_minutes} min)`,
 };
+
+/** Every flag kind, for the queue's filter (the API filters by one). */
+const FLAG_KINDS = ['outside_geofence', 'clock_skew', 'short_visit', 'identical_to_previous',
+  'expenses_over_cap', 'expense_without_receipt', 'reused_photo', 'photo_time'];
 
 /** Minor units as text in the currency's usual two decimals (display only; the API sends exact
  * decimal text beside every amount). */
@@ -23,12 +30,13 @@ export const flagText = (f) => (FLAG_TEXT[f.kind] || (() => label(f.kind)))(f);
 export function ReviewQueue({ route }) {
   const flaggedOnly = route.params.flagged === '1';
   const status = route.params.status || 'submitted';
+  const flag = FLAG_KINDS.includes(route.params.flag) ? route.params.flag : undefined;
   const state = useLoad(
     () => Promise.all([
-      get('/v1/submissions', { status, limit: 200 }),
+      get('/v1/submissions', { status, limit: 200, flag }),
       get('/v1/assignments', { status, limit: 200 }),
     ]),
-    [status],
+    [status, flag],
   );
   return html`
     <h1>Review queue</h1>
@@ -43,6 +51,12 @@ export function ReviewQueue({ route }) {
       </label>
       <label><input type="checkbox" name="flagged" checked=${flaggedOnly}
         onChange=${(e) => go(['review'], { ...route.params, flagged: e.target.checked ? '1' : undefined })} /> Flagged only</label>
+      <label>Flag
+        <select name="flag" value=${flag || ''} onChange=${(e) => go(['review'], { ...route.params, flag: e.target.value || undefined })}>
+          <option value="">Any</option>
+          ${FLAG_KINDS.map((k) => html`<option value=${k}>${label(k)}</option>`)}
+        </select>
+      </label>
     </form>
     <${Loaded} state=${state}>${([page, assignments]) => {
       const where = new Map(assignments.items.map((a) => [a.id, a]));

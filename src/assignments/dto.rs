@@ -44,6 +44,9 @@ pub struct Assignment {
     pub reimbursement_cap_minor: i64,
     /// A certification (quiz) the job requires beyond any its checklist requires.
     pub required_quiz_id: Option<uuid::Uuid>,
+    /// The other half of a double shop: two shoppers on the same location, checklist and day,
+    /// whose answers are compared for rater agreement.
+    pub partner_assignment_id: Option<uuid::Uuid>,
     pub shopper_id: Option<uuid::Uuid>,
     pub status: Status,
     pub wave_id: Option<uuid::Uuid>,
@@ -85,6 +88,11 @@ pub struct CreateAssignment {
     pub required_quiz_id: Option<uuid::Uuid>,
     /// Offer it to this shopper at once; without one it goes on the job board.
     pub shopper_id: Option<uuid::Uuid>,
+    /// Plan it as the second half of a double shop with this assignment (same location and
+    /// checklist version, overlapping window, not yet paired): the two are done by two
+    /// shoppers on the same day and their answers compared.
+    #[serde(default)]
+    pub pair_with: Option<uuid::Uuid>,
 }
 
 /// Many shops at once: a checklist × locations × N shops each, in one transaction.
@@ -113,6 +121,10 @@ pub struct CreateWave {
     pub reimbursement_cap_minor: Option<i64>,
     #[serde(default)]
     pub required_quiz_id: Option<uuid::Uuid>,
+    /// Plan every shop as a double shop: two assignments, for two shoppers on the same day,
+    /// each naming the other (the wave then creates twice as many).
+    #[serde(default)]
+    pub double_shops: bool,
 }
 
 /// Location ids: at least one, each once.

@@ -35,6 +35,8 @@ pub struct AssignmentRow {
     pub reimbursement_cap_minor: i64,
     /// A certification (quiz) the job requires beyond its checklist's.
     pub required_quiz_id: Option<String>,
+    /// The other half of a double shop (two shoppers on the same location, checklist and day).
+    pub partner_assignment_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

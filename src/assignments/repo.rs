@@ -38,6 +38,23 @@ pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<AssignmentRo
         .ok_or_else(|| ApiError::NotFound("no such assignment".into()))
 }
 
+/// Makes `id` the other half of `partner_id`'s double shop.
+pub fn set_partner(
+    conn: &mut DbConn,
+    id: &str,
+    partner_id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    diesel::update(assignments::table.find(id))
+        .set((
+            assignments::partner_assignment_id.eq(partner_id),
+            assignments::version.eq(assignments::version + 1),
+            assignments::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn view(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<AssignmentView> {
     assignments::table
         .inner_join(locations::table)
@@ -188,19 +205,30 @@ pub type JobRow = (AssignmentRow, String, String, String, String, f64, f64);
 
 /// Locations of the organization with open jobs whose window has not ended, except `skip`:
 /// (location id, latitude, longitude, open jobs).
-/// Jobs a shopper may not see for want of a certification: those requiring one of `quiz_ids`
-/// and those on one of `checklist_version_ids` (whose checklist requires one).
+/// Jobs a shopper may not see: for want of a certification, those requiring one of `quiz_ids`
+/// and those on one of `checklist_version_ids` (whose checklist requires one); and the other
+/// halves of double shops the shopper holds or did (`partner_halves`).
 #[derive(Debug, Default, Clone)]
-pub struct Uncertified {
+pub struct HiddenJobs {
     pub quiz_ids: Vec<String>,
     pub checklist_version_ids: Vec<String>,
+    pub partner_halves: Vec<String>,
+}
+
+/// The other halves of the double shops `shopper_id` holds or has done.
+pub fn partner_halves(conn: &mut DbConn, shopper_id: &str) -> ApiResult<Vec<String>> {
+    Ok(assignments::table
+        .filter(assignments::shopper_id.eq(shopper_id))
+        .filter(assignments::partner_assignment_id.is_not_null())
+        .select(assignments::partner_assignment_id.assume_not_null())
+        .load(conn)?)
 }
 
 pub fn locations_with_open_jobs(
     conn: &mut DbConn,
     org_id: &str,
     skip: &[String],
-    uncertified: &Uncertified,
+    uncertified: &HiddenJobs,
     now: NaiveDateTime,
 ) -> ApiResult<Vec<(String, f64, f64, i64)>> {
     Ok(assignments::table
@@ -216,6 +244,7 @@ pub fn locations_with_open_jobs(
                 .or(assignments::required_quiz_id.ne_all(&uncertified.quiz_ids)),
         )
         .filter(assignments::checklist_version_id.ne_all(&uncertified.checklist_version_ids))
+        .filter(assignments::id.ne_all(&uncertified.partner_halves))
         .group_by((locations::id, locations::latitude, locations::longitude))
         .select((
             locations::id,
@@ -233,7 +262,7 @@ pub fn open_jobs(
     org_id: &str,
     only: Option<&[String]>,
     skip: &[String],
-    uncertified: &Uncertified,
+    uncertified: &HiddenJobs,
     now: NaiveDateTime,
     limit: i64,
 ) -> ApiResult<Vec<JobRow>> {
@@ -249,6 +278,7 @@ pub fn open_jobs(
                 .or(assignments::required_quiz_id.ne_all(uncertified.quiz_ids.clone())),
         )
         .filter(assignments::checklist_version_id.ne_all(uncertified.checklist_version_ids.clone()))
+        .filter(assignments::id.ne_all(uncertified.partner_halves.clone()))
         .order((assignments::window_end.asc(), assignments::id.asc()))
         .limit(limit)
         .select((

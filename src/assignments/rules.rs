@@ -174,6 +174,8 @@ pub struct EligibilityFacts {
     /// Assignments the shopper holds now (assigned, accepted, returned), this one excluded.
     pub active_assignments: i64,
     pub max_active_assignments: i32,
+    /// The job is half of a double shop whose other half the shopper holds (or did).
+    pub holds_other_half: bool,
     pub now: NaiveDateTime,
 }
 
@@ -196,6 +198,8 @@ pub enum Ineligible {
         active: i64,
         max: i32,
     },
+    /// Holds the other half of this double shop: its two halves need two shoppers.
+    OtherHalf,
 }
 
 impl Ineligible {
@@ -206,6 +210,7 @@ impl Ineligible {
             Ineligible::NotCertified { .. } => "not_certified",
             Ineligible::Cooldown { .. } => "cooldown",
             Ineligible::AtCapacity { .. } => "active_cap",
+            Ineligible::OtherHalf => "double_shop",
         }
     }
 }
@@ -229,6 +234,9 @@ impl fmt::Display for Ineligible {
                 f,
                 "the shopper already holds {active} assignments (at most {max})"
             ),
+            Ineligible::OtherHalf => f.write_str(
+                "the shopper holds the other half of this double shop, which needs two shoppers",
+            ),
         }
     }
 }
@@ -240,6 +248,9 @@ pub fn check_eligibility(f: &EligibilityFacts) -> Result<(), Ineligible> {
     }
     if f.excluded_at_location {
         return Err(Ineligible::Excluded);
+    }
+    if f.holds_other_half {
+        return Err(Ineligible::OtherHalf);
     }
     if !f.missing_certifications.is_empty() {
         return Err(Ineligible::NotCertified {
@@ -357,6 +368,7 @@ mod tests {
             cooldown_days: 30,
             active_assignments: 0,
             max_active_assignments: 5,
+            holds_other_half: false,
             now: DateTime::from_timestamp(1_800_000_000, 0)
                 .unwrap()
                 .naive_utc(),
@@ -386,6 +398,13 @@ mod tests {
             why.to_string().ends_with("Discretion, Bank products"),
             "{why}"
         );
+        let other_half = EligibilityFacts {
+            holds_other_half: true,
+            ..facts()
+        };
+        let why = check_eligibility(&other_half).unwrap_err();
+        assert_eq!(why.rule(), "double_shop");
+        assert!(why.to_string().contains("two shoppers"), "{why}");
         let now = facts().now;
         let recent = EligibilityFacts {
             last_submission_at_location: Some(now - TimeDelta::days(29)),

@@ -177,7 +177,14 @@ fn new_row(
         check_in_distance_m: None,
         reimbursement_cap_minor: plan.reimbursement_cap_minor,
         required_quiz_id: plan.required_quiz_id.clone(),
+        partner_assignment_id: None,
     }
+}
+
+/// Makes `a` and `b` the two halves of a double shop.
+fn pair(a: &mut AssignmentRow, b: &mut AssignmentRow) {
+    a.partner_assignment_id = Some(b.id.clone());
+    b.partner_assignment_id = Some(a.id.clone());
 }
 
 fn event(
@@ -279,7 +286,7 @@ pub fn create(
         now,
     )?;
     let location = plannable_location(conn, org, &input.location_id, plan.channel, "location_id")?;
-    let row = new_row(
+    let mut row = new_row(
         org,
         &plan,
         &location,
@@ -288,6 +295,11 @@ pub fn create(
         actor.user_id,
         now,
     );
+    if let Some(partner) = input.pair_with {
+        let mut partner = pairable(conn, org, &partner.to_string(), &row)?;
+        pair(&mut row, &mut partner);
+        repo::set_partner(conn, &partner.id, &row.id, now)?;
+    }
     repo::insert_many(conn, std::slice::from_ref(&row))?;
     record_changes(
         conn,
@@ -306,6 +318,38 @@ pub fn create(
         Some(shopper) => offer(conn, actor, &row.id, &shopper.to_string(), now),
         None => Ok(row),
     }
+}
+
+/// The assignment a new one is planned as the other half of (`pair_with`): of this
+/// organization, on the same location and checklist version, with an overlapping window, not
+/// finished and not paired yet. Anything else is 422 on `pair_with`.
+fn pairable(
+    conn: &mut DbConn,
+    org: &str,
+    partner_id: &str,
+    new: &AssignmentRow,
+) -> ApiResult<AssignmentRow> {
+    let invalid = |why: &str| ApiError::unprocessable("pair_with", why.to_string());
+    let partner = repo::find(conn, org, partner_id)
+        .map_err(|_| invalid("no such assignment in this organization"))?;
+    let status: Status = partner.status.parse().map_err(ApiError::internal)?;
+    if partner.partner_assignment_id.is_some() {
+        return Err(invalid("that assignment is already half of a double shop"));
+    }
+    if !matches!(status, Status::Open | Status::Assigned | Status::Accepted) {
+        return Err(invalid("that assignment is no longer open for work"));
+    }
+    if partner.location_id != new.location_id
+        || partner.checklist_version_id != new.checklist_version_id
+    {
+        return Err(invalid(
+            "a double shop is two shops of the same location and checklist version",
+        ));
+    }
+    if partner.window_end <= new.window_start || new.window_end <= partner.window_start {
+        return Err(invalid("the two halves' windows must overlap"));
+    }
+    Ok(partner)
 }
 
 pub const MAX_WAVE: usize = 10_000;
@@ -330,7 +374,8 @@ pub fn create_wave(
         now,
     )?;
     let mut errors = Vec::new();
-    if input.location_ids.len() * input.shops_per_location as usize > MAX_WAVE {
+    let per_shop = if input.double_shops { 2 } else { 1 };
+    if input.location_ids.len() * input.shops_per_location as usize * per_shop > MAX_WAVE {
         errors.push(FieldError::new(
             "location_ids",
             format!("a wave creates at most {MAX_WAVE} assignments"),
@@ -349,15 +394,16 @@ pub fn create_wave(
     let mut rows = Vec::new();
     for location in &places {
         for _ in 0..input.shops_per_location {
-            rows.push(new_row(
-                org,
-                &plan,
-                location,
-                None,
-                Some(&wave),
-                actor.user_id,
-                now,
-            ));
+            let mut row = new_row(org, &plan, location, None, Some(&wave), actor.user_id, now);
+            if input.double_shops {
+                let mut other =
+                    new_row(org, &plan, location, None, Some(&wave), actor.user_id, now);
+                pair(&mut row, &mut other);
+                rows.push(row);
+                rows.push(other);
+            } else {
+                rows.push(row);
+            }
         }
     }
     repo::insert_many(conn, &rows)?;
@@ -406,6 +452,15 @@ fn eligibility_facts(
         last_submission_at_location: repo::last_submission(conn, shopper_id, &row.location_id)?,
         cooldown_days: org.cooldown_days,
         active_assignments: repo::count_active(conn, shopper_id, Some(&row.id))?,
+        holds_other_half: match &row.partner_assignment_id {
+            Some(partner) => {
+                repo::find(conn, &row.organization_id, partner)?
+                    .shopper_id
+                    .as_deref()
+                    == Some(shopper_id)
+            }
+            None => false,
+        },
         max_active_assignments: org.max_active_assignments,
         now,
     })
@@ -863,6 +918,7 @@ pub fn to_dto(
         currency: row.currency,
         reimbursement_cap_minor: row.reimbursement_cap_minor,
         required_quiz_id: row.required_quiz_id.and_then(|q| q.parse().ok()),
+        partner_assignment_id: row.partner_assignment_id.and_then(|p| p.parse().ok()),
         shopper_id: row.shopper_id.and_then(|s| s.parse().ok()),
         status,
         wave_id: row.wave_id.and_then(|s| s.parse().ok()),
@@ -929,7 +985,8 @@ pub fn job_board(
     skip.extend(repo::recently_shopped(conn, shopper_id, cooldown_start)?);
     skip.sort();
     skip.dedup();
-    let uncertified = crate::certification::service::uncertified(conn, org_id, shopper_id)?;
+    let mut uncertified = crate::certification::service::uncertified(conn, org_id, shopper_id)?;
+    uncertified.partner_halves = repo::partner_halves(conn, shopper_id)?;
     let page = limit as i64;
     let mut jobs: Vec<(Option<f64>, repo::JobRow)> = match position {
         // Nearest first: rank the (few) locations that have open jobs by distance, then fetch

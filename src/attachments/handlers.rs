@@ -31,6 +31,28 @@ pub struct Attachment {
     pub size_bytes: i64,
     pub sha256: String,
     pub created_at: DateTime<Utc>,
+    /// Images only: how their analysis stands. The worker hashes them moments after upload.
+    pub analysis: Option<PhotoAnalysis>,
+    /// Why an image was not hashed (HEIC, bytes that do not decode).
+    pub analysis_note: Option<String>,
+    /// The 64-bit perceptual hash as 16 hexadecimal digits, once analysed.
+    pub perceptual_hash: Option<String>,
+    /// When the photo was taken, from its Exif data (in UTC), if it records that.
+    pub captured_at: Option<DateTime<Utc>>,
+}
+
+/// Where an image's analysis stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoAnalysis {
+    /// Waiting for the background worker.
+    Pending,
+    /// Hashed and compared with the organization's other photos.
+    Hashed,
+    /// Not hashed: see `analysis_note`. Its capture time is still read where possible.
+    NotHashed,
+    /// Photo analysis is switched off on this server.
+    Skipped,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -75,6 +97,15 @@ pub fn dto(row: AttachmentRow) -> ApiResult<Attachment> {
         size_bytes: row.size_bytes,
         sha256: row.sha256,
         created_at: row.created_at.and_utc(),
+        analysis: row
+            .analysis
+            .as_deref()
+            .map(|a| serde_json::from_value(serde_json::Value::String(a.to_string())))
+            .transpose()
+            .map_err(ApiError::internal)?,
+        analysis_note: row.analysis_note,
+        perceptual_hash: row.perceptual_hash.map(crate::photos::rules::to_hex),
+        captured_at: row.captured_at.map(|t| t.and_utc()),
     })
 }
 
@@ -234,6 +265,13 @@ pub async fn upload_evidence(
         sha256: digest,
         object_path,
         created_at: Utc::now().naive_utc(),
+        analysis: crate::photos::service::initial_state(
+            accepted.content_type,
+            &state.config.photos,
+        ),
+        analysis_note: None,
+        perceptual_hash: None,
+        captured_at: None,
     };
     let stored = row.clone();
     let recorded = state

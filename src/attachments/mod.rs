@@ -28,6 +28,12 @@ pub struct AttachmentRow {
     pub sha256: String,
     pub object_path: String,
     pub created_at: NaiveDateTime,
+    /// Images: how their analysis stands (see `photos::service`); `None` for other files.
+    pub analysis: Option<String>,
+    pub analysis_note: Option<String>,
+    pub perceptual_hash: Option<i64>,
+    /// The Exif capture time, in UTC.
+    pub captured_at: Option<NaiveDateTime>,
 }
 
 /// An attachment of `org_id`. Ids are the phone's and unique per organization only, so the

@@ -11,7 +11,7 @@ use super::dto::{
 };
 use super::rules;
 use crate::assignments::model::AssignmentRow;
-use crate::assignments::repo::Uncertified;
+use crate::assignments::repo::HiddenJobs;
 use crate::db::schema::{checklist_versions, quiz_attempts, quiz_versions};
 use crate::db::{lock_for_transaction, DbConn};
 use crate::error::{ApiError, ApiResult};
@@ -253,10 +253,10 @@ pub fn missing_for(
 
 /// What the job board leaves out for this shopper: jobs requiring a quiz they have not passed,
 /// and jobs on the versions of a checklist that requires one.
-pub fn uncertified(conn: &mut DbConn, org: &str, shopper_id: &str) -> ApiResult<Uncertified> {
+pub fn uncertified(conn: &mut DbConn, org: &str, shopper_id: &str) -> ApiResult<HiddenJobs> {
     let quizzes = latest_published(conn, org, None)?;
     if quizzes.is_empty() {
-        return Ok(Uncertified::default());
+        return Ok(HiddenJobs::default());
     }
     let held = passed(conn, shopper_id)?;
     let missing: Vec<QuizVersionRow> = quizzes
@@ -276,9 +276,10 @@ pub fn uncertified(conn: &mut DbConn, org: &str, shopper_id: &str) -> ApiResult<
             .select(checklist_versions::id)
             .load(conn)?
     };
-    Ok(Uncertified {
+    Ok(HiddenJobs {
         quiz_ids: missing.into_iter().map(|q| q.quiz_id).collect(),
         checklist_version_ids,
+        partner_halves: Vec::new(),
     })
 }
 

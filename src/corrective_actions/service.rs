@@ -769,6 +769,7 @@ fn plan_reshops(
                 currency: Some(plan.currency.clone()),
                 reimbursement_cap_minor: None,
                 required_quiz_id: None,
+                pair_with: None,
                 shopper_id: plan.shopper_id,
             },
             now,

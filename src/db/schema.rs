@@ -212,6 +212,7 @@ diesel::table! {
         check_in_distance_m -> Nullable<Double>,
         reimbursement_cap_minor -> BigInt,
         required_quiz_id -> Nullable<Text>,
+        partner_assignment_id -> Nullable<Text>,
     }
 }
 
@@ -302,6 +303,78 @@ diesel::table! {
         sha256 -> Text,
         object_path -> Text,
         created_at -> Timestamp,
+        analysis -> Nullable<Text>,
+        analysis_note -> Nullable<Text>,
+        perceptual_hash -> Nullable<BigInt>,
+        captured_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    photo_hash_bands (organization_id, band_key, attachment_id) {
+        organization_id -> Text,
+        band_key -> Integer,
+        attachment_id -> Text,
+        submission_id -> Text,
+    }
+}
+
+diesel::table! {
+    photo_matches (organization_id, attachment_id, other_attachment_id) {
+        organization_id -> Text,
+        attachment_id -> Text,
+        other_attachment_id -> Text,
+        submission_id -> Text,
+        other_submission_id -> Text,
+        distance -> Integer,
+        found_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calibration_cells (organization_id, location_id, period_start, standard_code, shopper_id) {
+        organization_id -> Text,
+        location_id -> Text,
+        period_start -> Date,
+        standard_code -> Text,
+        shopper_id -> Text,
+        n -> BigInt,
+        sum_value -> Double,
+        sum_squares -> Double,
+    }
+}
+
+diesel::table! {
+    shopper_leniency (organization_id, shopper_id, standard_code, period_start) {
+        organization_id -> Text,
+        shopper_id -> Text,
+        standard_code -> Text,
+        period_start -> Date,
+        n -> BigInt,
+        sum_diff -> Double,
+        sum_squares_diff -> Double,
+    }
+}
+
+diesel::table! {
+    rater_agreement (organization_id, shopper_a, shopper_b, period_start, category_a, category_b) {
+        organization_id -> Text,
+        shopper_a -> Text,
+        shopper_b -> Text,
+        period_start -> Date,
+        category_a -> Text,
+        category_b -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    rater_pairs (organization_id, shopper_a, shopper_b, period_start) {
+        organization_id -> Text,
+        shopper_a -> Text,
+        shopper_b -> Text,
+        period_start -> Date,
+        shops -> BigInt,
     }
 }
 
@@ -642,6 +715,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignment_events,
     submissions,
     submission_edits,
+    attachments,
+    photo_hash_bands,
+    photo_matches,
+    calibration_cells,
+    shopper_leniency,
+    rater_agreement,
+    rater_pairs,
 );
 
 diesel::table! {

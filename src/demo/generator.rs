@@ -546,17 +546,30 @@ fn schedule(
         .map(|_| rng.gen_range(1.0..3.0))
         .collect();
     let total: f64 = weights.iter().sum();
+    // Every location is visited in the last third of the period, so that the dashboard's
+    // default views (the last 90 days) show all of them whatever the draw: the first visits of
+    // that third go to the locations not yet visited in it.
+    let recent = now - TimeDelta::seconds(span / 3);
+    let mut unvisited: Vec<usize> = (0..plan.locations).collect();
     let mut last = earlier;
     let mut visits = Vec::with_capacity(times.len());
     for at in times {
         let mut pick = rng.gen_range(0.0..total);
-        let site = weights
+        let drawn = weights
             .iter()
             .position(|w| {
                 pick -= w;
                 pick < 0.0
             })
             .unwrap_or(plan.locations - 1);
+        let site = if at >= recent && !unvisited.is_empty() {
+            unvisited.remove(0)
+        } else {
+            drawn
+        };
+        if at >= recent {
+            unvisited.retain(|s| *s != site);
+        }
         let shopper = (0..256)
             .map(|_| rng.gen_range(0..plan.shoppers))
             .find(|s| eligible(*s, site, at, &last))
@@ -617,6 +630,7 @@ impl Job<'_> {
                 currency: None,
                 reimbursement_cap_minor: None,
                 required_quiz_id: None,
+                pair_with: None,
                 shopper_id: Some(shopper.parse().map_err(ApiError::internal)?),
             },
             created,
@@ -1094,7 +1108,14 @@ impl Job<'_> {
         let elapsed = (v.at - (self.now - TimeDelta::days(365)))
             .num_days()
             .clamp(0, 365) as f64;
-        let strictness = (v.shopper % 9) as f64 * 0.01 - 0.04;
+        // Shoppers differ a little in how strictly they rate; two of them a lot (one lenient,
+        // one harsh), for the calibration report to find.
+        let strictness = (v.shopper % 9) as f64 * 0.01 - 0.04
+            + match v.shopper {
+                3 => -0.12,
+                7 => 0.12,
+                _ => 0.0,
+            };
         let level = site.quality + site.improvement * elapsed / 365.0 - strictness
             + rng.gen_range(-0.08..0.08);
         Delivery { level }

@@ -145,6 +145,8 @@ pub struct SubmissionList {
 pub struct SubmissionFilter {
     /// `submitted` gives the review queue, oldest first.
     pub status: Option<SubmissionStatus>,
+    /// Only submissions carrying this flag (e.g. `reused_photo`).
+    pub flag: Option<super::rules::FlagKind>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -160,10 +160,19 @@ pub async fn list_submissions(
     let after = page.after()?;
     let org = caller.organization_id.clone();
     let status = filter.status.map(|s| s.as_str());
+    let flag = filter.flag.map(|f| f.as_str());
     let (items, next) = state
         .db
         .run(move |conn| {
-            let mut rows = repo::list(conn, &org, status, own.as_deref(), after.as_deref(), limit)?;
+            let mut rows = repo::list(
+                conn,
+                &org,
+                status,
+                flag,
+                own.as_deref(),
+                after.as_deref(),
+                limit,
+            )?;
             let next = next_cursor(&mut rows, limit, |r| r.id.as_str());
             let items = rows
                 .into_iter()

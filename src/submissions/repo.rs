@@ -78,6 +78,7 @@ pub fn list(
     conn: &mut DbConn,
     org_id: &str,
     status: Option<&str>,
+    flag: Option<&str>,
     only_shopper: Option<&str>,
     after: Option<&str>,
     limit: i64,
@@ -98,6 +99,12 @@ pub fn list(
     }
     if let Some(shopper) = only_shopper {
         query = query.filter(submissions::shopper_id.eq(shopper.to_string()));
+    }
+    if let Some(kind) = flag {
+        // Flags are stored as compact JSON with `kind` first; a quote inside any string value
+        // is escaped, so this text only ever matches a flag's own kind. (`_` is escaped too.)
+        let pattern = format!("%\"kind\":\"{}\"%", kind.replace('_', "\\_"));
+        query = query.filter(submissions::flags.like(pattern).escape('\\'));
     }
     if let Some(after) = after {
         let after = after.to_string();

@@ -204,6 +204,8 @@ pub fn check_visit(
     ("identical_to_previous" = "#/components/schemas/IdenticalToPrevious"),
     ("expenses_over_cap" = "#/components/schemas/ExpensesOverCap"),
     ("expense_without_receipt" = "#/components/schemas/ExpenseWithoutReceipt"),
+    ("reused_photo" = "#/components/schemas/ReusedPhoto"),
+    ("photo_time" = "#/components/schemas/PhotoTime"),
 )))]
 pub enum Flag {
     OutsideGeofence(OutsideGeofence),
@@ -212,6 +214,45 @@ pub enum Flag {
     IdenticalToPrevious(IdenticalToPrevious),
     ExpensesOverCap(ExpensesOverCap),
     ExpenseWithoutReceipt(ExpenseWithoutReceipt),
+    ReusedPhoto(ReusedPhoto),
+    PhotoTime(PhotoTime),
+}
+
+impl Flag {
+    /// Flags found by the photo worker, which it may replace later (the others are found once,
+    /// when the work is submitted).
+    pub fn is_photo(&self) -> bool {
+        matches!(self, Flag::ReusedPhoto(_) | Flag::PhotoTime(_))
+    }
+}
+
+/// Every flag's `kind`, for filtering the review queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagKind {
+    OutsideGeofence,
+    ClockSkew,
+    ShortVisit,
+    IdenticalToPrevious,
+    ExpensesOverCap,
+    ExpenseWithoutReceipt,
+    ReusedPhoto,
+    PhotoTime,
+}
+
+impl FlagKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagKind::OutsideGeofence => "outside_geofence",
+            FlagKind::ClockSkew => "clock_skew",
+            FlagKind::ShortVisit => "short_visit",
+            FlagKind::IdenticalToPrevious => "identical_to_previous",
+            FlagKind::ExpensesOverCap => "expenses_over_cap",
+            FlagKind::ExpenseWithoutReceipt => "expense_without_receipt",
+            FlagKind::ReusedPhoto => "reused_photo",
+            FlagKind::PhotoTime => "photo_time",
+        }
+    }
 }
 
 /// A flag's `kind`: one value per flag, so a stored flag reads back as exactly its variant.
@@ -233,6 +274,38 @@ flag_kind!(ShortVisitKind, "short_visit");
 flag_kind!(IdenticalToPreviousKind, "identical_to_previous");
 flag_kind!(ExpensesOverCapKind, "expenses_over_cap");
 flag_kind!(ExpenseWithoutReceiptKind, "expense_without_receipt");
+flag_kind!(ReusedPhotoKind, "reused_photo");
+flag_kind!(PhotoTimeKind, "photo_time");
+
+/// `reused_photo`: a photo of this submission is (nearly) the same image as one in another
+/// submission of the organization: its perceptual hash lies within the configured Hamming
+/// distance. Both submissions carry the flag, each naming the other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReusedPhoto {
+    pub kind: ReusedPhotoKind,
+    /// This submission's photo.
+    #[schema(value_type = uuid::Uuid)]
+    pub attachment_id: String,
+    /// The submission holding the matching photo.
+    #[schema(value_type = uuid::Uuid)]
+    pub other_submission_id: String,
+    #[schema(value_type = uuid::Uuid)]
+    pub other_attachment_id: String,
+    /// Bits in which the two 64-bit hashes differ (0: the same picture).
+    pub distance: i32,
+}
+
+/// `photo_time`: a photo's embedded capture time lies outside the visit, beyond the tolerance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PhotoTime {
+    pub kind: PhotoTimeKind,
+    #[schema(value_type = uuid::Uuid)]
+    pub attachment_id: String,
+    pub captured_at: chrono::DateTime<chrono::Utc>,
+    pub visit_start: chrono::DateTime<chrono::Utc>,
+    pub visit_end: chrono::DateTime<chrono::Utc>,
+    pub tolerance_minutes: i64,
+}
 
 /// `expenses_over_cap`: the claimed expenses add up to more than the shop's cap; the reviewer
 /// refuses or reduces lines when approving.

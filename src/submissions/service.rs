@@ -279,6 +279,17 @@ pub fn submit(
         }));
     }
 
+    // What the photo worker has found so far; later findings are added by the worker.
+    found.extend(crate::photos::service::photo_flags(
+        conn,
+        &config.photos,
+        org,
+        id,
+        content
+            .visit_start
+            .zip(content.visit_end)
+            .map(|(s, e)| (s.naive_utc(), e.naive_utc())),
+    )?);
     let mut row = base_row(id, org, shopper, &content, hash, &ctx.existing, now)?;
     row.status = SubmissionStatus::Submitted.as_str().into();
     row.flags = serde_json::to_string(&found).map_err(ApiError::internal)?;
@@ -384,6 +395,13 @@ fn record_event(
     Ok(())
 }
 
+/// Adds an approved visit to every roll-up read by reports (`sign` 1), or takes it away (-1),
+/// inside the caller's transaction: the gap roll-ups and shopper calibration.
+fn count_approved(conn: &mut DbConn, row: &SubmissionRow, sign: i64) -> ApiResult<()> {
+    rollups::apply(conn, row, sign)?;
+    crate::calibration::service::apply(conn, row, sign)
+}
+
 /// Recomputes a scored visit's scores from its effective answers and, when it is approved,
 /// moves its roll-ups with them. Used by maintenance after the supersession rule was
 /// introduced; returns whether anything changed.
@@ -402,7 +420,7 @@ pub fn rescore(conn: &mut DbConn, current: &SubmissionRow) -> ApiResult<bool> {
     }
     let approved = status_of(current)? == SubmissionStatus::Approved;
     if approved {
-        rollups::apply(conn, current, -1)?;
+        count_approved(conn, current, -1)?;
     }
     let mut row = current.clone();
     row.scores = Some(text);
@@ -411,7 +429,7 @@ pub fn rescore(conn: &mut DbConn, current: &SubmissionRow) -> ApiResult<bool> {
     row.critical_failure = scores.critical_failure;
     repo::save(conn, &row, true)?;
     if approved {
-        rollups::apply(conn, &row, 1)?;
+        count_approved(conn, &row, 1)?;
     }
     Ok(true)
 }
@@ -419,13 +437,17 @@ pub fn rescore(conn: &mut DbConn, current: &SubmissionRow) -> ApiResult<bool> {
 /// Parsed checklist and standards-book versions by (organization, checklist version id).
 /// Assignments pin published versions, and a published version never changes, so each is
 /// read and parsed once per process instead of on every submission.
-type ScoringInputs = Arc<(ChecklistContent, BookContent)>;
+pub(crate) type ScoringInputs = Arc<(ChecklistContent, BookContent)>;
 static SCORING_INPUTS: LazyLock<Mutex<HashMap<(String, String), ScoringInputs>>> =
     LazyLock::new(Default::default);
 const SCORING_INPUTS_KEPT: usize = 512;
 
 /// The checklist and standards book an assignment is scored with.
-fn scoring_inputs(conn: &mut DbConn, org: &str, a: &AssignmentRow) -> ApiResult<ScoringInputs> {
+pub(crate) fn scoring_inputs(
+    conn: &mut DbConn,
+    org: &str,
+    a: &AssignmentRow,
+) -> ApiResult<ScoringInputs> {
     let key = (org.to_string(), a.checklist_version_id.clone());
     if let Some(found) = cache().get(&key) {
         return Ok(found.clone());
@@ -525,6 +547,12 @@ pub fn edit(
         .map(|e| FieldError::new(e.field.replacen(&prefix, "answer", 1), e.message))
         .collect();
     reject_if_any(problems)?;
+    let approved = status_of(&current)? == SubmissionStatus::Approved;
+    if approved {
+        // Taken away before the edit is recorded: the calibration roll-ups recompute what the
+        // visit added from its answers as they stood.
+        count_approved(conn, &current, -1)?;
+    }
     repo::insert_edit(
         conn,
         &EditRow {
@@ -544,10 +572,6 @@ pub fn edit(
         },
     )?;
     let scores = score_visit(checklist, book, &to_scoring(&answers));
-    let approved = status_of(&current)? == SubmissionStatus::Approved;
-    if approved {
-        rollups::apply(conn, &current, -1)?;
-    }
     let mut row = current;
     row.scores = Some(serde_json::to_string(&scores).map_err(ApiError::internal)?);
     row.raw_score = scores.raw_score;
@@ -557,7 +581,7 @@ pub fn edit(
     row.updated_at = now;
     repo::save(conn, &row, true)?;
     if approved {
-        rollups::apply(conn, &row, 1)?;
+        count_approved(conn, &row, 1)?;
     }
     record_event(
         conn,
@@ -663,12 +687,12 @@ pub fn review(
                 reviewer,
                 now,
             )?;
-            rollups::apply(conn, &row, 1)?;
+            count_approved(conn, &row, 1)?;
             record_gap_crossings(conn, &row, &assignment, now)?;
         }
         _ if late_rejection => {
             payments::on_late_rejection(conn, id, now)?;
-            rollups::apply(conn, &current, -1)?
+            count_approved(conn, &current, -1)?
         }
         SubmissionStatus::Rejected => payments::refuse_claims(conn, id, reviewer, now)?,
         _ => {}

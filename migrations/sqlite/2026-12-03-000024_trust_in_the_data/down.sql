@@ -1,0 +1,13 @@
+DELETE FROM pending_maintenance WHERE task = 'rebuild_calibration';
+DROP TABLE rater_pairs;
+DROP TABLE rater_agreement;
+DROP TABLE shopper_leniency;
+DROP TABLE calibration_cells;
+ALTER TABLE assignments DROP COLUMN partner_assignment_id;
+DROP TABLE photo_matches;
+DROP TABLE photo_hash_bands;
+DROP INDEX attachments_pending_analysis;
+ALTER TABLE attachments DROP COLUMN captured_at;
+ALTER TABLE attachments DROP COLUMN perceptual_hash;
+ALTER TABLE attachments DROP COLUMN analysis_note;
+ALTER TABLE attachments DROP COLUMN analysis;
