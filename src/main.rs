@@ -202,8 +202,10 @@ fn run(cli: Cli) -> Result<(), String> {
             let pool = open_database(&db)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let (visits, responses) = shopgap::db::write_transaction(&mut conn, |conn| {
+                let visits = shopgap::reports::rollups::rebuild(conn, org_id.as_deref())?;
+                shopgap::calibration::service::rebuild(conn, org_id.as_deref())?;
                 Ok((
-                    shopgap::reports::rollups::rebuild(conn, org_id.as_deref())?,
+                    visits,
                     shopgap::surveys::store::rebuild(conn, org_id.as_deref())?,
                 ))
             })

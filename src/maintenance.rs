@@ -50,7 +50,7 @@ pub fn run_pending(conn: &mut DbConn) -> ApiResult<()> {
                     tracing::info!(shoppers, "shopper reputation counted from the history");
                 }
                 "rebuild_calibration" => {
-                    let visits = crate::calibration::service::rebuild(conn)?;
+                    let visits = crate::calibration::service::rebuild(conn, None)?;
                     tracing::info!(visits, "shopper calibration counted from the history");
                 }
                 _ => unreachable!("every task of TASKS has its arm"),

@@ -8,7 +8,7 @@ Signs in; reads the gap heatmap of the demo's first-start history (real gaps: si
 unreliable cells); changes a filter; opens a cell with the keyboard; reads a trend, the
 ranking and a scorecard; reviews a shop with photos and a claimed expense with its receipt;
 opens a flagged submission from the review queue, edits an answer with a reason and approves it
-with a grade (checked through the API too); reads beliefs, the five gaps and the
+with a grade (checked through the API too); reads beliefs, the five gaps, shopper calibration and the
 corrective actions; then the same pages right to left and at a tablet's size. A screenshot of
 each page goes to DIR (default target/dashboard-screenshots). Any JavaScript error, failed
 request or Content-Security-Policy violation in the browser's console fails the test.
@@ -310,6 +310,13 @@ try:
     driver.find_element(By.NAME, "flagged").click()
     until(lambda d: 2 <= len(rows_of("queue")) < 10, "only the flagged submissions")
     shot("review-queue-flagged")
+    # One flag kind, filtered by the API: the short visit the demo left on purpose.
+    Select(driver.find_element(By.NAME, "flag")).select_by_value("short_visit")
+    until(lambda d: 1 <= len(rows_of("queue")) < 10
+          and all("short visit" in r.text.lower() for r in rows_of("queue")), "only short visits")
+    check("flag=short_visit" in driver.current_url, "the flag filter is kept in the URL")
+    Select(driver.find_element(By.NAME, "flag")).select_by_value("")
+    until(lambda d: 2 <= len(rows_of("queue")) < 10, "the flagged submissions again")
     rows_of("queue")[0].find_element(By.TAG_NAME, "a").click()
     until(EC.presence_of_element_located((By.ID, "answers")), "the submission")
     submission_id = driver.current_url.rsplit("/", 1)[1]
@@ -380,6 +387,11 @@ try:
     until(EC.presence_of_element_located((By.ID, "action-title")), "an action's detail")
     check("Baseline" in text_of("section[aria-labelledby=action-title]"), "the action's baseline")
     shot("actions")
+    # Shopper calibration: the demo's shoppers rate a little differently (two of them a lot).
+    driver.find_element(By.LINK_TEXT, "Shoppers").click()
+    until(lambda d: len(rows_of("calibration")) >= 10, "the shoppers' leniency")
+    check("interval" in text_of("section[aria-labelledby=calibration-title]"), "the leniency's explanation")
+    shot("shoppers")
 
     # Right to left: the whole page mirrors (the bar starts on the right).
     driver.get(f"{server.base}/app/?dir=rtl#/heatmap")

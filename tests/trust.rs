@@ -588,8 +588,10 @@ async fn shopper_calibration_matches_the_figures_worked_by_hand() {
     let before = report.clone();
     {
         let mut conn = app.pool.get().unwrap();
-        shopgap::db::write_transaction(&mut conn, |c| shopgap::calibration::service::rebuild(c))
-            .unwrap();
+        shopgap::db::write_transaction(&mut conn, |c| {
+            shopgap::calibration::service::rebuild(c, Some(&org.id))
+        })
+        .unwrap();
     }
     let after = app
         .get("/v1/reports/shoppers/calibration", manager)

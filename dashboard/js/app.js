@@ -8,6 +8,7 @@ import { Locations, Scorecard } from './locations.js';
 import { ReviewQueue, Review } from './review.js';
 import { Beliefs } from './beliefs.js';
 import { Actions } from './actions.js';
+import { Shoppers } from './shoppers.js';
 
 const PAGES = [
   ['heatmap', 'Gaps', Heatmap],
@@ -16,6 +17,7 @@ const PAGES = [
   ['review', 'Review', ReviewQueue],
   ['beliefs', 'Beliefs & five gaps', Beliefs],
   ['actions', 'Actions', Actions],
+  ['shoppers', 'Shoppers', Shoppers],
 ];
 
 // Right-to-left when the browser's language is written so, or when asked for (`?dir=rtl`,

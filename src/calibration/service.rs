@@ -343,18 +343,42 @@ fn apply_agreement(
     Ok(())
 }
 
-/// Recounts the calibration roll-ups of every organization from the approved visits, inside the
-/// caller's transaction (after the migration that introduced them). Returns the visits counted.
-pub fn rebuild(conn: &mut DbConn) -> ApiResult<usize> {
-    diesel::delete(cells::table).execute(conn)?;
-    diesel::delete(lenient::table).execute(conn)?;
-    diesel::delete(rater_agreement::table).execute(conn)?;
-    diesel::delete(rater_pairs::table).execute(conn)?;
-    let approved: Vec<SubmissionRow> = submissions::table
+/// Recounts the calibration roll-ups of an organization (every organization's when `None`) from
+/// its approved visits, inside the caller's transaction: after the migration that introduced
+/// them, and with `shopgap rebuild-rollups`. Returns the visits counted.
+pub fn rebuild(conn: &mut DbConn, organization: Option<&str>) -> ApiResult<usize> {
+    if let DbConn::Postgres(c) = conn {
+        // Approvals made meanwhile wait for the recount instead of racing it.
+        diesel::sql_query("LOCK TABLE calibration_cells, shopper_leniency, rater_agreement, rater_pairs IN EXCLUSIVE MODE")
+            .execute(c)?;
+    }
+    let mut approved = submissions::table
         .filter(submissions::status.eq("approved"))
         .order(submissions::id)
         .select(SubmissionRow::as_select())
-        .load(conn)?;
+        .into_boxed();
+    match organization {
+        Some(org) => {
+            let org = org.to_string();
+            diesel::delete(cells::table.filter(cells::organization_id.eq(&org))).execute(conn)?;
+            diesel::delete(lenient::table.filter(lenient::organization_id.eq(&org)))
+                .execute(conn)?;
+            diesel::delete(
+                rater_agreement::table.filter(rater_agreement::organization_id.eq(&org)),
+            )
+            .execute(conn)?;
+            diesel::delete(rater_pairs::table.filter(rater_pairs::organization_id.eq(&org)))
+                .execute(conn)?;
+            approved = approved.filter(submissions::organization_id.eq(org));
+        }
+        None => {
+            diesel::delete(cells::table).execute(conn)?;
+            diesel::delete(lenient::table).execute(conn)?;
+            diesel::delete(rater_agreement::table).execute(conn)?;
+            diesel::delete(rater_pairs::table).execute(conn)?;
+        }
+    }
+    let approved: Vec<SubmissionRow> = approved.load(conn)?;
     for row in &approved {
         apply(conn, row, 1)?;
     }
