@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::f64::consts::TAU;
 use std::io::Cursor;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -32,7 +33,7 @@ fn picture(seed: u64, width: u32, height: u32) -> RgbImage {
         let (u, v) = (x as f64 / width as f64, y as f64 / height as f64);
         let value: f64 = waves
             .iter()
-            .map(|(fx, fy, phase, amp)| amp * (fx * u * 6.28 + fy * v * 6.28 + phase).sin())
+            .map(|(fx, fy, phase, amp)| amp * (fx * u * TAU + fy * v * TAU + phase).sin())
             .sum();
         let level = (128.0 + 40.0 * value).clamp(0.0, 255.0) as u8;
         image::Rgb([level, level.wrapping_add(40), 255 - level])
