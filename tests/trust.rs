@@ -275,6 +275,24 @@ async fn approve(app: &TestApp, org: &Org, id: &str, decision: &str) {
     .expect(200);
 }
 
+/// Plans a shop as the other half of `partner`'s double shop.
+async fn pair_with(
+    app: &TestApp,
+    token: &str,
+    location: &str,
+    version: &str,
+    partner: &str,
+) -> common::Resp {
+    let (start, end) = window();
+    app.post(
+        "/v1/assignments",
+        Some(token),
+        json!({"location_id": location, "checklist_version_id": version,
+            "window_start": start, "window_end": end, "pair_with": partner}),
+    )
+    .await
+}
+
 fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
@@ -788,13 +806,8 @@ async fn double_shops_give_percent_agreement_and_kappa() {
     // A single assignment planned as the other half of an existing one: same location and
     // checklist, else 422; a half already paired cannot be paired again.
     let single = plan(&app, &org, &p, 2, &ann.0).await;
-    let partner = app
-        .post(
-            "/v1/assignments",
-            manager,
-            json!({"location_id": p.locations[2], "checklist_version_id": p.version_id,
-            "window_start": start, "window_end": end, "pair_with": single}),
-        )
+    let mtoken = org.manager.access_token.as_str();
+    let partner = pair_with(&app, mtoken, &p.locations[2], &p.version_id, &single)
         .await
         .expect(201)
         .body;
@@ -805,33 +818,25 @@ async fn double_shops_give_percent_agreement_and_kappa() {
         .expect(200)
         .body;
     assert_eq!(single_now["partner_assignment_id"], partner["id"]);
-    let again = app
-        .post(
-            "/v1/assignments",
-            manager,
-            json!({"location_id": p.locations[2], "checklist_version_id": p.version_id,
-            "window_start": start, "window_end": end, "pair_with": single}),
-        )
-        .await
-        .expect_problem(422);
-    assert_eq!(again.body["errors"][0]["field"], "pair_with");
-    let elsewhere = app
-        .post(
-            "/v1/assignments",
-            manager,
-            json!({"location_id": p.locations[0], "checklist_version_id": p.version_id,
-            "window_start": start, "window_end": end, "pair_with": l1a}),
-        )
-        .await
-        .expect_problem(422);
-    assert_eq!(elsewhere.body["errors"][0]["field"], "pair_with");
+    for (location, partner) in [(&p.locations[2], &single), (&p.locations[0], &l1a)] {
+        let refused = pair_with(&app, mtoken, location, &p.version_id, partner)
+            .await
+            .expect_problem(422);
+        assert_eq!(refused.body["errors"][0]["field"], "pair_with");
+    }
     // Another organization's assignment cannot be paired with, and its report is empty.
     let stranger = app.seed_org("Rival").await;
     let theirs = program(&app, &stranger, "Theirs", &items).await;
-    app.post("/v1/assignments", Some(&stranger.manager.access_token), json!({"location_id": theirs.locations[0],
-        "checklist_version_id": theirs.version_id, "window_start": start, "window_end": end, "pair_with": single}))
-        .await
-        .expect_problem(422);
+    let foreign = pair_with(
+        &app,
+        &stranger.manager.access_token,
+        &theirs.locations[0],
+        &theirs.version_id,
+        &single,
+    )
+    .await
+    .expect_problem(422);
+    assert_eq!(foreign.body["errors"][0]["field"], "pair_with");
     let report = app
         .get(
             "/v1/reports/shoppers/agreement",
