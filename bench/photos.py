@@ -84,4 +84,5 @@ if __name__ == "__main__":
     if sys.argv[1] == "draw":
         draw(sys.argv[2], int(sys.argv[3]))
     else:
-        upload(*sys.argv[2:7], sys.argv[7])
+        base, credentials, jobs_tsv, directory, threads, hashing = sys.argv[2:8]
+        upload(base, credentials, jobs_tsv, directory, int(threads), hashing)
