@@ -22,8 +22,16 @@ class Api:
         if body is not None:
             data = json.dumps(body).encode()
             h["content-type"] = "application/json"
-        self.local.conn.request(method, path, body=data, headers=h)
-        resp = self.local.conn.getresponse()
+        try:
+            self.local.conn.request(method, path, body=data, headers=h)
+            resp = self.local.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed the idle keep-alive connection (after its keep-alive timeout)
+            # before this request reached it: send it again on a new one.
+            self.local.conn.close()
+            self.local.conn = http.client.HTTPConnection(self.url.hostname, self.url.port, timeout=120)
+            self.local.conn.request(method, path, body=data, headers=h)
+            resp = self.local.conn.getresponse()
         payload = resp.read()
         if resp.status not in expect:
             raise SystemExit(f"{method} {path}: {resp.status} {payload[:500]!r}")
