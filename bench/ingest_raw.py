@@ -1,106 +1,177 @@
 #!/usr/bin/env python3
-"""The database alone writing what the API wrote for the submissions just benchmarked.
+"""The database alone writing what the API wrote for the submissions just benchmarked: the
+reference the API's ingest rate is compared with (bench/ingest.sh).
 
-Takes the rows the server stored for every submitted shop (the submission, the assignment's new
-state, the history event), puts the database back as it was before (submissions and events
-deleted, assignments accepted again), then replays exactly those rows as literal SQL, one
-transaction per submission (BEGIN IMMEDIATE on SQLite, as the server does), from CLIENTS
-parallel command-line clients (sqlite3 / psql) with the server's durability settings
-(SQLite: WAL, synchronous=FULL, foreign keys; PostgreSQL: the server's defaults, synchronous
-commit on). Prints one JSON line: rows, seconds, per_second.
+Reads the rows the server stored for every submitted shop: the submission, the assignment's new
+state, its history entry, the two outbox events (`assignment.submitted`, `submission.submitted`)
+and the shopper's reputation counts. Then, for each writer count given, deletes what the
+submissions added (and takes their counts back off the reputation) and replays exactly those
+rows, one transaction per submission, from that many threads of this process, each with its own
+connection and prepared statements (Python's sqlite3, which keeps them in its statement cache;
+psycopg 3 with `prepare=True`), with the server's durability: SQLite in WAL with
+`synchronous=FULL` and `BEGIN IMMEDIATE` as the server does, PostgreSQL with synchronous commit.
+No HTTP, no JSON, no validation, no reads: the database's own rate for the same rows.
 
-    bench/ingest_raw.py DATABASE CLIENTS WORKDIR      # DATABASE: SQLite file or postgres:// URL
+    bench/ingest_raw.py DATABASE WRITERS [WRITERS ...]     # DATABASE: SQLite file or postgres:// URL
+
+Prints one JSON line per writer count: writers, rows, seconds, per_second. ROWS (default 6000)
+caps the submissions replayed per run. PostgreSQL needs psycopg 3 (pip install "psycopg[binary]").
 """
 import json
 import os
-import subprocess
+import sqlite3
 import sys
+import threading
 import time
 
-database, clients, workdir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+database, writer_counts = sys.argv[1], [int(w) for w in sys.argv[2:]]
 postgres = database.startswith(("postgres://", "postgresql://"))
+limit = int(os.environ.get("ROWS", "6000"))
+
+if postgres:
+    import psycopg
+
+    def connect():
+        return psycopg.connect(database, autocommit=True)
+
+    P = "%s"
+else:
+    def connect():
+        conn = sqlite3.connect(database, isolation_level=None, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    P = "?"
 
 
-def query_json(sql):
-    """Rows of a SELECT as dicts, through the backend's own command-line client."""
-    if postgres:
-        out = subprocess.run(["psql", "-X", "-At", database, "-c",
-                              f"SELECT coalesce(json_agg(t), '[]') FROM ({sql}) t"],
-                             check=True, capture_output=True, text=True).stdout
-        return json.loads(out)
-    out = subprocess.run(["sqlite3", "-json", database, sql], check=True, capture_output=True,
-                         text=True).stdout
-    return json.loads(out) if out.strip() else []
+def rows(conn, sql, params=()):
+    cur = conn.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def execute(sql):
-    if postgres:
-        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", database], input=sql,
-                       text=True, check=True)
-    else:
-        subprocess.run(["sqlite3", database], input=f"BEGIN;\n{sql}\nCOMMIT;\n", text=True, check=True)
+def insert_sql(table, columns):
+    return (f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join([P] * len(columns))})")
 
 
-def literal(value):
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return ("TRUE" if value else "FALSE") if postgres else ("1" if value else "0")
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def insert(table, row):
-    columns = ", ".join(row)
-    values = ", ".join(literal(v) for v in row.values())
-    return f"INSERT INTO {table} ({columns}) VALUES ({values});"
-
-
-submissions = query_json("SELECT * FROM submissions WHERE status = 'submitted'")
+admin = connect()
+submissions = rows(admin, "SELECT * FROM submissions WHERE status = 'submitted' ORDER BY id")[:limit]
 if not submissions:
     raise SystemExit("no submitted shops to replay")
-ids = "SELECT assignment_id FROM submissions WHERE status = 'submitted'"
-assignments = {a["id"]: a for a in query_json(
-    f"SELECT id, status, version, updated_at, submitted_at FROM assignments WHERE id IN ({ids})")}
-events = {e["assignment_id"]: e for e in query_json(
-    f"SELECT * FROM assignment_events WHERE action = 'submit' AND assignment_id IN ({ids})")}
+ids = [s["id"] for s in submissions]
+assignment_ids = [s["assignment_id"] for s in submissions]
 
-# Back to the state before the API run: accepted assignments, no submissions, no submit events.
-execute(f"DELETE FROM assignment_events WHERE action = 'submit' AND assignment_id IN ({ids});"
-        f"UPDATE assignments SET status = 'accepted', version = version - 1, submitted_at = NULL "
-        f"WHERE id IN ({ids});"
-        f"DELETE FROM submissions WHERE status = 'submitted';")
 
-begin = "BEGIN;" if postgres else "BEGIN IMMEDIATE;"
-header = ("\\set ON_ERROR_STOP on\n" if postgres else
-          ".bail on\n.timeout 30000\nPRAGMA synchronous = FULL;\nPRAGMA foreign_keys = ON;\n")
-scripts = [[header] for _ in range(clients)]
-for n, sub in enumerate(submissions):
-    a = assignments[sub["assignment_id"]]
-    update = (f"UPDATE assignments SET status = {literal(a['status'])}, version = {a['version']}, "
-              f"updated_at = {literal(a['updated_at'])}, submitted_at = {literal(a['submitted_at'])} "
-              f"WHERE id = {literal(a['id'])};")
-    scripts[n % clients].append("\n".join([begin, insert("submissions", sub), update,
-                                           insert("assignment_events", events[sub["assignment_id"]]),
-                                           "COMMIT;"]) + "\n")
-paths = []
-for n, script in enumerate(scripts):
-    path = os.path.join(workdir, f"raw-{n}.sql")
-    with open(path, "w") as f:
-        f.writelines(script)
-    paths.append(path)
+def in_list(values):
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
-command = (lambda p: ["psql", "-X", "-q", "-f", p, database]) if postgres else \
-          (lambda p: ["sqlite3", database, f".read {p}"])
-started = time.monotonic()
-running = [subprocess.Popen(command(p), stdout=subprocess.DEVNULL) for p in paths]
-if any(p.wait() != 0 for p in running):
-    raise SystemExit("a raw client failed")
-seconds = time.monotonic() - started
 
-stored = query_json("SELECT count(*) AS n FROM submissions WHERE status = 'submitted'")[0]["n"]
-if stored != len(submissions):
-    raise SystemExit(f"replayed {stored} of {len(submissions)} submissions")
-print(json.dumps({"rows": len(submissions), "clients": clients, "seconds": round(seconds, 3),
-                  "per_second": round(len(submissions) / seconds, 1)}))
+assignments = {a["id"]: a for a in rows(
+    admin, f"SELECT id, status, version, updated_at, submitted_at, window_end FROM assignments "
+           f"WHERE id IN ({in_list(assignment_ids)})")}
+history = {e["assignment_id"]: e for e in rows(
+    admin, f"SELECT * FROM assignment_events WHERE action = 'submit' "
+           f"AND assignment_id IN ({in_list(assignment_ids)})")}
+# The outbox events of those submissions, by the id their payload names.
+outbox = {}
+for e in rows(admin, "SELECT id, organization_id, event_type, occurred_at, payload FROM events "
+                     "WHERE event_type IN ('assignment.submitted', 'submission.submitted')"):
+    data = json.loads(e["payload"]).get("data", {})
+    key = data.get("submission_id") or data.get("assignment_id")
+    outbox.setdefault(key, []).append(e)
+for s in submissions:
+    if len(outbox.get(s["id"], [])) + len(outbox.get(s["assignment_id"], [])) != 2:
+        raise SystemExit(f"expected two outbox events for submission {s['id']}")
+
+# What each submission added to its shopper's reputation counts (submitted, on time).
+added = {}
+for s in submissions:
+    a = assignments[s["assignment_id"]]
+    on_time = 1 if str(s["submitted_at"]) <= str(a["window_end"]) else 0
+    n, k = added.get(s["shopper_id"], (0, 0))
+    added[s["shopper_id"]] = (n + 1, k + on_time)
+
+
+def reset(conn):
+    """Takes the replayed submissions' rows and counts away: the state before they were written."""
+    conn.execute("BEGIN" if postgres else "BEGIN IMMEDIATE")
+    for table, column, values in [("events", "id", [e["id"] for s in submissions
+                                                    for key in (s["id"], s["assignment_id"])
+                                                    for e in outbox.get(key, [])]),
+                                  ("assignment_events", "id", [history[a]["id"] for a in assignment_ids]),
+                                  ("submissions", "id", ids)]:
+        for start in range(0, len(values), 500):
+            conn.execute(f"DELETE FROM {table} WHERE {column} IN ({in_list(values[start:start + 500])})")
+    for shopper, (n, k) in added.items():
+        conn.execute(f"UPDATE shopper_reputation SET submitted = submitted - {P}, "
+                     f"on_time = on_time - {P} WHERE shopper_id = {P}", (n, k, shopper))
+    conn.execute("COMMIT")
+
+
+# One transaction per submission: its statements and parameters, as the server writes them.
+sub_columns = list(submissions[0])
+sub_sql = insert_sql("submissions", sub_columns)
+history_columns = list(next(iter(history.values())))
+history_sql = insert_sql("assignment_events", history_columns)
+event_columns = ["id", "organization_id", "event_type", "occurred_at", "payload"]
+event_sql = insert_sql("events", event_columns)
+assignment_sql = (f"UPDATE assignments SET status = {P}, version = {P}, updated_at = {P}, "
+                  f"submitted_at = {P} WHERE id = {P}")
+reputation_sql = (f"UPDATE shopper_reputation SET submitted = submitted + 1, "
+                  f"on_time = on_time + {P}, updated_at = {P} WHERE shopper_id = {P}")
+transactions = []
+for s in submissions:
+    a = assignments[s["assignment_id"]]
+    on_time = 1 if str(s["submitted_at"]) <= str(a["window_end"]) else 0
+    events = outbox.get(s["assignment_id"], []) + outbox.get(s["id"], [])
+    transactions.append(
+        [(sub_sql, tuple(s[c] for c in sub_columns)),
+         (reputation_sql, (on_time, s["submitted_at"], s["shopper_id"])),
+         (assignment_sql, (a["status"], a["version"], a["updated_at"], a["submitted_at"], a["id"])),
+         (history_sql, tuple(history[s["assignment_id"]][c] for c in history_columns))]
+        + [(event_sql, tuple(e[c] for c in event_columns)) for e in events])
+
+
+def replay(share, failures):
+    try:
+        conn = connect()
+        begin = "BEGIN" if postgres else "BEGIN IMMEDIATE"
+        for statements in share:
+            if postgres:
+                with conn.transaction():
+                    for sql, params in statements:
+                        conn.execute(sql, params, prepare=True)
+            else:
+                conn.execute(begin)
+                for sql, params in statements:
+                    conn.execute(sql, params)
+                conn.execute("COMMIT")
+        conn.close()
+    except Exception as e:  # noqa: BLE001 - reported, and the run fails
+        failures.append(repr(e))
+
+
+def stored(conn):
+    return conn.execute("SELECT count(*) FROM submissions WHERE status = 'submitted'").fetchone()[0]
+
+
+before = stored(admin)
+for writers in writer_counts:
+    reset(admin)
+    shares = [transactions[n::writers] for n in range(writers)]
+    failures = []
+    threads = [threading.Thread(target=replay, args=(share, failures)) for share in shares]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.monotonic() - started
+    if failures:
+        raise SystemExit(f"a raw writer failed: {failures[0]}")
+    if stored(admin) != before:
+        raise SystemExit(f"replayed into {stored(admin)} submissions, expected {before}")
+    print(json.dumps({"writers": writers, "rows": len(transactions), "seconds": round(seconds, 3),
+                      "per_second": round(len(transactions) / seconds, 1)}), flush=True)

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Read paths under load, and logins flat out, against a release server loaded by wrk:
-#   - GET /v1/me/sync (a first, full sync: 10 held assignments and their checklist) and
-#     GET /v1/job-board (nearest first, 10,000 open jobs at 100 locations), each by CONNS
-#     connections cycling through 100 shoppers' tokens;
+#   - GET /v1/job-board (nearest first) by CONNS connections cycling through 100 shoppers'
+#     tokens, with 1,000, then 10,000, then 100,000 open jobs at 100 locations (the same
+#     database, grown between measurements): the board's cost should not grow with the jobs;
+#   - GET /v1/me/sync (a first, full sync: 10 held assignments and their checklist), at 10,000;
+#   - GET /v1/me (authenticated read of the caller) next to an actix-web hello world
+#     (examples/bench_hello.rs, same build, same workers) measured the same way in the same run;
 #   - POST /v1/auth/login alone (one client), then a login storm (8 clients flat out) while 8
 #     more connections read /v1/me/sync: the logins' p50 and the other requests' p99, next to the
 #     same 8 readers without the storm.
@@ -13,13 +16,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet
+cargo build --release --quiet --example bench_hello
 PORT=${PORT:-18185}
+HELLO_PORT=${HELLO_PORT:-18186}
 CONNS=${CONNS:-16}
 DURATION=${DURATION:-10s}
 data=$(mktemp -d)
 server=
 storm=
-trap '[ -n "$server" ] && kill $server 2>/dev/null; [ -n "$storm" ] && kill $storm 2>/dev/null; rm -rf "$data"' EXIT
+hello=
+trap '[ -n "$server" ] && kill $server 2>/dev/null; [ -n "$storm" ] && kill $storm 2>/dev/null; [ -n "$hello" ] && kill $hello 2>/dev/null; rm -rf "$data"' EXIT
 export SHOPGAP_DATA_DIR=$data SHOPGAP_BIND=127.0.0.1:$PORT SHOPGAP_LOG=warn
 backend=sqlite
 if [ -n "${DB:-}" ]; then
@@ -31,20 +37,26 @@ fi
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 base="http://127.0.0.1:$PORT"
-echo "== $backend: preparing 100 shoppers holding 10 jobs each, 10,000 open jobs" >&2
-python3 bench/load_prep.py "$base" "$data/out" "$data/tokens" 100 10 10000
-if [ "$backend" = postgresql ]; then
-  psql -X -q "$DB" -c "VACUUM ANALYZE"  # autovacuum is off on this machine; see bench/reports.sh
-fi
+analyze() { # this machine's PostgreSQL has autovacuum off; see bench/reports.sh
+  if [ "$backend" = postgresql ]; then psql -X -q "$DB" -c "VACUUM ANALYZE"; fi
+}
+echo "== $backend: preparing 100 shoppers holding 10 jobs each, 1,000 open jobs" >&2
+python3 bench/load_prep.py "$base" "$data/out" "$data/tokens" 100 10 1000
+analyze
 export EMAIL=manager@demo-motors.example.com
 export PASSWORD=$(awk -v e="$EMAIL" '$2 == e {print $3}' "$data/out")
 
-reads() { # connections path → one JSON line
-  wrk -t"$(( $1 < 2 ? $1 : 2 ))" -c"$1" -d"$DURATION" -s bench/get.lua "$base" -- "$data/tokens" "$2" | tail -1
+reads() { # connections path [base] → one JSON line
+  wrk -t"$(( $1 < 2 ? $1 : 2 ))" -c"$1" -d"$DURATION" -s bench/get.lua "${3:-$base}" -- "$data/tokens" "$2" | tail -1
 }
 board="/v1/job-board?latitude=52.52&longitude=13.40&limit=50"
-sync=$(reads "$CONNS" /v1/me/sync)
+job_board_1000=$(reads "$CONNS" "$board")
+echo "== $backend: 10,000 open jobs" >&2
+python3 bench/open_jobs.py "$base" "$data/out" 9000
+analyze
 job_board=$(reads "$CONNS" "$board")
+sync=$(reads "$CONNS" /v1/me/sync)
+me=$(reads "$CONNS" /v1/me)
 login_alone=$(wrk -t1 -c1 -d"$DURATION" -s bench/login.lua "$base/v1/auth/login" | tail -1)
 sync_quiet=$(reads 8 /v1/me/sync)
 wrk -t1 -c8 -d"$DURATION" -s bench/login.lua "$base/v1/auth/login" | tail -1 >"$data/storm" &
@@ -52,17 +64,33 @@ storm=$!
 sync_storm=$(reads 8 /v1/me/sync)
 wait $storm; storm=
 login_storm=$(cat "$data/storm")
+echo "== $backend: 100,000 open jobs" >&2
+python3 bench/open_jobs.py "$base" "$data/out" 90000
+analyze
+job_board_100000=$(reads "$CONNS" "$board")
+kill "$server"; wait "$server" 2>/dev/null || true; server=
+
+echo "== the reference: an actix-web hello world (examples/bench_hello.rs)" >&2
+SHOPGAP_BIND=127.0.0.1:$HELLO_PORT "${CARGO_TARGET_DIR:-target}/release/examples/bench_hello" &
+hello=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$HELLO_PORT/hello" >/dev/null && break; sleep 0.1; done
+hello_world=$(reads "$CONNS" /hello "http://127.0.0.1:$HELLO_PORT")
+kill "$hello"; wait "$hello" 2>/dev/null || true; hello=
 
 mkdir -p bench/results
-python3 - "$backend" "$(nproc)" "$CONNS" "$sync" "$job_board" "$login_alone" "$sync_quiet" "$sync_storm" "$login_storm" <<'PY' | tee "bench/results/load-$backend.json"
+python3 - "$backend" "$(nproc)" "$CONNS" "$sync" "$job_board" "$login_alone" "$sync_quiet" "$sync_storm" "$login_storm" "$job_board_1000" "$job_board_100000" "$me" "$hello_world" <<'PY' | tee "bench/results/load-$backend.json"
 import json, sys
 backend, cpus, conns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-names = ["sync", "job_board", "login_alone", "sync_8_quiet", "sync_8_during_login_storm", "login_storm_8"]
+names = ["sync", "job_board", "login_alone", "sync_8_quiet", "sync_8_during_login_storm", "login_storm_8",
+         "job_board_1000", "job_board_100000", "me", "hello_world"]
 runs = dict(zip(names, (json.loads(a) for a in sys.argv[4:])))
-labels = {"sync": f"GET /v1/me/sync, {conns} conns", "job_board": f"GET /v1/job-board, {conns} conns",
+labels = {"sync": f"GET /v1/me/sync, {conns} conns", "job_board": f"GET /v1/job-board, 10,000 open, {conns} conns",
           "login_alone": "POST /v1/auth/login, 1 client", "sync_8_quiet": "GET /v1/me/sync, 8 conns",
           "sync_8_during_login_storm": "GET /v1/me/sync, 8 conns, during login storm",
-          "login_storm_8": "POST /v1/auth/login, 8 clients flat out"}
+          "login_storm_8": "POST /v1/auth/login, 8 clients flat out",
+          "job_board_1000": f"GET /v1/job-board, 1,000 open, {conns} conns",
+          "job_board_100000": f"GET /v1/job-board, 100,000 open, {conns} conns",
+          "me": f"GET /v1/me, {conns} conns", "hello_world": f"actix-web hello world, {conns} conns"}
 print(f"# read paths and logins under load, {backend}, {cpus} CPUs", file=sys.stderr)
 print(f"{'':<48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}", file=sys.stderr)
 for name in names:

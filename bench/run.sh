@@ -25,5 +25,5 @@ for backend in $BACKENDS; do
     DB=$db "bench/$part.sh"
   done
 done
-python3 bench/summary.py $BACKENDS
+python3 bench/summary.py --readme $BACKENDS
 echo "=== done in $(( ($(date +%s) - started) / 60 )) min"

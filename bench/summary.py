@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""The benchmark suite's table: reads bench/results/{ingest,reports,load}-<backend>.json and
-prints one Markdown table per benchmark, also written to bench/results/summary.md, and all the
-figures in one file, bench/results/summary.json.
+"""The benchmark suite's tables: reads bench/results/{ingest,reports,load}-<backend>.json and
+prints first the hot paths next to their references (each measured side by side in the same
+run), then one Markdown table per benchmark; also written to bench/results/summary.md, into the
+README between its `bench:begin` and `bench:end` markers (with --readme), and all the figures in
+one file, bench/results/summary.json.
 
-    bench/summary.py [sqlite] [postgresql]
+    bench/summary.py [--readme] [sqlite] [postgresql]
 """
 import datetime as dt
 import json
@@ -13,7 +15,9 @@ import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 results = os.path.join(here, "results")
-backends = sys.argv[1:] or ["sqlite", "postgresql"]
+args = sys.argv[1:]
+write_readme = "--readme" in args
+backends = [a for a in args if a != "--readme"] or ["sqlite", "postgresql"]
 names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
@@ -26,6 +30,58 @@ figures = {b: {k: load(k, b) for k in ("ingest", "reports", "load")} for b in ba
 pair = lambda p50, p99: f"{p50:.1f} / {p99:.1f}"
 lines = []
 out = lines.append
+commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                        cwd=here).stdout.strip()
+
+
+def verdict(ok):
+    return "yes" if ok else "**no**"
+
+
+out(f"The hot paths next to their references, each pair measured side by side in the same run "
+    f"(`bench/run.sh`, commit `{commit}`, {os.cpu_count()} cores shared with the load generator):")
+out("")
+out("| path | backend | shopgap | reference, same run | ratio | target | met |")
+out("|---|---|---|---|---|---|---|")
+for b in backends:
+    for level in figures[b]["ingest"]["levels"]:
+        if level.get("raw_per_second") is None:
+            continue
+        ratio = level["api_per_second"] / level["raw_per_second"]
+        out(f"| submission ingest, {level['connections']} connections | {names[b]} | "
+            f"{level['api_per_second']:.0f} sub/s (p99 {level['p99_ms']:.1f} ms) | "
+            f"database alone, best of 1–{level['connections']} writers: "
+            f"{level['raw_per_second']:.0f} sub/s ({level.get('raw_writers', '?')} writers) | "
+            f"{ratio:.2f} | ≥ 0.8 | {verdict(ratio >= 0.8)} |")
+for b in backends:
+    runs = figures[b]["load"]["runs"]
+    if "job_board_1000" not in runs:
+        continue
+    small, mid, large = runs["job_board_1000"], runs["job_board"], runs["job_board_100000"]
+    growth = large["p99_ms"] / small["p99_ms"]
+    out(f"| job board, nearest first, 16 connections, p99 at 1,000 / 10,000 / 100,000 open jobs | "
+        f"{names[b]} | {small['p99_ms']:.1f} / {mid['p99_ms']:.1f} / {large['p99_ms']:.1f} ms "
+        f"({large['per_second']:.0f} req/s at 100,000) | the same at 1,000 open jobs | "
+        f"{growth:.2f} | p99 ≤ 20 ms, flat | "
+        f"{verdict(max(small['p99_ms'], mid['p99_ms'], large['p99_ms']) <= 20 and growth <= 1.5)} |")
+for b in backends:
+    sizes = {s["visits"]: s for s in figures[b]["reports"]["sizes"]}
+    if 1000 not in sizes or 100000 not in sizes:
+        continue
+    small, large = sizes[1000]["gaps_year_by_location_ms"][1], sizes[100000]["gaps_year_by_location_ms"][1]
+    out(f"| gap report, 365 days, standard × location, p99 at 1,000 / 100,000 visits | {names[b]} | "
+        f"{small:.1f} / {large:.1f} ms | the same at 1,000 visits | {large / small:.2f} | "
+        f"p99 ≤ 20 ms, ≤ 1.5 × | {verdict(max(small, large) <= 20 and large / small <= 1.5)} |")
+for b in backends:
+    runs = figures[b]["load"]["runs"]
+    if "me" not in runs:
+        continue
+    me, hello = runs["me"], runs["hello_world"]
+    ratio = me["per_second"] / hello["per_second"]
+    out(f"| authenticated `GET /v1/me`, 16 connections | {names[b]} | {me['per_second']:.0f} req/s "
+        f"(p99 {me['p99_ms']:.1f} ms) | actix-web hello world: {hello['per_second']:.0f} req/s | "
+        f"{ratio:.2f} | ≥ 0.3 | {verdict(ratio >= 0.3)} |")
+out("")
 
 out("Submission ingest (40-item checklist validated, scored, flagged, stored with the assignment "
     "moved and its history; `raw` is the database alone writing the same rows in the same "
@@ -54,18 +110,25 @@ for key, label in [("gaps_year_by_location_ms", "gap report, last 365 days, stan
 cells = [f"{s['generate_s']:.0f} s" for b in backends for s in figures[b]["reports"]["sizes"]]
 out("| generating the visits (`demo-data`) | " + " | ".join(cells) + " |")
 out("")
-out("Read paths under load and a login storm (100 shoppers' tokens in turn; 10,000 open jobs):")
+out("Read paths under load and a login storm (100 shoppers' tokens in turn; 10,000 open jobs "
+    "unless the row says otherwise):")
 out("")
 out("| request | " + " | ".join(f"{names[b]} req/s | {names[b]} p50 / p99 ms" for b in backends) + " |")
 out("|---|" + "---|---|" * len(backends))
 labels = {"sync": "GET /v1/me/sync (full sync), 16 connections",
+          "job_board_1000": "GET /v1/job-board (nearest first), 16 connections, 1,000 open jobs",
           "job_board": "GET /v1/job-board (nearest first), 16 connections",
+          "job_board_100000": "GET /v1/job-board (nearest first), 16 connections, 100,000 open jobs",
+          "me": "GET /v1/me, 16 connections",
+          "hello_world": "actix-web hello world (the reference), 16 connections",
           "login_alone": "POST /v1/auth/login, one client",
           "sync_8_quiet": "GET /v1/me/sync, 8 connections",
           "login_storm_8": "POST /v1/auth/login, 8 clients flat out",
           "sync_8_during_login_storm": "GET /v1/me/sync, 8 connections, during that storm"}
 for key, label in labels.items():
     cells = []
+    if any(key not in figures[b]["load"]["runs"] for b in backends):
+        continue
     for b in backends:
         r = figures[b]["load"]["runs"][key]
         cells += [f"{r['per_second']:.0f}", pair(r["p50_ms"], r["p99_ms"])]
@@ -73,8 +136,16 @@ for key, label in labels.items():
 
 table = "\n".join(lines) + "\n"
 print(table)
-commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                        cwd=here).stdout.strip()
+if write_readme:
+    readme_path = os.path.join(os.path.dirname(here), "README.md")
+    readme = open(readme_path).read()
+    begin, end = "<!-- bench:begin -->\n", "<!-- bench:end -->"
+    if begin not in readme or end not in readme:
+        sys.exit("README.md has no bench:begin / bench:end markers")
+    head, rest = readme.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(readme_path, "w") as f:
+        f.write(head + begin + table + end + tail)
 with open(os.path.join(results, "summary.md"), "w") as f:
     f.write(table)
 with open(os.path.join(results, "summary.json"), "w") as f:

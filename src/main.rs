@@ -204,6 +204,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let (visits, responses) = shopgap::db::write_transaction(&mut conn, |conn| {
                 let visits = shopgap::reports::rollups::rebuild(conn, org_id.as_deref())?;
                 shopgap::calibration::service::rebuild(conn, org_id.as_deref())?;
+                shopgap::assignments::repo::recount_open_jobs(conn, org_id.as_deref())?;
                 Ok((
                     visits,
                     shopgap::surveys::store::rebuild(conn, org_id.as_deref())?,

@@ -815,3 +815,165 @@ async fn another_organizations_shopper_cannot_touch_an_assignment() {
         .body;
     assert_eq!(refused["errors"][0]["field"], "shopper_id");
 }
+
+/// The open jobs per location as the board's roll-up has them, and as counted from the jobs.
+fn open_counts(app: &TestApp) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+    use diesel::prelude::*;
+    use shopgap::db::schema::{assignments, location_open_jobs};
+    let mut conn = app.pool.get().unwrap();
+    let kept: Vec<(String, i64)> = location_open_jobs::table
+        .filter(location_open_jobs::open_jobs.gt(0))
+        .order(location_open_jobs::location_id)
+        .select((
+            location_open_jobs::location_id,
+            location_open_jobs::open_jobs,
+        ))
+        .load(&mut *conn)
+        .unwrap();
+    let counted: Vec<(String, i64)> = assignments::table
+        .filter(assignments::status.eq("open"))
+        .group_by(assignments::location_id)
+        .order(assignments::location_id)
+        .select((assignments::location_id, diesel::dsl::count_star()))
+        .load(&mut *conn)
+        .unwrap();
+    (kept, counted)
+}
+
+#[actix_web::test]
+async fn the_nearest_first_board_reads_locations_in_order_and_their_jobs_soonest_ending() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    // L0..L3 from west to east; the shopper stands east of them all: L3 is nearest.
+    let plan = plan(&app, &org, 4).await;
+    let manager = Some(org.manager.access_token.as_str());
+    let shopper = Some(org.shopper.access_token.as_str());
+    let wave = |location: usize, shops: usize, days: i64| {
+        json!({"checklist_version_id": plan.checklist_version_id, "location_ids": [plan.locations[location]],
+               "shops_per_location": shops, "window_start": (Utc::now() - Duration::hours(1)).to_rfc3339(),
+               "window_end": (Utc::now() + Duration::days(days)).to_rfc3339(), "fee_cents": 2500})
+    };
+    // L3: two jobs, one whose window has already ended (open until the sweeper sees it) and one
+    // another shopper holds. L2: three, ending on different days. L1: 60. L0: 5.
+    let stale = create(&app, &org, &plan, 3, None).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let held = create(&app, &org, &plan, 3, None).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for days in [9, 5, 7] {
+        app.post("/v1/waves", manager, wave(2, 1, days))
+            .await
+            .expect(201);
+    }
+    app.post("/v1/waves", manager, wave(1, 60, 6))
+        .await
+        .expect(201);
+    app.post("/v1/waves", manager, wave(0, 5, 6))
+        .await
+        .expect(201);
+    {
+        use diesel::prelude::*;
+        use shopgap::db::schema::assignments;
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(assignments::table.find(&stale))
+            .set(assignments::window_end.eq(Utc::now().naive_utc() - Duration::minutes(1)))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let (_, other) = app.new_shopper(&org, "other").await;
+    app.post(&act(&held, "accept"), Some(&other), json!({}))
+        .await
+        .expect(200);
+    // The roll-up follows every write: 1 open at L3 (the stale one), 3, 60 and 5.
+    let (kept, counted) = open_counts(&app);
+    assert_eq!(kept, counted);
+    assert_eq!(kept.iter().map(|(_, n)| n).sum::<i64>(), 1 + 3 + 60 + 5);
+
+    // What the board must show: by location nearest first, then soonest-ending, then id; no
+    // job whose window has ended.
+    let listed = app
+        .get("/v1/assignments?status=open&limit=200", manager)
+        .await
+        .expect(200)
+        .body;
+    let mut expected: Vec<(usize, chrono::DateTime<chrono::FixedOffset>, String)> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["id"] != stale.as_str())
+        .map(|a| {
+            let at = plan
+                .locations
+                .iter()
+                .position(|l| l == a["location_id"].as_str().unwrap())
+                .unwrap();
+            (
+                3 - at,
+                chrono::DateTime::parse_from_rfc3339(a["window_end"].as_str().unwrap()).unwrap(),
+                a["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    expected.sort();
+    for limit in [2, 10, 50, 68, 100] {
+        let board = app
+            .get(
+                &format!("/v1/job-board?latitude=52.52&longitude=14.0&limit={limit}"),
+                shopper,
+            )
+            .await
+            .expect(200)
+            .body;
+        let ids: Vec<&str> = board["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["assignment"]["id"].as_str().unwrap())
+            .collect();
+        let want: Vec<&str> = expected
+            .iter()
+            .take(limit)
+            .map(|(_, _, id)| id.as_str())
+            .collect();
+        assert_eq!(ids, want, "limit {limit}");
+    }
+    // L2's three come first, the one ending soonest (5 days) first.
+    let board = app
+        .get(
+            "/v1/job-board?latitude=52.52&longitude=14.0&limit=3",
+            shopper,
+        )
+        .await
+        .body;
+    let ends: Vec<&str> = board["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["assignment"]["location_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(ends, ["L2", "L2", "L2"]);
+
+    // Cancelling and reopening move the counts too, and a recount finds the same.
+    let first = &expected[0].2;
+    app.post(
+        &act(first, "cancel"),
+        manager,
+        json!({"reason": "closed for works"}),
+    )
+    .await
+    .expect(200);
+    let (kept, counted) = open_counts(&app);
+    assert_eq!(kept, counted);
+    assert_eq!(kept.iter().map(|(_, n)| n).sum::<i64>(), 68);
+    {
+        let mut conn = app.pool.get().unwrap();
+        shopgap::db::write_transaction(&mut conn, |c| {
+            shopgap::assignments::repo::recount_open_jobs(c, None)
+        })
+        .unwrap();
+    }
+    assert_eq!(open_counts(&app).0, kept);
+}

@@ -4,7 +4,9 @@ use diesel::prelude::*;
 use super::dto::AssignmentFilter;
 use super::model::{AssignmentRow, EventRow};
 use super::rules::Status;
-use crate::db::schema::{assignment_events as events, assignments, locations, shopper_exclusions};
+use crate::db::schema::{
+    assignment_events as events, assignments, location_open_jobs, locations, shopper_exclusions,
+};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::per_backend;
@@ -136,6 +138,7 @@ pub fn save_transition(
         assignments::check_in_accuracy_m.eq(next.check_in_accuracy_m),
         assignments::check_in_device_time.eq(next.check_in_device_time),
         assignments::check_in_distance_m.eq(next.check_in_distance_m),
+        assignments::submitted_at.eq(next.submitted_at),
     ))
     .execute(conn)?;
     Ok(n == 1)
@@ -224,33 +227,23 @@ pub fn partner_halves(conn: &mut DbConn, shopper_id: &str) -> ApiResult<Vec<Stri
         .load(conn)?)
 }
 
+/// The organization's active locations with open jobs, from the roll-up the database keeps on
+/// every assignment write (`location_open_jobs`): id, position and how many are open. One row per
+/// location, however many jobs are open.
 pub fn locations_with_open_jobs(
     conn: &mut DbConn,
     org_id: &str,
-    skip: &[String],
-    uncertified: &HiddenJobs,
-    now: NaiveDateTime,
 ) -> ApiResult<Vec<(String, f64, f64, i64)>> {
-    Ok(assignments::table
+    Ok(location_open_jobs::table
         .inner_join(locations::table)
-        .filter(assignments::organization_id.eq(org_id))
-        .filter(assignments::status.eq(Status::Open.as_str()))
-        .filter(assignments::window_end.gt(now))
+        .filter(location_open_jobs::organization_id.eq(org_id))
+        .filter(location_open_jobs::open_jobs.gt(0))
         .filter(locations::active.eq(true))
-        .filter(assignments::location_id.ne_all(skip))
-        .filter(
-            assignments::required_quiz_id
-                .is_null()
-                .or(assignments::required_quiz_id.ne_all(&uncertified.quiz_ids)),
-        )
-        .filter(assignments::checklist_version_id.ne_all(&uncertified.checklist_version_ids))
-        .filter(assignments::id.ne_all(&uncertified.partner_halves))
-        .group_by((locations::id, locations::latitude, locations::longitude))
         .select((
             locations::id,
             locations::latitude,
             locations::longitude,
-            diesel::dsl::count_star(),
+            location_open_jobs::open_jobs,
         ))
         .load(conn)?)
 }
@@ -268,7 +261,6 @@ pub fn open_jobs(
 ) -> ApiResult<Vec<JobRow>> {
     let mut query = assignments::table
         .inner_join(locations::table)
-        .filter(assignments::organization_id.eq(org_id))
         .filter(assignments::status.eq(Status::Open.as_str()))
         .filter(assignments::window_end.gt(now))
         .filter(locations::active.eq(true))
@@ -291,11 +283,24 @@ pub fn open_jobs(
             locations::longitude,
         ))
         .into_boxed();
+    // At given locations the search goes by `assignments_location_open` (location, status,
+    // window end), and the tenant is checked on the rows (the rule for lookups by id, see `crate::db`):
+    // filtering by organization in SQL would make the organization's index, which walks all its
+    // open jobs, a candidate. Anywhere, it goes by the organization's open jobs, soonest-ending
+    // first, and stops at the page.
     match only {
         Some(ids) => query = query.filter(assignments::location_id.eq_any(ids.to_vec())),
-        None => query = query.filter(assignments::location_id.ne_all(skip.to_vec())),
+        None => {
+            query = query
+                .filter(assignments::organization_id.eq(org_id))
+                .filter(assignments::location_id.ne_all(skip.to_vec()))
+        }
     }
-    Ok(query.load(conn)?)
+    let rows: Vec<JobRow> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|row| row.0.organization_id == org_id)
+        .collect())
 }
 
 pub fn events_of(conn: &mut DbConn, assignment_id: &str) -> ApiResult<Vec<EventRow>> {
@@ -378,9 +383,24 @@ pub fn shopper_uses_checklist(
         > 0)
 }
 
-pub fn set_submitted_at(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> ApiResult<()> {
-    diesel::update(assignments::table.find(id))
-        .set(assignments::submitted_at.eq(Some(at)))
+/// Recounts the job board's roll-up of open jobs per location (every organization's when `None`)
+/// from the assignments, inside the caller's transaction: `shopgap rebuild-rollups`. The triggers
+/// keep it exact on every write; this is for a database edited around them. Returns the locations
+/// with open jobs.
+pub fn recount_open_jobs(conn: &mut DbConn, organization: Option<&str>) -> ApiResult<usize> {
+    if let DbConn::Postgres(c) = conn {
+        diesel::sql_query("LOCK TABLE location_open_jobs IN EXCLUSIVE MODE").execute(c)?;
+    }
+    let org = organization.unwrap_or("");
+    diesel::sql_query("DELETE FROM location_open_jobs WHERE $1 = '' OR organization_id = $1")
+        .bind::<diesel::sql_types::Text, _>(org)
         .execute(conn)?;
-    Ok(())
+    Ok(diesel::sql_query(
+        "INSERT INTO location_open_jobs (location_id, organization_id, open_jobs) \
+         SELECT location_id, organization_id, count(*) FROM assignments \
+         WHERE status = 'open' AND ($1 = '' OR organization_id = $1) \
+         GROUP BY location_id, organization_id",
+    )
+    .bind::<diesel::sql_types::Text, _>(org)
+    .execute(conn)?)
 }

@@ -272,6 +272,33 @@ pub fn check_eligibility(f: &EligibilityFacts) -> Result<(), Ineligible> {
     Ok(())
 }
 
+/// How many of the nearest locations with open jobs the job board reads in its next query.
+///
+/// `open_jobs` are the roll-up's counts of the locations still to read, nearest first (an upper
+/// bound of the jobs a shopper may see there); `needed` is how many jobs the page still lacks.
+/// The first location alone when it could fill the page: its jobs are read soonest-ending first
+/// up to `needed`. Otherwise it and the next ones while their counts add up to at most
+/// `2 × needed`: all their jobs are read (a bounded number) and put in distance order. Either
+/// way a query reads O(page) rows, however many open jobs the organization has.
+pub fn board_batch(open_jobs: &[i64], needed: i64) -> usize {
+    let Some(&first) = open_jobs.first() else {
+        return 0;
+    };
+    if first >= needed {
+        return 1;
+    }
+    let mut sum = first;
+    let mut taken = 1;
+    for &n in &open_jobs[1..] {
+        if sum + n > 2 * needed {
+            break;
+        }
+        sum += n;
+        taken += 1;
+    }
+    taken
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,5 +494,21 @@ mod tests {
                 serde_json::from_value(serde_json::json!(action.name())).unwrap();
             assert_eq!(serde_json::to_value(named).unwrap(), action.name());
         }
+    }
+
+    #[test]
+    fn a_board_batch_reads_one_full_location_or_a_few_small_ones() {
+        // Nothing left to read.
+        assert_eq!(board_batch(&[], 50), 0);
+        // The nearest location can fill the page: it alone, read up to the page.
+        assert_eq!(board_batch(&[50, 1, 1], 50), 1);
+        assert_eq!(board_batch(&[5000], 50), 1);
+        // Small locations together while their counts stay within twice what is needed.
+        assert_eq!(board_batch(&[10, 10, 100], 50), 2);
+        assert_eq!(board_batch(&[10, 40, 50, 1], 50), 3);
+        assert_eq!(board_batch(&[1; 200], 50), 100);
+        // A nearly full page needs few more.
+        assert_eq!(board_batch(&[1, 1, 1], 2), 3);
+        assert_eq!(board_batch(&[1, 4], 2), 1);
     }
 }

@@ -2,7 +2,7 @@
 //! check-in, manager actions, expiry and the job board. Each runs in the caller's transaction;
 //! every status change is recorded with who, when, from, to and why.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::{NaiveDateTime, SubsecRound, TimeDelta};
 
 use super::dto::{
     Assignment, CheckIn, CheckInRequest, CreateAssignment, CreateWave, HistoryEntry, Job,
@@ -555,6 +555,20 @@ fn apply(
     next.status = to.as_str().to_string();
     next.updated_at = now;
     change(&mut next);
+    next.version = row.version + 1;
+    // As stored: PostgreSQL keeps microseconds, so the row returned equals a later read.
+    for t in [
+        &mut next.updated_at,
+        &mut next.window_start,
+        &mut next.window_end,
+    ]
+    .into_iter()
+    .chain(next.submitted_at.as_mut())
+    .chain(next.check_in_at.as_mut())
+    .chain(next.check_in_device_time.as_mut())
+    {
+        *t = t.trunc_subsecs(6);
+    }
     if !repo::save_transition(conn, row, &next)? {
         let current = repo::find(conn, &row.organization_id, &row.id)?;
         return Err(ApiError::Conflict {
@@ -579,7 +593,9 @@ fn apply(
             now,
         )],
     )?;
-    repo::find(conn, &row.organization_id, &row.id)
+    // `next` is what `save_transition` stored (every field it writes, the version moved by one):
+    // no need to read it back.
+    Ok(next)
 }
 
 /// Refuses work on an assignment whose window has ended (it is expired, whether or not the
@@ -989,36 +1005,41 @@ pub fn job_board(
     uncertified.partner_halves = repo::partner_halves(conn, shopper_id)?;
     let page = limit as i64;
     let mut jobs: Vec<(Option<f64>, repo::JobRow)> = match position {
-        // Nearest first: rank the (few) locations that have open jobs by distance, then fetch
-        // jobs at the nearest ones until the page is full, instead of ranking every open job.
+        // Nearest first: rank the locations with open jobs (the roll-up's one row each) by
+        // distance, then read jobs at the nearest ones, a few locations a query, until the page
+        // is full. Each query reads O(page) rows however many jobs are open (`board_batch`).
         Some((lat, lon)) => {
-            let mut places: Vec<(f64, String, i64)> =
-                repo::locations_with_open_jobs(conn, org_id, &skip, &uncertified, now)?
-                    .into_iter()
-                    .map(|(id, la, lo, n)| (distance_m(lat, lon, la, lo), id, n))
-                    .collect();
-            places.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let mut ids = Vec::new();
-            let mut covered = 0;
-            for (_, id, n) in places {
-                if covered >= page {
-                    break;
-                }
-                covered += n;
-                ids.push(id);
+            let mut places: Vec<(f64, String, i64)> = repo::locations_with_open_jobs(conn, org_id)?
+                .into_iter()
+                .filter(|(id, ..)| skip.binary_search(id).is_err())
+                .map(|(id, la, lo, n)| (distance_m(lat, lon, la, lo), id, n))
+                .collect();
+            places.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            let mut jobs = Vec::new();
+            let mut rest = places.as_slice();
+            while (jobs.len() as i64) < page && !rest.is_empty() {
+                let needed = page - jobs.len() as i64;
+                let counts: Vec<i64> = rest.iter().map(|p| p.2).collect();
+                let (batch, later) = rest.split_at(super::rules::board_batch(&counts, needed));
+                rest = later;
+                let ids: Vec<String> = batch.iter().map(|p| p.1.clone()).collect();
+                // One location: its soonest-ending jobs up to the page. Several: all of theirs
+                // (the counts bound them; `needed` more in case jobs opened since they were
+                // read), then nearest first.
+                let fetch = match batch {
+                    [_] => needed,
+                    _ => batch.iter().map(|p| p.2).sum::<i64>() + needed,
+                };
+                let mut found: Vec<(Option<f64>, repo::JobRow)> =
+                    repo::open_jobs(conn, org_id, Some(&ids), &skip, &uncertified, now, fetch)?
+                        .into_iter()
+                        .map(|job| (Some(distance_m(lat, lon, job.5, job.6)), job))
+                        .collect();
+                found.sort_by(|a, b| a.0.unwrap_or(0.0).total_cmp(&b.0.unwrap_or(0.0)));
+                found.truncate(needed as usize);
+                jobs.extend(found);
             }
-            repo::open_jobs(
-                conn,
-                org_id,
-                Some(&ids),
-                &skip,
-                &uncertified,
-                now,
-                covered.max(1),
-            )?
-            .into_iter()
-            .map(|job| (Some(distance_m(lat, lon, job.5, job.6)), job))
-            .collect()
+            jobs
         }
         None => repo::open_jobs(conn, org_id, None, &skip, &uncertified, now, page)?
             .into_iter()
@@ -1128,9 +1149,9 @@ pub fn record_submission_step(
     reason: Option<String>,
     now: NaiveDateTime,
 ) -> ApiResult<AssignmentRow> {
-    let updated = apply(conn, row, action, actor, reason, now, |_| {})?;
-    if action == Action::Submit {
-        repo::set_submitted_at(conn, &row.id, now)?;
-    }
-    Ok(updated)
+    apply(conn, row, action, actor, reason, now, |next| {
+        if action == Action::Submit {
+            next.submitted_at = Some(now);
+        }
+    })
 }

@@ -346,30 +346,33 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<web::Js
     let me = state
         .db
         .run(move |conn| {
-            let org = organizations::find(conn, &caller.organization_id)?;
-            let organization = OrganizationRef {
-                id: org.id.parse().unwrap_or_default(),
-                name: org.name,
+            let organization = |id: &str, name: String| OrganizationRef {
+                id: id.parse().unwrap_or_default(),
+                name,
             };
             Ok(match &caller.principal {
-                Principal::User { id, .. } => Me {
-                    organization,
-                    user: Some(User::from(users::find_in_org(
-                        conn,
-                        &caller.organization_id,
-                        id,
-                    )?)),
-                    api_key: None,
-                },
-                Principal::ApiKey { id, .. } => Me {
-                    organization,
-                    user: None,
-                    api_key: Some(ApiKey::from(api_keys::find_in_org(
-                        conn,
-                        &caller.organization_id,
-                        id,
-                    )?)),
-                },
+                // The user and their organization's name in one statement: the hot read.
+                Principal::User { id, .. } => {
+                    let (user, org_name) =
+                        users::find_with_organization_name(conn, &caller.organization_id, id)?;
+                    Me {
+                        organization: organization(&caller.organization_id, org_name),
+                        user: Some(User::from(user)),
+                        api_key: None,
+                    }
+                }
+                Principal::ApiKey { id, .. } => {
+                    let org = organizations::find(conn, &caller.organization_id)?;
+                    Me {
+                        organization: organization(&org.id, org.name),
+                        user: None,
+                        api_key: Some(ApiKey::from(api_keys::find_in_org(
+                            conn,
+                            &caller.organization_id,
+                            id,
+                        )?)),
+                    }
+                }
             })
         })
         .await?;

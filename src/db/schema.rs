@@ -847,3 +847,15 @@ diesel::joinable!(payables -> payment_batches (batch_id));
 diesel::allow_tables_to_appear_in_same_query!(payables, payment_batches, users, reimbursements);
 diesel::allow_tables_to_appear_in_same_query!(shopper_reputation, users);
 diesel::allow_tables_to_appear_in_same_query!(quiz_versions, quizzes, quiz_attempts);
+
+diesel::table! {
+    /// Open assignments per location, kept by database triggers (migration 000025).
+    location_open_jobs (location_id) {
+        location_id -> Text,
+        organization_id -> Text,
+        open_jobs -> BigInt,
+    }
+}
+
+diesel::joinable!(location_open_jobs -> locations (location_id));
+diesel::allow_tables_to_appear_in_same_query!(location_open_jobs, locations);

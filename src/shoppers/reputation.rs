@@ -167,18 +167,34 @@ pub fn record_step(
     if d == Delta::default() {
         return Ok(());
     }
-    ensure_row(conn, shopper, &row.organization_id, now)?;
-    diesel::update(rep::table.find(shopper))
+    // One statement: the shopper's first counted step makes the row with it.
+    use diesel::upsert::excluded;
+    let first = Counts {
+        shopper_id: shopper.to_string(),
+        organization_id: row.organization_id.clone(),
+        submitted: d.submitted,
+        on_time: d.on_time,
+        expired: d.expired,
+        returned: d.returned,
+        approved: d.approved,
+        rejected: d.rejected,
+        updated_at: now,
+        ..Default::default()
+    };
+    let upsert = diesel::insert_into(rep::table)
+        .values(&first)
+        .on_conflict(rep::shopper_id)
+        .do_update()
         .set((
-            rep::submitted.eq(rep::submitted + d.submitted),
-            rep::on_time.eq(rep::on_time + d.on_time),
-            rep::expired.eq(rep::expired + d.expired),
-            rep::returned.eq(rep::returned + d.returned),
-            rep::approved.eq(rep::approved + d.approved),
-            rep::rejected.eq(rep::rejected + d.rejected),
-            rep::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+            rep::submitted.eq(rep::submitted + excluded(rep::submitted)),
+            rep::on_time.eq(rep::on_time + excluded(rep::on_time)),
+            rep::expired.eq(rep::expired + excluded(rep::expired)),
+            rep::returned.eq(rep::returned + excluded(rep::returned)),
+            rep::approved.eq(rep::approved + excluded(rep::approved)),
+            rep::rejected.eq(rep::rejected + excluded(rep::rejected)),
+            rep::updated_at.eq(excluded(rep::updated_at)),
+        ));
+    per_backend!(conn, |c| upsert.execute(c))?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use super::model::{UserChanges, UserRow};
 use crate::auth::rules::Role;
-use crate::db::schema::{refresh_tokens, sessions, users};
+use crate::db::schema::{organizations, refresh_tokens, sessions, users};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 
@@ -28,6 +28,22 @@ pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<UserR
         .get_result::<UserRow>(conn)
         .optional()?
         .filter(|row| row.organization_id == org_id)
+        .ok_or_else(|| ApiError::NotFound("no such user".into()))
+}
+
+/// A user of `org_id` with their organization's name, in one statement (`GET /v1/me`).
+pub fn find_with_organization_name(
+    conn: &mut DbConn,
+    org_id: &str,
+    id: &str,
+) -> ApiResult<(UserRow, String)> {
+    users::table
+        .inner_join(organizations::table)
+        .filter(users::id.eq(id))
+        .select((UserRow::as_select(), organizations::name))
+        .get_result::<(UserRow, String)>(conn)
+        .optional()?
+        .filter(|(row, _)| row.organization_id == org_id)
         .ok_or_else(|| ApiError::NotFound("no such user".into()))
 }
 

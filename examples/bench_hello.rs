@@ -1,0 +1,24 @@
+//! The reference `bench/load.sh` measures `GET /v1/me` against: an actix-web server with one
+//! hello-world handler, built with the same profile and dependencies as shopgap and started with
+//! the same number of workers (actix-web's default, one per core). What `GET /v1/me` costs beyond
+//! it is shopgap's own: authentication, the database, the JSON.
+//!
+//!   cargo build --release --example bench_hello
+//!   SHOPGAP_BIND=127.0.0.1:18190 target/release/examples/bench_hello
+use actix_web::{get, App, HttpResponse, HttpServer};
+
+#[get("/hello")]
+async fn hello() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(r#"{"hello":"world"}"#)
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let bind = std::env::var("SHOPGAP_BIND").unwrap_or_else(|_| "127.0.0.1:18190".into());
+    HttpServer::new(|| App::new().service(hello))
+        .bind(bind)?
+        .run()
+        .await
+}
