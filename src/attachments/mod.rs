@@ -61,22 +61,22 @@ pub fn of_submission(conn: &mut DbConn, submission_id: &str) -> ApiResult<Vec<At
         .load(conn)?)
 }
 
-/// The evidence kinds attached to each item of a submission, for validation.
+/// The evidence kinds attached to each item of a submission (its attachments, as
+/// [`of_submission`] reads them), for validation.
 pub fn evidence_by_item(
-    conn: &mut DbConn,
-    submission_id: &str,
-) -> ApiResult<std::collections::HashMap<String, Vec<EvidenceKind>>> {
+    rows: &[AttachmentRow],
+) -> std::collections::HashMap<String, Vec<EvidenceKind>> {
     let mut map: std::collections::HashMap<String, Vec<EvidenceKind>> =
         std::collections::HashMap::new();
-    for row in of_submission(conn, submission_id)? {
+    for row in rows {
         if let (Some(key), Ok(kind)) = (
-            row.item_key,
-            serde_json::from_value::<EvidenceKind>(serde_json::Value::String(row.kind)),
+            row.item_key.clone(),
+            serde_json::from_value::<EvidenceKind>(serde_json::Value::String(row.kind.clone())),
         ) {
             map.entry(key).or_default().push(kind);
         }
     }
-    Ok(map)
+    map
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -24,12 +24,27 @@ pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<Submi
         .ok_or_else(|| ApiError::NotFound("no such submission".into()))
 }
 
-pub fn for_assignment(conn: &mut DbConn, assignment_id: &str) -> ApiResult<Option<SubmissionRow>> {
-    Ok(submissions::table
-        .filter(submissions::assignment_id.eq(assignment_id))
+/// In one statement: the submission `id` and the one (if another) made on `assignment_id`.
+pub fn find_with_assignment(
+    conn: &mut DbConn,
+    id: &str,
+    assignment_id: &str,
+) -> ApiResult<(Option<SubmissionRow>, Option<SubmissionRow>)> {
+    let rows: Vec<SubmissionRow> = submissions::table
+        .filter(
+            submissions::id
+                .eq(id)
+                .or(submissions::assignment_id.eq(assignment_id)),
+        )
         .select(SubmissionRow::as_select())
-        .get_result(conn)
-        .optional()?)
+        .load(conn)?;
+    let (mine, others): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.id == id);
+    Ok((
+        mine.into_iter().next(),
+        others
+            .into_iter()
+            .find(|r| r.assignment_id == assignment_id),
+    ))
 }
 
 /// Inserts the row, or rewrites every column of the existing one (the caller holds the

@@ -70,7 +70,8 @@ fn prepare(
     hash: &str,
 ) -> ApiResult<Result<Context, SubmissionRow>> {
     lock_for_transaction(conn, id)?;
-    let existing = repo::find(conn, id)?;
+    let (existing, on_assignment) =
+        repo::find_with_assignment(conn, id, &content.assignment_id.to_string())?;
     if let Some(row) = &existing {
         if row.organization_id != org || row.shopper_id != shopper {
             return Err(ApiError::NotFound("no such submission".into()));
@@ -94,12 +95,10 @@ fn prepare(
     let assignment =
         assignment_flow::visible_to_shopper(conn, org, shopper, &content.assignment_id.to_string())
             .map_err(|_| ApiError::unprocessable("assignment_id", "not an assignment of yours"))?;
-    if let Some(other) = repo::for_assignment(conn, &assignment.id)? {
-        if other.id != id {
-            return Err(ApiError::conflict(
-                "the assignment already has another submission",
-            ));
-        }
+    if on_assignment.is_some() {
+        return Err(ApiError::conflict(
+            "the assignment already has another submission",
+        ));
     }
     let status: Status = assignment.status.parse().map_err(ApiError::internal)?;
     if !matches!(status, Status::Accepted | Status::Returned) {
@@ -199,13 +198,11 @@ pub fn submit(
     let inputs = scoring_inputs(conn, org, a)?;
     let (checklist, book) = (&inputs.0, &inputs.1);
 
-    let evidence = crate::attachments::evidence_by_item(conn, id)?;
+    let attached = crate::attachments::of_submission(conn, id)?;
+    let evidence = crate::attachments::evidence_by_item(&attached);
     let mut errors = validate_answers(checklist, &content.answers, &evidence);
     let attachment_ids: std::collections::HashSet<String> =
-        crate::attachments::of_submission(conn, id)?
-            .into_iter()
-            .map(|a| a.id)
-            .collect();
+        attached.iter().map(|a| a.id.clone()).collect();
     errors.extend(pay_rules::check_claims(
         &content.expenses,
         &a.currency,
@@ -279,17 +276,20 @@ pub fn submit(
         }));
     }
 
-    // What the photo worker has found so far; later findings are added by the worker.
-    found.extend(crate::photos::service::photo_flags(
-        conn,
-        &config.photos,
-        org,
-        id,
-        content
-            .visit_start
-            .zip(content.visit_end)
-            .map(|(s, e)| (s.naive_utc(), e.naive_utc())),
-    )?);
+    // What the photo worker has found so far (nothing without attachments); later findings
+    // are added by the worker.
+    if !attached.is_empty() {
+        found.extend(crate::photos::service::photo_flags(
+            conn,
+            &config.photos,
+            org,
+            id,
+            content
+                .visit_start
+                .zip(content.visit_end)
+                .map(|(s, e)| (s.naive_utc(), e.naive_utc())),
+        )?);
+    }
     let mut row = base_row(id, org, shopper, &content, hash, &ctx.existing, now)?;
     row.status = SubmissionStatus::Submitted.as_str().into();
     row.flags = serde_json::to_string(&found).map_err(ApiError::internal)?;
@@ -299,7 +299,10 @@ pub fn submit(
     row.critical_failure = scores.critical_failure;
     row.submitted_at = Some(now);
     repo::save(conn, &row, ctx.existing.is_some())?;
-    payments::store_claims(conn, org, id, shopper, &content.expenses, now)?;
+    // A first submission has no claims stored yet (drafts keep theirs in the content).
+    if ctx.existing.is_some() || !content.expenses.is_empty() {
+        payments::store_claims(conn, org, id, shopper, &content.expenses, now)?;
+    }
     if ctx.existing.is_some() {
         // A resubmission after a return: the shopper's answers now stand over the reviewer's
         // earlier edits of the same items (they were scored from those answers just above).
