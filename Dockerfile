@@ -17,7 +17,7 @@ COPY migrations ./migrations
 COPY demo ./demo
 # The dashboard's files, embedded into the binary.
 COPY dashboard ./dashboard
-RUN touch src/main.rs src/lib.rs && cargo build --release --locked
+RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin shopgap
 
 FROM debian:bookworm-slim
 # CA certificates for TLS to S3 (evidence storage) and to PostgreSQL with sslmode=verify-full.

@@ -5,7 +5,7 @@
 #   bench/ingest.sh                                              # SQLite in a temporary directory
 #   DB=postgres://postgres@127.0.0.1:5432/shopgap_bench bench/ingest.sh   # the database is recreated
 # Settings: LEVELS (connections; "1 4 16" on SQLite, "1 16 64" on PostgreSQL), JOBS=12000
-# (prepared submissions per level), DURATION=8s (per level), WRITERS (the raw replay's writer
+# (prepared submissions per level), DURATION=5s (per level), WRITERS (the raw replay's writer
 # counts; "1 2 4 8 16" on SQLite, "1 4 16 64" on PostgreSQL). Prints a table and writes
 # bench/results/ingest-<backend>.json (or RESULTS). The reference of each level is the best raw
 # rate with at most as many writers as the level has connections. WEBHOOK_URL registers a
@@ -17,7 +17,7 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; ex
 cargo build --release --quiet
 PORT=${PORT:-18183}
 JOBS=${JOBS:-12000}
-DURATION=${DURATION:-8s}
+DURATION=${DURATION:-5s}
 data=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$data"' EXIT

@@ -78,7 +78,7 @@ history = {e["assignment_id"]: e for e in rows(
 outbox = {}
 for e in rows(admin, "SELECT id, organization_id, event_type, occurred_at, payload FROM events "
                      "WHERE event_type IN ('assignment.submitted', 'submission.submitted')"):
-    data = json.loads(e["payload"]).get("data", {})
+    data = json.loads(e["payload"])
     key = data.get("submission_id") or data.get("assignment_id")
     outbox.setdefault(key, []).append(e)
 for s in submissions:

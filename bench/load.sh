@@ -5,7 +5,7 @@
 #     database, grown between measurements): the board's cost should not grow with the jobs;
 #   - GET /v1/me/sync (a first, full sync: 10 held assignments and their checklist), at 10,000;
 #   - GET /v1/me (authenticated read of the caller) next to an actix-web hello world
-#     (examples/bench_hello.rs, same build, same workers) measured the same way in the same run;
+#     (src/bin/bench_hello.rs, same build, same workers) measured the same way in the same run;
 #   - POST /v1/auth/login alone (one client), then a login storm (8 clients flat out) while 8
 #     more connections read /v1/me/sync: the logins' p50 and the other requests' p99, next to the
 #     same 8 readers without the storm.
@@ -15,8 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
-cargo build --release --quiet --example bench_hello
+cargo build --release --quiet  # shopgap and bench_hello (src/bin/bench_hello.rs)
 PORT=${PORT:-18185}
 HELLO_PORT=${HELLO_PORT:-18186}
 CONNS=${CONNS:-16}
@@ -70,8 +69,8 @@ analyze
 job_board_100000=$(reads "$CONNS" "$board")
 kill "$server"; wait "$server" 2>/dev/null || true; server=
 
-echo "== the reference: an actix-web hello world (examples/bench_hello.rs)" >&2
-SHOPGAP_BIND=127.0.0.1:$HELLO_PORT "${CARGO_TARGET_DIR:-target}/release/examples/bench_hello" &
+echo "== the reference: an actix-web hello world (src/bin/bench_hello.rs)" >&2
+SHOPGAP_BIND=127.0.0.1:$HELLO_PORT "${CARGO_TARGET_DIR:-target}/release/bench_hello" &
 hello=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$HELLO_PORT/hello" >/dev/null && break; sleep 0.1; done
 hello_world=$(reads "$CONNS" /hello "http://127.0.0.1:$HELLO_PORT")

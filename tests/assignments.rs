@@ -816,12 +816,15 @@ async fn another_organizations_shopper_cannot_touch_an_assignment() {
     assert_eq!(refused["errors"][0]["field"], "shopper_id");
 }
 
+/// Open jobs by location id.
+type Counts = Vec<(String, i64)>;
+
 /// The open jobs per location as the board's roll-up has them, and as counted from the jobs.
-fn open_counts(app: &TestApp) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+fn open_counts(app: &TestApp) -> (Counts, Counts) {
     use diesel::prelude::*;
     use shopgap::db::schema::{assignments, location_open_jobs};
     let mut conn = app.pool.get().unwrap();
-    let kept: Vec<(String, i64)> = location_open_jobs::table
+    let kept: Counts = location_open_jobs::table
         .filter(location_open_jobs::open_jobs.gt(0))
         .order(location_open_jobs::location_id)
         .select((
@@ -830,7 +833,7 @@ fn open_counts(app: &TestApp) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
         ))
         .load(&mut *conn)
         .unwrap();
-    let counted: Vec<(String, i64)> = assignments::table
+    let counted: Counts = assignments::table
         .filter(assignments::status.eq("open"))
         .group_by(assignments::location_id)
         .order(assignments::location_id)

@@ -9,7 +9,7 @@ use super::dto::{
 };
 use super::repo;
 use super::service::{self, Actor};
-use crate::auth::caller::Caller;
+use crate::auth::caller::{Caller, Presented};
 use crate::auth::rules::{Permission, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{next_cursor, parse_id, ApiJson, ApiQuery, OptionalJson, PageQuery};
@@ -535,10 +535,9 @@ pub async fn check_in(
 #[get("/v1/job-board")]
 pub async fn job_board(
     state: web::Data<AppState>,
-    caller: Caller,
+    presented: Presented,
     query: ApiQuery<BoardQuery>,
 ) -> ApiResult<web::Json<JobBoard>> {
-    let me = caller.require_shopper()?;
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(50);
     let position = match (query.latitude, query.longitude) {
@@ -552,13 +551,15 @@ pub async fn job_board(
             ))
         }
     };
-    let org = caller.organization_id.clone();
+    // Authentication and the board in one database call (see `Presented`).
     let items = state
         .db
         .run(move |conn| {
+            let caller = presented.confirm(conn)?;
+            let me = caller.require_shopper()?;
             service::job_board(
                 conn,
-                &org,
+                &caller.organization_id,
                 &me,
                 position,
                 limit as usize,
@@ -580,19 +581,28 @@ pub async fn job_board(
 #[get("/v1/me/sync")]
 pub async fn sync(
     state: web::Data<AppState>,
-    caller: Caller,
+    presented: Presented,
     query: web::Query<super::dto::SyncQuery>,
 ) -> ApiResult<web::Json<super::dto::Sync>> {
-    let me = caller.require_shopper()?;
-    let since = query
-        .since
-        .as_deref()
-        .map(service::parse_sync_cursor)
-        .transpose()?;
-    let org = caller.organization_id.clone();
+    let since = query.since.clone();
+    // Authentication and the sync in one database call (see `Presented`).
     let result = state
         .db
-        .run(move |conn| service::sync(conn, &org, &me, since, Utc::now().naive_utc()))
+        .run(move |conn| {
+            let caller = presented.confirm(conn)?;
+            let me = caller.require_shopper()?;
+            let since = since
+                .as_deref()
+                .map(service::parse_sync_cursor)
+                .transpose()?;
+            service::sync(
+                conn,
+                &caller.organization_id,
+                &me,
+                since,
+                Utc::now().naive_utc(),
+            )
+        })
         .await?;
     Ok(web::Json(result))
 }

@@ -1,7 +1,7 @@
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 
-use super::caller::{Caller, Principal};
+use super::caller::{Caller, Presented, Principal};
 use super::dto::{ChangePassword, LoginRequest, Me, OrganizationRef, RefreshRequest, TokenPair};
 use super::model::RefreshTokenRow;
 use super::repo;
@@ -342,10 +342,12 @@ pub async fn logout(
     responses((status = 200, description = "The caller", body = Me))
 )]
 #[get("/v1/me")]
-pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<web::Json<Me>> {
+pub async fn me(state: web::Data<AppState>, presented: Presented) -> ApiResult<web::Json<Me>> {
+    // Authentication and the read in one database call (see `Presented`).
     let me = state
         .db
         .run(move |conn| {
+            let caller = presented.confirm(conn)?;
             let organization = |id: &str, name: String| OrganizationRef {
                 id: id.parse().unwrap_or_default(),
                 name,

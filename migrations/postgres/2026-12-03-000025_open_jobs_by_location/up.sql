@@ -36,5 +36,6 @@ CREATE TRIGGER assignments_count_open_jobs
 AFTER INSERT OR DELETE OR UPDATE OF status ON assignments
 FOR EACH ROW EXECUTE FUNCTION count_open_jobs();
 
--- The board reads the jobs of one location, soonest-ending first.
-CREATE INDEX assignments_location_open ON assignments (location_id, status, window_end);
+-- The board reads the jobs of one location, soonest-ending first (ties by id): the index gives
+-- that order whole, so a page stops after its rows however many jobs the location has.
+CREATE INDEX assignments_location_open ON assignments (location_id, status, window_end, id);

@@ -42,5 +42,6 @@ BEGIN
     UPDATE location_open_jobs SET open_jobs = open_jobs - 1 WHERE location_id = OLD.location_id;
 END;
 
--- The board reads the jobs of one location, soonest-ending first.
-CREATE INDEX assignments_location_open ON assignments (location_id, status, window_end);
+-- The board reads the jobs of one location, soonest-ending first (ties by id): the index gives
+-- that order whole, so a page stops after its rows however many jobs the location has.
+CREATE INDEX assignments_location_open ON assignments (location_id, status, window_end, id);
