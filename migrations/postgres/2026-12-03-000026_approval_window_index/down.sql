@@ -1,0 +1,1 @@
+DROP INDEX rollups_location_window;
