@@ -8,7 +8,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Compat, DefaultHeaders, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
 use actix_web_prom::PrometheusMetricsBuilder;
-use tracing_actix_web::{RequestId, TracingLogger};
+use tracing_actix_web::{RequestId, RootSpanBuilder, TracingLogger};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -98,14 +98,7 @@ pub fn serve(
             .wrap(actix_web::middleware::from_fn(
                 crate::idempotency::middleware,
             ))
-            .wrap(actix_web::middleware::from_fn(
-                crate::http::refuse_nul_in_query,
-            ))
-            .wrap(actix_web::middleware::from_fn(
-                crate::http::refuse_undocumented_method,
-            ))
-            .wrap(actix_web::middleware::from_fn(crate::http::refuse_long_uri))
-            .wrap(actix_web::middleware::from_fn(crate::http::head_as_get))
+            .wrap(actix_web::middleware::from_fn(crate::http::screen))
             .wrap(Compat::new(NormalizePath::new(TrailingSlash::MergeOnly)))
             .wrap(prometheus.clone())
             .wrap(
@@ -131,7 +124,7 @@ pub fn serve(
                     Ok(res)
                 }
             })
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<RequestSpan>::new())
     })
     .listen(listener)?
     .shutdown_timeout(options.shutdown_timeout.as_secs());
@@ -139,6 +132,61 @@ pub fn serve(
         server = server.workers(workers.max(1));
     }
     Ok(server.run())
+}
+
+/// The span each request runs in: method, target, request id and client address when it
+/// starts; the route pattern, status and any error when it ends.
+///
+/// tracing-actix-web's default span reads the route pattern when the request starts, before
+/// actix has routed it, which walks every route of the API a second time (each dynamic one a
+/// regular expression) on every request whether or not the span is recorded; after routing the
+/// pattern is a lookup. Host, scheme, protocol version and user agent are left out: they are
+/// the same for nearly every request and cost a connection-info parse each.
+struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage;
+        let request_id = request.extensions().get::<RequestId>().copied();
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.target = %request.uri(),
+            http.client_ip = request.peer_addr().map(|a| tracing::field::display(a.ip())),
+            request_id = request_id.map(tracing::field::display),
+            http.route = tracing::field::Empty,
+            http.status_code = tracing::field::Empty,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        if span.is_disabled() {
+            return;
+        }
+        match outcome {
+            Ok(response) => {
+                if let Some(route) = response.request().match_pattern() {
+                    span.record("http.route", route);
+                }
+                if let Some(error) = response.response().error() {
+                    span.record("exception.message", tracing::field::display(error));
+                    span.record("exception.details", tracing::field::debug(error));
+                }
+                span.record("http.status_code", response.status().as_u16());
+            }
+            Err(error) => {
+                let response = error.as_response_error();
+                span.record("exception.message", tracing::field::display(error));
+                span.record("exception.details", tracing::field::debug(error));
+                span.record("http.status_code", response.status_code().as_u16());
+            }
+        }
+    }
 }
 
 /// Marks assignments whose window ended as expired, every `expiry_interval`, for as long as the

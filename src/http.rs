@@ -172,13 +172,37 @@ fn normalize(value: &mut serde_json::Value, path: &str, nul_at: &mut Vec<String>
     }
 }
 
-/// Middleware: under `/v1/`, a query parameter holding NUL (`%00`) is 422 naming it, for the
-/// reason bodies refuse NUL (see `from_document`), before any handler reads it: well-formed, and
-/// not a value any field of ours means.
-pub async fn refuse_nul_in_query(
-    req: ServiceRequest,
+/// Middleware: the checks every request passes before routing, in one layer (each layer of
+/// its own cost a boxed future and a hand-off on every request):
+///
+/// 1. `HEAD` is answered as `GET` without the body (RFC 9110 §9.3.2): the same status and
+///    headers, so a client can ask for an ETag, a size or a type without the download. The
+///    HTTP layer leaves the body out of a response to a request that came as `HEAD`.
+/// 2. A request target longer than [`MAX_URI_BYTES`] is 414.
+/// 3. A documented resource asked with a method it does not have is 405 with `Allow`. (Routing
+///    alone would hand `GET /v1/checklists/import` to `GET /v1/checklists/{id}`, which
+///    answered 404 for the id "import", and `PATCH /v1/locations/import` to `PATCH
+///    /v1/locations/{id}`, which read its body first.)
+/// 4. Under `/v1/`, a query parameter holding NUL (`%00`) is 422 naming it, for the reason
+///    bodies refuse NUL (see `from_document`): well-formed, and not a value any field of ours
+///    means.
+pub async fn screen(
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    let refusal = long_uri(&req)
+        .or_else(|| undocumented_method(&req))
+        .or_else(|| nul_in_query(&req));
+    if let Some(problem) = refusal {
+        return Ok(req.into_response(problem.error_response()));
+    }
+    next.call(req).await.map(|r| r.map_into_boxed_body())
+}
+
+fn nul_in_query(req: &ServiceRequest) -> Option<ApiError> {
     if req.path().starts_with("/v1/") && req.query_string().to_ascii_lowercase().contains("%00") {
         let mut named: Vec<FieldError> =
             web::Query::<Vec<(String, String)>>::from_query(req.query_string())
@@ -193,22 +217,9 @@ pub async fn refuse_nul_in_query(
         if named.is_empty() {
             named.push(FieldError::new("query", "must not contain NUL (U+0000)"));
         }
-        return Ok(req.into_response(ApiError::Unprocessable(named).error_response()));
+        return Some(ApiError::Unprocessable(named));
     }
-    next.call(req).await.map(|r| r.map_into_boxed_body())
-}
-
-/// Middleware: `HEAD` is answered as `GET` without the body (RFC 9110 §9.3.2): the same status
-/// and headers, so a client can ask for an ETag, a size or a type without the download. The
-/// HTTP layer leaves the body out of a response to a request that came as `HEAD`.
-pub async fn head_as_get(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if req.method() == actix_web::http::Method::HEAD {
-        req.head_mut().method = actix_web::http::Method::GET;
-    }
-    next.call(req).await.map(|r| r.map_into_boxed_body())
+    None
 }
 
 /// The longest request target (path and query string) the server reads, in bytes. A longer
@@ -216,22 +227,16 @@ pub async fn head_as_get(
 /// the HTTP layer itself, with a bare 431.)
 pub const MAX_URI_BYTES: usize = 8192;
 
-/// Middleware: a request target longer than [`MAX_URI_BYTES`] is 414.
-pub async fn refuse_long_uri(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+fn long_uri(req: &ServiceRequest) -> Option<ApiError> {
     let length = req
         .uri()
         .path_and_query()
         .map_or(0, |target| target.as_str().len());
-    if length > MAX_URI_BYTES {
-        let problem = ApiError::UriTooLong(format!(
+    (length > MAX_URI_BYTES).then(|| {
+        ApiError::UriTooLong(format!(
             "the request URI is {length} bytes; at most {MAX_URI_BYTES} are read"
-        ));
-        return Ok(req.into_response(problem.error_response()));
-    }
-    next.call(req).await.map(|r| r.map_into_boxed_body())
+        ))
+    })
 }
 
 /// A query string read as `T`, after the contract's check of every parameter the operation
@@ -299,7 +304,7 @@ pub fn path_config() -> web::PathConfig {
 /// The routes of the API as (pattern, methods), taken from the generated OpenAPI document, so the
 /// fallback can tell "no such resource" (404) from "not with this method" (405 with `Allow`).
 ///
-/// Asked on every request (`refuse_undocumented_method`), so it is indexed: paths without
+/// Asked on every request (`screen`), so it is indexed: paths without
 /// parameters in a map, the others by their segment count and first two segments, so a lookup
 /// tries a handful of patterns instead of every one in turn (each a regular expression; the
 /// linear walk was measurable in the write path's profile).
@@ -340,7 +345,7 @@ impl RouteTable {
             .map(|(m, _)| m.to_string())
             .collect();
             if item.get.is_some() {
-                // Answered by `head_as_get`.
+                // Answered as `GET` by `screen`.
                 methods.push("HEAD".into());
             }
             methods.sort();
@@ -375,23 +380,11 @@ impl RouteTable {
     }
 }
 
-/// Middleware: a documented resource asked with a method it does not have is 405 with `Allow`,
-/// before routing. (Routing alone would hand `GET /v1/checklists/import` to `GET
-/// /v1/checklists/{id}`, which answered 404 for the id "import", and `PATCH
-/// /v1/locations/import` to `PATCH /v1/locations/{id}`, which read its body first.)
-pub async fn refuse_undocumented_method(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if let Some(routes) = req.app_data::<web::Data<RouteTable>>() {
-        if let Some(allow) = routes.allowed(req.path()) {
-            if !allow.iter().any(|m| m == req.method().as_str()) {
-                let problem = ApiError::MethodNotAllowed { allow };
-                return Ok(req.into_response(problem.error_response()));
-            }
-        }
-    }
-    next.call(req).await.map(|r| r.map_into_boxed_body())
+fn undocumented_method(req: &ServiceRequest) -> Option<ApiError> {
+    let routes = req.app_data::<web::Data<RouteTable>>()?;
+    let allow = routes.allowed(req.path())?;
+    (!allow.iter().any(|m| m == req.method().as_str()))
+        .then_some(ApiError::MethodNotAllowed { allow })
 }
 
 /// The app's default service: every request no route took ends here.

@@ -295,7 +295,7 @@ fn common_codes(path: &str, operation: &Operation) -> Vec<&'static str> {
     if operation.request_body.is_some() || has_query {
         codes.push("400");
     }
-    // Every API operation reads its query through `http::refuse_nul_in_query` first.
+    // Every API operation reads its query through `http::screen` first.
     if has_query || path.starts_with("/v1/") {
         // A well-formed query can break a rule across parameters (a range ending before it
         // starts, an unknown grouping).
@@ -317,7 +317,7 @@ fn common_codes(path: &str, operation: &Operation) -> Vec<&'static str> {
     if idempotent {
         codes.extend(["400", "409", "422"]);
     }
-    // Every request's URI is measured first (`http::refuse_long_uri`).
+    // Every request's URI is measured first (`http::screen`).
     codes.push("414");
     if path.starts_with("/v1/") || path == "/readyz" {
         codes.push("503");

@@ -636,6 +636,91 @@ async fn scorecard_ranking_and_trend_match_figures_worked_by_hand() {
         .expect_problem(403);
 }
 
+/// Reports read a partly covered month either as its days inside the range or as the whole
+/// month less the days outside it, whichever is fewer cells. Either way a range counts exactly
+/// the visits on its days: here three visits today, and ranges that end just before today,
+/// start just after it, or hold it, at many distances, for the gap report (by month and in
+/// total), the trend by week and the ranking.
+#[actix_web::test]
+async fn a_range_counts_exactly_the_visits_on_its_days_however_its_edge_months_are_read() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let manager = Some(org.manager.access_token.as_str());
+    approved_visits(&app, &org, &[
+        json!({"greeted": {"value": true}, "friendly": {"value": 5}, "clean": {"value": true}}),
+        json!({"greeted": {"value": false}, "friendly": {"value": 3}, "clean": {"value": true}}),
+        json!({"greeted": {"value": true}, "friendly": {"na": true}, "clean": {"value": false}}),
+    ])
+    .await;
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .date_naive();
+    let counted = |report: &Value| -> i64 {
+        report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["standard"] == "S2")
+            .map(|r| r["n"].as_i64().unwrap())
+            .sum()
+    };
+    let mut ranges = Vec::new();
+    for days in [1, 2, 3, 5, 9, 13, 17, 20, 24, 27, 30, 45, 75] {
+        ranges.push((today - Duration::days(days), today - Duration::days(1), 0));
+        ranges.push((today + Duration::days(1), today + Duration::days(days), 0));
+        ranges.push((today - Duration::days(days), today, 3));
+        ranges.push((today, today + Duration::days(days), 3));
+        ranges.push((
+            today - Duration::days(days),
+            today + Duration::days(days),
+            3,
+        ));
+    }
+    for (from, to, expected) in ranges {
+        for grouping in ["standard", "standard,month", "standard,week"] {
+            let report = app
+                .get(
+                    &format!("/v1/reports/gaps?from={from}&to={to}&group_by={grouping}"),
+                    manager,
+                )
+                .await
+                .expect(200)
+                .body;
+            assert_eq!(counted(&report), expected, "{from}..{to} by {grouping}");
+            // No group is left with nothing, or less than nothing, after a subtraction.
+            assert!(report["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["n"].as_i64().unwrap() > 0));
+        }
+        let trend = app
+            .get(
+                &format!("/v1/reports/trend?grain=week&from={from}&to={to}"),
+                manager,
+            )
+            .await
+            .expect(200)
+            .body;
+        let points = trend["points"].as_array().unwrap();
+        let n: i64 = points.iter().map(|p| p["n"].as_i64().unwrap()).sum();
+        assert_eq!(n, expected, "trend {from}..{to}");
+        assert!(points.iter().all(|p| p["n"].as_i64().unwrap() >= 0));
+        let ranking = app
+            .get(&format!("/v1/reports/ranking?from={from}&to={to}"), manager)
+            .await
+            .expect(200)
+            .body;
+        let n: i64 = ranking["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["n"].as_i64().unwrap())
+            .sum();
+        assert_eq!(n, expected, "ranking {from}..{to}");
+    }
+}
+
 #[actix_web::test]
 async fn self_assessments_sit_beside_delivery_with_the_organization_wide_figure() {
     let app = TestApp::spawn().await;

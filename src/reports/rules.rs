@@ -142,21 +142,87 @@ pub fn bucket(visit_score: f64) -> u8 {
     ((visit_score / 10.0).floor().clamp(0.0, 9.0)) as u8
 }
 
-/// A date range as roll-up periods: whole `grain` periods inside it, and at its edges whole ISO
-/// weeks (when the grain is a month; only weeks lying within one month, so that they still sum
-/// into that month) and single days. Summing those rows gives exactly the range, from at most a
-/// dozen edge days instead of up to two months of them.
-pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<(Grain, NaiveDate)> {
+/// One roll-up period read by a report, added (`sign` 1) or taken away (`sign` -1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cover {
+    pub grain: Grain,
+    pub start: NaiveDate,
+    pub sign: i64,
+}
+
+impl Cover {
+    fn plus(grain: Grain, start: NaiveDate) -> Self {
+        Cover {
+            grain,
+            start,
+            sign: 1,
+        }
+    }
+}
+
+/// A date range as roll-up periods: the whole `grain` periods inside it, and for each period
+/// the range only partly covers, the cheaper of two exact readings:
+///
+/// - the days inside, as whole ISO weeks (when the grain is a month; only weeks lying within
+///   that month, so they still sum into it) and single days; or
+/// - the whole period minus the days outside the range, read the same way and subtracted.
+///
+/// So a year to date reads December as "December minus its first three days" (4 cells) rather
+/// than four days, three weeks and three more days (10). Every cell a report reads at an edge
+/// is day or week history, which fills up as visits accumulate; bounding how many are read
+/// keeps a report's time from growing with history. The summed rows give exactly the range:
+/// a subtracted day or week was added into its month (or week) by the same visits, under the
+/// same keys.
+pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<Cover> {
     let mut out = Vec::new();
+    if grain == Grain::Day {
+        out.extend(
+            fill(from, to, grain)
+                .into_iter()
+                .map(|(g, d)| Cover::plus(g, d)),
+        );
+        return out;
+    }
     let mut day = from;
     while day <= to {
         let start = grain.start_of(day);
         let end = grain.end_of(start);
+        let (low, high) = (day, end.min(to));
+        if low == start && high == end {
+            out.push(Cover::plus(grain, start));
+        } else {
+            let inside = fill(low, high, grain);
+            let mut outside = Vec::new();
+            if low > start {
+                outside.extend(fill(start, low.pred_opt().expect("after start"), grain));
+            }
+            if high < end {
+                outside.extend(fill(high.succ_opt().expect("before end"), end, grain));
+            }
+            if 1 + outside.len() < inside.len() {
+                out.push(Cover::plus(grain, start));
+                out.extend(outside.into_iter().map(|(grain, start)| Cover {
+                    grain,
+                    start,
+                    sign: -1,
+                }));
+            } else {
+                out.extend(inside.into_iter().map(|(g, d)| Cover::plus(g, d)));
+            }
+        }
+        day = high + Days::new(1);
+    }
+    out
+}
+
+/// Days `from..=to` of one partial `grain` period (or any range, for the day grain) as whole
+/// ISO weeks lying in one month (when the grain is a month) and single days.
+fn fill(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<(Grain, NaiveDate)> {
+    let mut out = Vec::new();
+    let mut day = from;
+    while day <= to {
         let week_end = Grain::Week.end_of(day);
-        if grain != Grain::Day && start == day && end <= to {
-            out.push((grain, start));
-            day = end + Days::new(1);
-        } else if grain == Grain::Month
+        if grain == Grain::Month
             && Grain::Week.start_of(day) == day
             && week_end <= to
             && week_end.month() == day.month()
@@ -237,64 +303,136 @@ mod tests {
         assert_eq!(Grain::Month.end_of(d(2028, 2, 1)), d(2028, 2, 29));
     }
 
+    fn plus(grain: Grain, start: NaiveDate) -> Cover {
+        Cover {
+            grain,
+            start,
+            sign: 1,
+        }
+    }
+
+    fn minus(grain: Grain, start: NaiveDate) -> Cover {
+        Cover {
+            grain,
+            start,
+            sign: -1,
+        }
+    }
+
     #[test]
     fn a_range_is_covered_by_whole_periods_and_edge_days() {
         let covered = cover(d(2026, 10, 30), d(2026, 12, 2), Grain::Month);
         assert_eq!(
             covered,
             vec![
-                (Grain::Day, d(2026, 10, 30)),
-                (Grain::Day, d(2026, 10, 31)),
-                (Grain::Month, d(2026, 11, 1)),
-                (Grain::Day, d(2026, 12, 1)),
-                (Grain::Day, d(2026, 12, 2)),
+                plus(Grain::Day, d(2026, 10, 30)),
+                plus(Grain::Day, d(2026, 10, 31)),
+                plus(Grain::Month, d(2026, 11, 1)),
+                plus(Grain::Day, d(2026, 12, 1)),
+                plus(Grain::Day, d(2026, 12, 2)),
             ]
         );
         let weeks = cover(d(2026, 11, 22), d(2026, 12, 7), Grain::Week);
         assert_eq!(
             weeks,
             vec![
-                (Grain::Day, d(2026, 11, 22)),
-                (Grain::Week, d(2026, 11, 23)),
-                (Grain::Week, d(2026, 11, 30)),
-                (Grain::Day, d(2026, 12, 7)),
+                plus(Grain::Day, d(2026, 11, 22)),
+                plus(Grain::Week, d(2026, 11, 23)),
+                plus(Grain::Week, d(2026, 11, 30)),
+                plus(Grain::Day, d(2026, 12, 7)),
             ]
         );
         // Whole weeks inside a partial month stand in for their days; a week across the end of
         // a month does not (it would count in two months).
-        let edges = cover(d(2026, 10, 5), d(2026, 11, 30), Grain::Month);
+        let edges = cover(d(2026, 10, 19), d(2026, 11, 30), Grain::Month);
         assert_eq!(
             edges,
             vec![
-                (Grain::Week, d(2026, 10, 5)),
-                (Grain::Week, d(2026, 10, 12)),
-                (Grain::Week, d(2026, 10, 19)),
-                (Grain::Day, d(2026, 10, 26)),
-                (Grain::Day, d(2026, 10, 27)),
-                (Grain::Day, d(2026, 10, 28)),
-                (Grain::Day, d(2026, 10, 29)),
-                (Grain::Day, d(2026, 10, 30)),
-                (Grain::Day, d(2026, 10, 31)),
-                (Grain::Month, d(2026, 11, 1)),
+                plus(Grain::Week, d(2026, 10, 19)),
+                plus(Grain::Day, d(2026, 10, 26)),
+                plus(Grain::Day, d(2026, 10, 27)),
+                plus(Grain::Day, d(2026, 10, 28)),
+                plus(Grain::Day, d(2026, 10, 29)),
+                plus(Grain::Day, d(2026, 10, 30)),
+                plus(Grain::Day, d(2026, 10, 31)),
+                plus(Grain::Month, d(2026, 11, 1)),
             ]
         );
         assert!(cover(d(2026, 1, 2), d(2026, 1, 1), Grain::Month).is_empty());
     }
 
     #[test]
+    fn a_mostly_covered_period_is_read_as_the_whole_minus_what_lies_outside() {
+        // A year to 2026-12-03: December 2025 from the 4th is the month minus three days.
+        let year = cover(d(2025, 12, 4), d(2026, 12, 3), Grain::Month);
+        assert_eq!(year.len(), 1 + 3 + 11 + 3, "{year:?}");
+        assert_eq!(
+            year[..4],
+            [
+                plus(Grain::Month, d(2025, 12, 1)),
+                minus(Grain::Day, d(2025, 12, 1)),
+                minus(Grain::Day, d(2025, 12, 2)),
+                minus(Grain::Day, d(2025, 12, 3)),
+            ]
+        );
+        assert_eq!(year[year.len() - 1], plus(Grain::Day, d(2026, 12, 3)));
+        // Outside days both before and after, within one month.
+        let middle = cover(d(2026, 10, 2), d(2026, 10, 30), Grain::Month);
+        assert_eq!(
+            middle,
+            vec![
+                plus(Grain::Month, d(2026, 10, 1)),
+                minus(Grain::Day, d(2026, 10, 1)),
+                minus(Grain::Day, d(2026, 10, 31)),
+            ]
+        );
+        // A week less its Sunday.
+        let week = cover(d(2026, 11, 23), d(2026, 11, 28), Grain::Week);
+        assert_eq!(
+            week,
+            vec![
+                plus(Grain::Week, d(2026, 11, 23)),
+                minus(Grain::Day, d(2026, 11, 29)),
+            ]
+        );
+    }
+
+    #[test]
     fn every_day_of_a_range_is_covered_exactly_once() {
-        let (from, to) = (d(2025, 12, 17), d(2027, 3, 4));
+        // Counting each day with its sign: every day inside once, every day outside zero times,
+        // for ranges starting and ending on every day of two years' worth of offsets.
+        let first = d(2025, 12, 17);
         for grain in Grain::ALL {
-            let mut days = Vec::new();
-            for (g, start) in cover(from, to, grain) {
-                let mut day = start;
-                while day <= g.end_of(start) {
-                    days.push(day);
-                    day = day + Days::new(1);
+            for length in [0u64, 1, 5, 17, 30, 45, 200, 445] {
+                for offset in 0u64..40 {
+                    let from = first + Days::new(offset * 3);
+                    let to = from + Days::new(length);
+                    let mut count: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+                    let covered = cover(from, to, grain);
+                    for c in &covered {
+                        let mut day = c.start;
+                        while day <= c.grain.end_of(c.start) {
+                            *count.entry(day).or_default() += c.sign;
+                            day = day + Days::new(1);
+                        }
+                    }
+                    count.retain(|_, n| *n != 0);
+                    let expected: BTreeMap<NaiveDate, i64> = from
+                        .iter_days()
+                        .take_while(|x| *x <= to)
+                        .map(|x| (x, 1))
+                        .collect();
+                    assert_eq!(count, expected, "{grain:?} {from} {to}");
+                    // A subtracted cell lies inside an added period of the report's grain.
+                    for c in covered.iter().filter(|c| c.sign < 0) {
+                        assert!(covered.contains(&plus(grain, grain.start_of(c.start))));
+                    }
+                    // A partial month costs at most 10 cells at an edge of a longer range (14
+                    // before subtracting), and a dozen within one month.
+                    let edge = covered.iter().filter(|c| c.grain != grain).count();
+                    assert!(edge <= 2 * 12, "{grain:?} {from} {to}: {edge}");
                 }
             }
-            let expected: Vec<NaiveDate> = from.iter_days().take_while(|x| *x <= to).collect();
-            assert_eq!(days, expected, "{grain:?}");
         }
     }
 

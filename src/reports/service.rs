@@ -334,25 +334,25 @@ fn sum_cells(
     f: &CellFilter,
     by: By,
 ) -> ApiResult<Vec<CellSum>> {
-    // One branch per grain read, so that each searches the primary key by organization,
-    // subject, grain and period (an OR across grains made SQLite scan every period).
-    let branches: Vec<(Grain, Option<Vec<NaiveDate>>)> = match f.range {
-        None => vec![(f.grain, None)],
+    // One branch per grain read (and per sign), so that each searches the primary key by
+    // organization, subject, grain and period (an OR across grains made SQLite scan every
+    // period). Cells a cover subtracts are read negated: every sum below is then exact, and
+    // callers that group by period label a subtracted day by the period it lies in.
+    let branches: Vec<(Grain, i64, Option<Vec<NaiveDate>>)> = match f.range {
+        None => vec![(f.grain, 1, None)],
         Some((from, to)) => {
             let covered = cover(from, to, f.grain);
-            [f.grain, Grain::Week, Grain::Day]
-                .into_iter()
-                .enumerate()
-                .filter(|(i, g)| *i == 0 || *g != f.grain)
-                .filter_map(|(_, g)| {
-                    let starts: Vec<NaiveDate> = covered
-                        .iter()
-                        .filter(|(cg, _)| *cg == g)
-                        .map(|(_, d)| *d)
-                        .collect();
-                    (!starts.is_empty()).then_some((g, Some(starts)))
-                })
-                .collect()
+            let mut branches: Vec<(Grain, i64, Option<Vec<NaiveDate>>)> = Vec::new();
+            for c in covered {
+                match branches
+                    .iter_mut()
+                    .find(|(g, sign, _)| *g == c.grain && *sign == c.sign)
+                {
+                    Some((_, _, Some(starts))) => starts.push(c.start),
+                    _ => branches.push((c.grain, c.sign, Some(vec![c.start]))),
+                }
+            }
+            branches
         }
     };
     if branches.is_empty() {
@@ -376,14 +376,17 @@ fn sum_cells(
             "MIN(period_start)"
         },
     ));
-    for (i, (grain, starts)) in branches.into_iter().enumerate() {
+    for (i, (grain, sign, starts)) in branches.into_iter().enumerate() {
         if i > 0 {
             q.push(" UNION ALL ");
         }
-        q.push(
+        q.push(if sign < 0 {
+            "SELECT subject_key, location_id, region, segment, channel, period_start, -n AS n, \
+             -sum_units AS sum_units, -critical_failures AS critical_failures FROM rollups WHERE organization_id = "
+        } else {
             "SELECT subject_key, location_id, region, segment, channel, period_start, n, \
-             sum_units, critical_failures FROM rollups WHERE organization_id = ",
-        )
+             sum_units, critical_failures FROM rollups WHERE organization_id = "
+        })
         .bind(Bind::Text(org.into()))
         .push(" AND subject = ")
         .bind(Bind::Text(subject.as_str().into()))
