@@ -995,8 +995,8 @@ async fn regional_history_stays_put_when_a_location_moves() {
     // the roll-ups right after it, to the same cells.
     let before = rollups(&app, &org).await;
     // The B2B visit's cells: two standards, two dimensions, the visit score and its tenth, by
-    // day, ISO week and month.
-    assert_eq!(before.iter().filter(|r| r.segment == "b2b").count(), 6 * 3);
+    // day, ISO week, month and year.
+    assert_eq!(before.iter().filter(|r| r.segment == "b2b").count(), 6 * 4);
     common::redo_migrations_from(&app, "2026-12-02-000016").await;
     assert_eq!(rollups(&app, &org).await, before);
 

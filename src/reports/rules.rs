@@ -22,16 +22,20 @@ pub enum Grain {
     Day,
     Week,
     Month,
+    /// Calendar years: read by reports that do not break their figures down by period, so a
+    /// year's range is a few cells per group however dense the history.
+    Year,
 }
 
 impl Grain {
-    pub const ALL: [Grain; 3] = [Grain::Day, Grain::Week, Grain::Month];
+    pub const ALL: [Grain; 4] = [Grain::Day, Grain::Week, Grain::Month, Grain::Year];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Grain::Day => "day",
             Grain::Week => "week",
             Grain::Month => "month",
+            Grain::Year => "year",
         }
     }
 
@@ -41,6 +45,7 @@ impl Grain {
             Grain::Day => day,
             Grain::Week => day - Days::new(day.weekday().num_days_from_monday().into()),
             Grain::Month => day.with_day(1).expect("day 1 exists"),
+            Grain::Year => day.with_ordinal(1).expect("day 1 exists"),
         }
     }
 
@@ -59,6 +64,7 @@ impl Grain {
                     .pred_opt()
                     .expect("a day before")
             }
+            Grain::Year => NaiveDate::from_ymd_opt(start.year(), 12, 31).expect("31 December"),
         }
     }
 }
@@ -160,29 +166,25 @@ impl Cover {
     }
 }
 
-/// A date range as roll-up periods: the whole `grain` periods inside it, and for each period
-/// the range only partly covers, the cheaper of two exact readings:
+/// A date range as roll-up periods of `grain` and finer: the whole `grain` periods inside it,
+/// and for each period the range only partly covers, the cheaper of two exact readings:
 ///
-/// - the days inside, as whole ISO weeks (when the grain is a month; only weeks lying within
-///   that month, so they still sum into it) and single days; or
-/// - the whole period minus the days outside the range, read the same way and subtracted.
+/// - the days inside, read the same way one grain finer (a year's months; a month's whole ISO
+///   weeks, only weeks lying within that month so that they still sum into it, and single days;
+///   a week's days); or
+/// - the whole period minus the days outside the range, read that way and subtracted.
 ///
-/// So a year to date reads December as "December minus its first three days" (4 cells) rather
-/// than four days, three weeks and three more days (10). Every cell a report reads at an edge
-/// is day or week history, which fills up as visits accumulate; bounding how many are read
-/// keeps a report's time from growing with history. The summed rows give exactly the range:
-/// a subtracted day or week was added into its month (or week) by the same visits, under the
-/// same keys.
+/// So the year to 2026-12-03 reads 2026 as "the year, less December, plus 1 to 3 December"
+/// (5 cells) rather than eleven months and three days (14), and December 2025 from the 4th as
+/// "December less its first three days" (4) rather than four days, three weeks and three more
+/// days (10). Cells below a month are day and week history, which fills up as visits
+/// accumulate; bounding how many a report reads keeps its time from growing with history.
+///
+/// The summed rows give exactly the range: a subtracted cell was added into the period it lies
+/// in by the same visits, under the same keys. Every cell lies within one period of `grain`, so
+/// a report grouped by that grain can label each by the period it lies in.
 pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<Cover> {
     let mut out = Vec::new();
-    if grain == Grain::Day {
-        out.extend(
-            fill(from, to, grain)
-                .into_iter()
-                .map(|(g, d)| Cover::plus(g, d)),
-        );
-        return out;
-    }
     let mut day = from;
     while day <= to {
         let start = grain.start_of(day);
@@ -191,28 +193,35 @@ pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<Cover> {
         if low == start && high == end {
             out.push(Cover::plus(grain, start));
         } else {
-            let inside = fill(low, high, grain);
+            let inside = finer(low, high, grain);
             let mut outside = Vec::new();
             if low > start {
-                outside.extend(fill(start, low.pred_opt().expect("after start"), grain));
+                outside.extend(finer(start, low.pred_opt().expect("after start"), grain));
             }
             if high < end {
-                outside.extend(fill(high.succ_opt().expect("before end"), end, grain));
+                outside.extend(finer(high.succ_opt().expect("before end"), end, grain));
             }
             if 1 + outside.len() < inside.len() {
                 out.push(Cover::plus(grain, start));
-                out.extend(outside.into_iter().map(|(grain, start)| Cover {
-                    grain,
-                    start,
-                    sign: -1,
-                }));
+                out.extend(outside.into_iter().map(|c| Cover { sign: -c.sign, ..c }));
             } else {
-                out.extend(inside.into_iter().map(|(g, d)| Cover::plus(g, d)));
+                out.extend(inside);
             }
         }
         day = high + Days::new(1);
     }
     out
+}
+
+/// `from..=to`, lying within one `grain` period, read one grain finer (see [`cover`]).
+fn finer(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<Cover> {
+    match grain {
+        Grain::Year => cover(from, to, Grain::Month),
+        _ => fill(from, to, grain)
+            .into_iter()
+            .map(|(g, d)| Cover::plus(g, d))
+            .collect(),
+    }
 }
 
 /// Days `from..=to` of one partial `grain` period (or any range, for the day grain) as whole
@@ -301,6 +310,8 @@ mod tests {
         assert_eq!(Grain::Month.start_of(d(2026, 11, 25)), d(2026, 11, 1));
         assert_eq!(Grain::Month.end_of(d(2026, 12, 1)), d(2026, 12, 31));
         assert_eq!(Grain::Month.end_of(d(2028, 2, 1)), d(2028, 2, 29));
+        assert_eq!(Grain::Year.start_of(d(2026, 11, 25)), d(2026, 1, 1));
+        assert_eq!(Grain::Year.end_of(d(2026, 1, 1)), d(2026, 12, 31));
     }
 
     fn plus(grain: Grain, start: NaiveDate) -> Cover {
@@ -376,6 +387,22 @@ mod tests {
             ]
         );
         assert_eq!(year[year.len() - 1], plus(Grain::Day, d(2026, 12, 3)));
+        // Read with years (a report not broken down by period): nine cells.
+        let by_year = cover(d(2025, 12, 4), d(2026, 12, 3), Grain::Year);
+        assert_eq!(
+            by_year,
+            vec![
+                plus(Grain::Month, d(2025, 12, 1)),
+                minus(Grain::Day, d(2025, 12, 1)),
+                minus(Grain::Day, d(2025, 12, 2)),
+                minus(Grain::Day, d(2025, 12, 3)),
+                plus(Grain::Year, d(2026, 1, 1)),
+                minus(Grain::Month, d(2026, 12, 1)),
+                plus(Grain::Day, d(2026, 12, 1)),
+                plus(Grain::Day, d(2026, 12, 2)),
+                plus(Grain::Day, d(2026, 12, 3)),
+            ]
+        );
         // Outside days both before and after, within one month.
         let middle = cover(d(2026, 10, 2), d(2026, 10, 30), Grain::Month);
         assert_eq!(
@@ -403,7 +430,7 @@ mod tests {
         // for ranges starting and ending on every day of two years' worth of offsets.
         let first = d(2025, 12, 17);
         for grain in Grain::ALL {
-            for length in [0u64, 1, 5, 17, 30, 45, 200, 445] {
+            for length in [0u64, 1, 5, 17, 30, 45, 200, 364, 445, 800] {
                 for offset in 0u64..40 {
                     let from = first + Days::new(offset * 3);
                     let to = from + Days::new(length);
@@ -423,14 +450,30 @@ mod tests {
                         .map(|x| (x, 1))
                         .collect();
                     assert_eq!(count, expected, "{grain:?} {from} {to}");
-                    // A subtracted cell lies inside an added period of the report's grain.
-                    for c in covered.iter().filter(|c| c.sign < 0) {
-                        assert!(covered.contains(&plus(grain, grain.start_of(c.start))));
+                    // Every cell lies within one period of the report's grain (a report
+                    // grouped by period labels it so), and a subtracted one within a coarser
+                    // cell that is added.
+                    for c in &covered {
+                        let last = c.grain.end_of(c.start);
+                        assert_eq!(grain.start_of(c.start), grain.start_of(last), "{c:?}");
+                        if c.sign < 0 {
+                            assert!(covered.iter().any(|p| p.sign > 0
+                                && p.grain > c.grain
+                                && p.start <= c.start
+                                && last <= p.grain.end_of(p.start)));
+                        }
                     }
                     // A partial month costs at most 10 cells at an edge of a longer range (14
-                    // before subtracting), and a dozen within one month.
-                    let edge = covered.iter().filter(|c| c.grain != grain).count();
-                    assert!(edge <= 2 * 12, "{grain:?} {from} {to}: {edge}");
+                    // before subtracting), and a dozen within one month; read with years, a
+                    // range holds fewer cells than its months.
+                    let edge = covered.iter().filter(|c| c.grain < Grain::Month).count();
+                    if grain >= Grain::Month {
+                        assert!(edge <= 2 * 12, "{grain:?} {from} {to}: {edge}");
+                    }
+                    if grain == Grain::Year {
+                        let by_month = cover(from, to, Grain::Month);
+                        assert!(covered.len() <= by_month.len(), "{from} {to}");
+                    }
                 }
             }
         }
@@ -508,7 +551,10 @@ mod tests {
         };
         let day = d(2026, 11, 25);
         let added = contributions(&score, day, 1);
-        assert_eq!(added.len(), 4 * 3);
+        assert_eq!(added.len(), 4 * 4);
+        assert!(added
+            .iter()
+            .any(|c| c.grain == Grain::Year && c.period_start == d(2026, 1, 1)));
         let standard = added
             .iter()
             .find(|c| c.subject == Subject::Standard && c.grain == Grain::Week)

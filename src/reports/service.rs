@@ -214,7 +214,8 @@ pub(super) fn date_range(
 /// Which roll-up cells a report reads.
 struct CellFilter {
     range: Option<(NaiveDate, NaiveDate)>,
-    /// Whole periods of this grain are read (plus edge weeks and days when a range is given).
+    /// The period a report grouped by period breaks its figures down by (a report that is not
+    /// reads whole years where it can); see `rules::cover` for the cells read.
     grain: Grain,
     locations: Option<Vec<String>>,
     /// Regions and segments as recorded on each visit when it was approved.
@@ -338,10 +339,14 @@ fn sum_cells(
     // organization, subject, grain and period (an OR across grains made SQLite scan every
     // period). Cells a cover subtracts are read negated: every sum below is then exact, and
     // callers that group by period label a subtracted day by the period it lies in.
+    //
+    // A report broken down by period reads periods of its grain (and finer, at the edges); one
+    // that is not reads whole years where it can.
+    let top = if by.period { f.grain } else { Grain::Year };
     let branches: Vec<(Grain, i64, Option<Vec<NaiveDate>>)> = match f.range {
-        None => vec![(f.grain, 1, None)],
+        None => vec![(top, 1, None)],
         Some((from, to)) => {
-            let covered = cover(from, to, f.grain);
+            let covered = cover(from, to, top);
             let mut branches: Vec<(Grain, i64, Option<Vec<NaiveDate>>)> = Vec::new();
             for c in covered {
                 match branches
