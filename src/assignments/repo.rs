@@ -218,6 +218,65 @@ pub struct HiddenJobs {
     pub partner_halves: Vec<String>,
 }
 
+/// What the job board needs to know about a shopper, read in one statement (four before, each a
+/// round trip on PostgreSQL and a statement prepared afresh on SQLite).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct BoardFacts {
+    /// Assignments held (assigned, accepted or returned).
+    pub active: i64,
+    /// Locations the shopper is excluded from or submitted a shop at since the cooldown began.
+    pub skip: Vec<String>,
+    /// The other halves of the double shops the shopper holds or did.
+    pub partner_halves: Vec<String>,
+}
+
+#[derive(QueryableByName)]
+struct Fact {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+pub fn board_facts(
+    conn: &mut DbConn,
+    shopper_id: &str,
+    cooldown_start: NaiveDateTime,
+) -> ApiResult<BoardFacts> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let active: Vec<String> = Status::ALL
+            .into_iter()
+            .filter(|s| s.is_active())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        format!(
+            "SELECT 'active' AS kind, CAST(COUNT(*) AS TEXT) AS value FROM assignments \
+             WHERE shopper_id = $1 AND status IN ({}) \
+             UNION ALL SELECT 'skip', location_id FROM shopper_exclusions WHERE shopper_id = $1 \
+             UNION ALL SELECT 'skip', location_id FROM assignments \
+             WHERE shopper_id = $1 AND submitted_at >= $2 \
+             UNION ALL SELECT 'partner', partner_assignment_id FROM assignments \
+             WHERE shopper_id = $1 AND partner_assignment_id IS NOT NULL",
+            active.join(", ")
+        )
+    });
+    let facts: Vec<Fact> = diesel::sql_query(SQL.as_str())
+        .bind::<diesel::sql_types::Text, _>(shopper_id)
+        .bind::<diesel::sql_types::Timestamp, _>(cooldown_start)
+        .load(conn)?;
+    let mut out = BoardFacts::default();
+    for fact in facts {
+        match fact.kind.as_str() {
+            "active" => out.active = fact.value.parse().map_err(ApiError::internal)?,
+            "skip" => out.skip.push(fact.value),
+            _ => out.partner_halves.push(fact.value),
+        }
+    }
+    out.skip.sort();
+    out.skip.dedup();
+    Ok(out)
+}
+
 /// The other halves of the double shops `shopper_id` holds or has done.
 pub fn partner_halves(conn: &mut DbConn, shopper_id: &str) -> ApiResult<Vec<String>> {
     Ok(assignments::table

@@ -991,18 +991,14 @@ pub fn job_board(
 ) -> ApiResult<Vec<Job>> {
     let org = organizations::find(conn, org_id)?;
     let shopper = find_shopper(conn, org_id, shopper_id)?;
-    if !shopper.active
-        || repo::count_active(conn, shopper_id, None)? >= i64::from(org.max_active_assignments)
-    {
+    let cooldown_start = now - TimeDelta::days(i64::from(org.cooldown_days));
+    let facts = repo::board_facts(conn, shopper_id, cooldown_start)?;
+    if !shopper.active || facts.active >= i64::from(org.max_active_assignments) {
         return Ok(Vec::new());
     }
-    let cooldown_start = now - TimeDelta::days(i64::from(org.cooldown_days));
-    let mut skip = repo::excluded_locations(conn, shopper_id)?;
-    skip.extend(repo::recently_shopped(conn, shopper_id, cooldown_start)?);
-    skip.sort();
-    skip.dedup();
+    let skip = facts.skip;
     let mut uncertified = crate::certification::service::uncertified(conn, org_id, shopper_id)?;
-    uncertified.partner_halves = repo::partner_halves(conn, shopper_id)?;
+    uncertified.partner_halves = facts.partner_halves;
     let page = limit as i64;
     let mut jobs: Vec<(Option<f64>, repo::JobRow)> = match position {
         // Nearest first: rank the locations with open jobs (the roll-up's one row each) by
