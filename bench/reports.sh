@@ -6,6 +6,9 @@
 #   bench/reports.sh                                                   # SQLite, temporary directory
 #   DB=postgres://postgres@127.0.0.1:5432/shopgap_bench bench/reports.sh  # the database is recreated
 # Settings: SIZES="1000 10000 100000" (approved visits), DURATION=10s per measurement.
+#   BENCH_CACHE=dir keeps each generated database (100,000 visits take half an hour to generate)
+#   and reuses it while the generator (src/demo) is unchanged; the server migrates it on start as
+#   it would an older database. The table reports the original generation time.
 # Prints a table and writes bench/results/reports-<backend>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,13 +42,41 @@ for size in $SIZES; do
     psql -X -q "${DB%/*}/postgres" -c "DROP DATABASE IF EXISTS ${DB##*/}" -c "CREATE DATABASE ${DB##*/}"
     export SHOPGAP_DATABASE_URL=$DB
   fi
-  echo "== $backend: generating $size approved visits"
-  start=$(date +%s.%N)
-  $bin demo-data --visits "$size" | tee "$data/out"
-  generated=$(python3 -c "print($(date +%s.%N) - $start)")
-  if [ -n "${DB:-}" ]; then
-    # This machine's PostgreSQL runs with autovacuum off; do what it would have done by now.
-    psql -X -q "$DB" -c "VACUUM ANALYZE"
+  cached=
+  if [ -n "${BENCH_CACHE:-}" ]; then
+    cached=$BENCH_CACHE/$backend-$size-$(git rev-parse --short=12 HEAD:src/demo)
+    cached_db=shopgap_bench_cache_${size}_$(basename "$cached" | tail -c 13)
+  fi
+  if [ -n "$cached" ] && [ -f "$cached/generated" ]; then
+    echo "== $backend: $size approved visits from $cached"
+    if [ -n "${DB:-}" ]; then
+      psql -X -q "${DB%/*}/postgres" -c "DROP DATABASE ${DB##*/}" \
+        -c "CREATE DATABASE ${DB##*/} TEMPLATE $cached_db"
+    else
+      cp -r "$cached/db/." "$data/db/"
+    fi
+    cp "$cached/out" "$data/out"
+    generated=$(cat "$cached/generated")
+  else
+    echo "== $backend: generating $size approved visits"
+    start=$(date +%s.%N)
+    $bin demo-data --visits "$size" | tee "$data/out"
+    generated=$(python3 -c "print($(date +%s.%N) - $start)")
+    if [ -n "${DB:-}" ]; then
+      # This machine's PostgreSQL runs with autovacuum off; do what it would have done by now.
+      psql -X -q "$DB" -c "VACUUM ANALYZE"
+    fi
+    if [ -n "$cached" ]; then
+      mkdir -p "$cached"
+      if [ -n "${DB:-}" ]; then
+        psql -X -q "${DB%/*}/postgres" -c "DROP DATABASE IF EXISTS $cached_db" \
+          -c "CREATE DATABASE $cached_db TEMPLATE ${DB##*/}"
+      else
+        cp -r "$data/db" "$cached/db"
+      fi
+      cp "$data/out" "$cached/out"
+      echo "$generated" >"$cached/generated"
+    fi
   fi
   $bin serve >"$data/server.out" 2>&1 &
   server=$!

@@ -16,7 +16,6 @@
 //! read for 75,000 lookups).
 
 pub mod group_commit;
-pub mod readers;
 pub mod schema;
 
 use std::time::Duration;
@@ -214,32 +213,17 @@ pub struct Db {
     /// in the process for one commit (and one disk sync) each; before that, on SQLite's polling
     /// busy handler (measured: p99 1.1 s for 4 concurrent submitters).
     writer: Option<group_commit::GroupWriter>,
-    /// SQLite only: other calls run on a few reader threads ([`readers`]).
-    readers: Option<readers::Readers>,
 }
 
 impl Db {
     pub fn new(pool: Pool, target: &DbTarget) -> Self {
-        let (writer, readers) = match target {
-            DbTarget::Sqlite(_) => {
-                // As many threads as cores and a few more, within the pool: a long report
-                // holds one thread, not the others.
-                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-                let threads = (cores + 2).min(pool.max_size() as usize);
-                (
-                    Some(group_commit::GroupWriter::start(DbManager::new(
-                        target.clone(),
-                    ))),
-                    Some(readers::Readers::start(threads)),
-                )
-            }
-            DbTarget::Postgres(_) => (None, None),
+        let writer = match target {
+            DbTarget::Sqlite(_) => Some(group_commit::GroupWriter::start(DbManager::new(
+                target.clone(),
+            ))),
+            DbTarget::Postgres(_) => None,
         };
-        Self {
-            pool,
-            writer,
-            readers,
-        }
+        Self { pool, writer }
     }
 
     pub fn pool(&self) -> &Pool {
@@ -252,16 +236,12 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        let call = move || {
+        actix_web::web::block(move || {
             let mut conn = checkout(&pool)?;
             f(&mut conn)
-        };
-        match &self.readers {
-            Some(readers) => readers.run(call).await,
-            None => actix_web::web::block(call)
-                .await
-                .map_err(ApiError::internal)?,
-        }
+        })
+        .await
+        .map_err(ApiError::internal)?
     }
 
     /// Like [`Db::run`], inside one write transaction (see [`write_transaction`]); on SQLite, in
