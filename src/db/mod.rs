@@ -16,6 +16,7 @@
 //! read for 75,000 lookups).
 
 pub mod group_commit;
+pub mod readers;
 pub mod schema;
 
 use std::time::Duration;
@@ -86,8 +87,13 @@ impl DbTarget {
 /// WAL lets readers and the writer proceed together; `synchronous=FULL` syncs the WAL on every
 /// commit, so an acknowledged write survives a power cut (NORMAL would only survive a process
 /// crash); the busy timeout makes concurrent writers wait for the lock instead of failing.
+///
+/// Reads map the database file (up to 256 MiB) instead of copying each page into every
+/// connection's own 2 MiB cache: a report reads thousands of roll-up cells, and copying pages
+/// from the kernel's cache was a tenth of its time at 100,000 visits. Writes still go through
+/// the WAL, so durability is unchanged; the mapping is shared by all connections.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA mmap_size = 268435456;";
 
 /// An r2d2 connection manager that picks the backend by URL scheme.
 ///
@@ -213,17 +219,26 @@ pub struct Db {
     /// in the process for one commit (and one disk sync) each; before that, on SQLite's polling
     /// busy handler (measured: p99 1.1 s for 4 concurrent submitters).
     writer: Option<group_commit::GroupWriter>,
+    /// SQLite only: other calls run on a few reader threads ([`readers`]).
+    readers: Option<readers::Readers>,
 }
 
 impl Db {
     pub fn new(pool: Pool, target: &DbTarget) -> Self {
-        let writer = match target {
-            DbTarget::Sqlite(_) => Some(group_commit::GroupWriter::start(DbManager::new(
-                target.clone(),
-            ))),
-            DbTarget::Postgres(_) => None,
+        let (writer, readers) = match target {
+            DbTarget::Sqlite(_) => (
+                Some(group_commit::GroupWriter::start(DbManager::new(
+                    target.clone(),
+                ))),
+                Some(readers::Readers::start(readers::threads(pool.max_size()))),
+            ),
+            DbTarget::Postgres(_) => (None, None),
         };
-        Self { pool, writer }
+        Self {
+            pool,
+            writer,
+            readers,
+        }
     }
 
     pub fn pool(&self) -> &Pool {
@@ -236,12 +251,16 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        actix_web::web::block(move || {
+        let call = move || {
             let mut conn = checkout(&pool)?;
             f(&mut conn)
-        })
-        .await
-        .map_err(ApiError::internal)?
+        };
+        match &self.readers {
+            Some(readers) => readers.run(call).await,
+            None => actix_web::web::block(call)
+                .await
+                .map_err(ApiError::internal)?,
+        }
     }
 
     /// Like [`Db::run`], inside one write transaction (see [`write_transaction`]); on SQLite, in
