@@ -34,12 +34,29 @@ commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=
                         cwd=here).stdout.strip()
 
 
+def measured_at(kind, backend):
+    """The commit a result was measured at: this one if the file has changes not yet committed
+    (a run just now), else the last commit that wrote it (a part not rerun keeps its figures)."""
+    path = os.path.join(results, f"{kind}-{backend}.json")
+    git = lambda *a: subprocess.run(["git", *a], capture_output=True, text=True, cwd=here).stdout.strip()
+    if git("status", "--porcelain", "--", path):
+        return commit
+    return git("log", "-1", "--format=%h", "--", path) or commit
+
+
+older = [f"{k} on {names[b]} at `{measured_at(k, b)}`" for b in backends
+         for k in ("ingest", "reports", "load") if measured_at(k, b) != commit]
+
+
 def verdict(ok):
     return "yes" if ok else "**no**"
 
 
 out(f"The hot paths next to their references, each pair measured side by side in the same run "
     f"(`bench/run.sh`, commit `{commit}`, {os.cpu_count()} cores shared with the load generator):")
+if older:
+    out("")
+    out("Parts not rerun keep the figures of their last run: " + "; ".join(older) + ".")
 out("")
 out("| path | backend | shopgap | reference, same run | ratio | target | met |")
 out("|---|---|---|---|---|---|---|")
