@@ -636,6 +636,16 @@ async fn scorecard_ranking_and_trend_match_figures_worked_by_hand() {
         .expect_problem(403);
 }
 
+/// The three visits of the first test, worked by hand there: all yes; greeted no and friendly 3;
+/// friendly N/A and clean failed (a critical failure).
+fn three_visits() -> [Value; 3] {
+    [
+        json!({"greeted": {"value": true}, "friendly": {"value": 5}, "clean": {"value": true}}),
+        json!({"greeted": {"value": false}, "friendly": {"value": 3}, "clean": {"value": true}}),
+        json!({"greeted": {"value": true}, "friendly": {"na": true}, "clean": {"value": false}}),
+    ]
+}
+
 /// Reports read a partly covered month either as its days inside the range or as the whole
 /// month less the days outside it, whichever is fewer cells. Either way a range counts exactly
 /// the visits on its days: here three visits today, and ranges that end just before today,
@@ -646,12 +656,7 @@ async fn a_range_counts_exactly_the_visits_on_its_days_however_its_edge_months_a
     let app = TestApp::spawn().await;
     let org = app.seed_org("Acme").await;
     let manager = Some(org.manager.access_token.as_str());
-    approved_visits(&app, &org, &[
-        json!({"greeted": {"value": true}, "friendly": {"value": 5}, "clean": {"value": true}}),
-        json!({"greeted": {"value": false}, "friendly": {"value": 3}, "clean": {"value": true}}),
-        json!({"greeted": {"value": true}, "friendly": {"na": true}, "clean": {"value": false}}),
-    ])
-    .await;
+    approved_visits(&app, &org, &three_visits()).await;
     let today = Utc::now()
         .with_timezone(&chrono_tz::Europe::Berlin)
         .date_naive();
@@ -726,12 +731,7 @@ async fn self_assessments_sit_beside_delivery_with_the_organization_wide_figure(
     let app = TestApp::spawn().await;
     let org = app.seed_org("Acme").await;
     let manager = Some(org.manager.access_token.as_str());
-    approved_visits(&app, &org, &[
-        json!({"greeted": {"value": true}, "friendly": {"value": 5}, "clean": {"value": true}}),
-        json!({"greeted": {"value": false}, "friendly": {"value": 3}, "clean": {"value": true}}),
-        json!({"greeted": {"value": true}, "friendly": {"na": true}, "clean": {"value": false}}),
-    ])
-    .await;
+    approved_visits(&app, &org, &three_visits()).await;
     let location = app.get("/v1/locations", manager).await.body["items"][0]["id"].clone();
     let day = visit_day();
     let period =
