@@ -56,7 +56,8 @@ out(f"The hot paths next to their references, each pair measured side by side in
     f"(`bench/run.sh`, commit `{commit}`, {os.cpu_count()} cores shared with the load generator):")
 if older:
     out("")
-    out("Parts not rerun keep the figures of their last run: " + "; ".join(older) + ".")
+    out("Parts not rerun keep the figures of their last run, named by the commit that recorded "
+        "them: " + "; ".join(older) + ".")
 out("")
 out("| path | backend | shopgap | reference, same run | ratio | target | met |")
 out("|---|---|---|---|---|---|---|")
