@@ -277,8 +277,11 @@ pub async fn middleware(
             let (http_req, res) = response.into_parts();
             let (head, body_stream) = res.into_parts();
             let bytes = body::to_bytes(body_stream).await.unwrap_or_default();
+            // A write, so through `Db::transaction` (on SQLite the group-commit writer), not
+            // `Db::run`: there it would hold one of the few reader threads while it waited for
+            // SQLite's write lock.
             let stored = if !remembered(status) {
-                state.db.run(move |conn| forget(conn, &s, &k)).await
+                state.db.transaction(move |conn| forget(conn, &s, &k)).await
             } else {
                 let (state_name, content_type, body) = if secret {
                     ("withheld", None, location)
@@ -291,7 +294,7 @@ pub async fn middleware(
                 };
                 state
                     .db
-                    .run(move |conn| {
+                    .transaction(move |conn| {
                         diesel::update(keys::table.find((&s, &k)))
                             .set((
                                 keys::state.eq(state_name),

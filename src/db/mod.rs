@@ -245,6 +245,10 @@ impl Db {
         &self.pool
     }
 
+    /// Runs `f` with a pooled connection, off the async executor: on SQLite on a reader thread
+    /// ([`readers`]), on PostgreSQL on the blocking pool. For reads; writes go through
+    /// [`Db::transaction`] (a write here would hold a reader thread while it waited for SQLite's
+    /// write lock).
     pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
