@@ -295,6 +295,108 @@ async fn deactivated_users_lose_access_at_once() {
         .expect_problem(401);
 }
 
+/// A session's identity is kept in memory for a moment (`auth::identities`); every change that
+/// matters still applies to the very next request, on the session that was just used.
+#[actix_web::test]
+async fn a_session_used_a_moment_ago_sees_every_change_to_it_at_once() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let admin = Some(org.admin.access_token.as_str());
+    let manager = Some(org.manager.access_token.as_str());
+    let me = |token: Option<&str>| {
+        let token = token.map(str::to_string);
+        let app = &app;
+        async move { app.get("/v1/me", token.as_deref()).await }
+    };
+    let users_list = "/v1/users";
+
+    // Warm: the manager's identity is now known.
+    for _ in 0..3 {
+        me(manager).await.expect(200);
+        app.get(users_list, manager).await.expect(200);
+    }
+    // Their name, as the admin renames them, and the organization's.
+    app.patch(
+        &format!("/v1/users/{}", org.manager.id),
+        admin,
+        json!({"display_name": "Renamed Manager"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        me(manager).await.expect(200).body["user"]["display_name"],
+        "Renamed Manager"
+    );
+    app.patch("/v1/organization", admin, json!({"name": "Acme Renamed"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        me(manager).await.expect(200).body["organization"]["name"],
+        "Acme Renamed"
+    );
+
+    // A sign-in elsewhere shows in this session's `last_login_at`.
+    let before = me(manager).await.expect(200).body["user"]["last_login_at"].clone();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let other = app
+        .login(&org.manager.email, PASSWORD)
+        .await
+        .expect(200)
+        .body;
+    let after = me(manager).await.expect(200).body["user"]["last_login_at"].clone();
+    assert_ne!(before, after, "last_login_at moves with the new sign-in");
+
+    // A role change: the manager, demoted, may no longer list users.
+    app.patch(
+        &format!("/v1/users/{}", org.manager.id),
+        admin,
+        json!({"role": "shopper"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        me(manager).await.expect(200).body["user"]["role"],
+        "shopper"
+    );
+    app.get(users_list, manager).await.expect_problem(403);
+
+    // Signing out one session ends its access token at once, and not the other's.
+    let other_access = other["access_token"].as_str().unwrap().to_string();
+    me(Some(&other_access)).await.expect(200);
+    app.post(
+        "/v1/auth/logout",
+        None,
+        json!({"refresh_token": org.manager.refresh_token}),
+    )
+    .await
+    .expect(204);
+    me(manager).await.expect_problem(401);
+    me(Some(&other_access)).await.expect(200);
+
+    // Deactivation ends the remaining one.
+    app.delete(&format!("/v1/users/{}", org.manager.id), admin)
+        .await
+        .expect(204);
+    me(Some(&other_access)).await.expect_problem(401);
+    app.get(users_list, Some(&other_access))
+        .await
+        .expect_problem(401);
+
+    // A password change ends the admin's sessions, the one used a moment ago included.
+    let second_admin = app.login(&org.admin.email, PASSWORD).await.expect(200).body;
+    let second_admin = second_admin["access_token"].as_str().unwrap().to_string();
+    me(Some(&second_admin)).await.expect(200);
+    app.post(
+        "/v1/me/password",
+        admin,
+        json!({"current_password": PASSWORD, "new_password": "a much longer password"}),
+    )
+    .await
+    .expect(204);
+    me(Some(&second_admin)).await.expect_problem(401);
+    me(admin).await.expect_problem(401);
+}
+
 #[actix_web::test]
 async fn changing_the_password_ends_sessions_and_needs_the_current_one() {
     let app = TestApp::spawn().await;

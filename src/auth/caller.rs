@@ -3,15 +3,18 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use chrono::{TimeDelta, Utc};
 
+use super::identities::{self, Identity};
 use super::rules::{Permission, Role, Scope};
 use super::tokens::{api_key_lookup, constant_time_eq, sha256_hex, API_KEY_PREFIX};
 use crate::api_keys::repo as api_keys;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::users::dto::User;
 use crate::users::repo as users;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,14 +152,17 @@ async fn authenticate_afresh(req: &HttpRequest) -> Result<Caller, ApiError> {
         .ok_or_else(|| ApiError::internal("application state missing"))?
         .clone();
     let presented = Presented::from_request_now(req, &state)?;
+    if let Some((caller, _)) = presented.known() {
+        return Ok(caller);
+    }
     state.db.run(move |conn| presented.confirm(conn)).await
 }
 
 /// Credentials checked as far as they can be without the database: a token's signature and
 /// claims, or a key's form. [`Presented::confirm`] finishes the check on a connection. A hot
 /// read takes this extractor instead of [`Caller`] and confirms inside its own database call,
-/// so the request makes one trip to the blocking pool instead of two (each trip is two thread
-/// switches; on `GET /v1/me` they were most of the time).
+/// so the request makes one trip to the database thread instead of two; or none, when the
+/// session's identity is known ([`Presented::known`]).
 pub struct Presented(Pending);
 
 enum Pending {
@@ -168,6 +174,16 @@ enum Pending {
     },
     /// An API key, to be looked up.
     ApiKey(String),
+}
+
+fn session_caller(identity: &Identity) -> Caller {
+    Caller {
+        organization_id: identity.user.organization_id.to_string(),
+        principal: Principal::User {
+            id: identity.user.id.to_string(),
+            role: identity.user.role,
+        },
+    }
 }
 
 impl Presented {
@@ -188,24 +204,50 @@ impl Presented {
         }))
     }
 
-    /// Finishes authentication on `conn`: the user and the session are looked up on every
-    /// request, so deactivation, role changes, logout and password changes apply at once rather
+    /// The caller and their identity when a session's identity was confirmed moments ago
+    /// and nothing since has changed it (`auth::identities`): no database needed.
+    pub fn known(&self) -> Option<(Caller, Arc<Identity>)> {
+        match &self.0 {
+            Pending::Session { user, org, session } => {
+                let identity = identities::find(session, user, org)?;
+                Some((session_caller(&identity), identity))
+            }
+            Pending::ApiKey(_) => None,
+        }
+    }
+
+    /// Finishes authentication on `conn`: the user and the session are confirmed on every
+    /// request (from `auth::identities` when known, kept up to date by every write that changes
+    /// them), so deactivation, role changes, logout and password changes apply at once rather
     /// than when the token expires; a key's secret, revocation and expiry likewise.
     pub fn confirm(self, conn: &mut crate::db::DbConn) -> Result<Caller, ApiError> {
+        Ok(self.confirm_with_identity(conn)?.0)
+    }
+
+    /// [`Presented::confirm`], with the session's identity (none for an API key).
+    pub fn confirm_with_identity(
+        self,
+        conn: &mut crate::db::DbConn,
+    ) -> Result<(Caller, Option<Arc<Identity>>), ApiError> {
+        if let Some((caller, identity)) = self.known() {
+            return Ok((caller, Some(identity)));
+        }
         match self.0 {
             Pending::Session { user, org, session } => {
-                let role =
-                    users::role_in_session(conn, &org, &user, &session)?.ok_or_else(|| {
+                let since = identities::generation();
+                let (row, organization_name) = users::in_session(conn, &org, &user, &session)?
+                    .ok_or_else(|| {
                         ApiError::Unauthenticated(
                             "the session has ended or the account is not active; sign in again"
                                 .into(),
                         )
                     })?;
-                let role = role.parse::<Role>().map_err(ApiError::internal)?;
-                Ok(Caller {
-                    organization_id: org,
-                    principal: Principal::User { id: user, role },
-                })
+                let identity = Arc::new(Identity {
+                    user: User::from(row),
+                    organization_name,
+                });
+                identities::keep(&session, identity.clone(), since);
+                Ok((session_caller(&identity), Some(identity)))
             }
             Pending::ApiKey(key) => {
                 let invalid = || ApiError::Unauthenticated("the API key is invalid".into());
@@ -226,10 +268,11 @@ impl Presented {
                 }
                 let scopes: Vec<Scope> =
                     serde_json::from_str(&row.scopes).map_err(ApiError::internal)?;
-                Ok(Caller {
+                let caller = Caller {
                     organization_id: row.organization_id,
                     principal: Principal::ApiKey { id: row.id, scopes },
-                })
+                };
+                Ok((caller, None))
             }
         }
     }

@@ -3,6 +3,7 @@ use chrono::{NaiveDateTime, TimeDelta, Utc};
 
 use super::caller::{Caller, Presented, Principal};
 use super::dto::{ChangePassword, LoginRequest, Me, OrganizationRef, RefreshRequest, TokenPair};
+use super::identities::Identity;
 use super::model::RefreshTokenRow;
 use super::repo;
 use super::rules::{
@@ -18,7 +19,6 @@ use crate::http::ApiJson;
 use crate::idempotency::shown_once;
 use crate::organizations::repo as organizations;
 use crate::state::AppState;
-use crate::users::dto::User;
 use crate::users::model::{UserChanges, UserRow};
 use crate::users::repo as users;
 use crate::users::rules::normalize_email;
@@ -343,27 +343,33 @@ pub async fn logout(
 )]
 #[get("/v1/me")]
 pub async fn me(state: web::Data<AppState>, presented: Presented) -> ApiResult<web::Json<Me>> {
-    // Authentication and the read in one database call (see `Presented`).
+    fn organization(id: &str, name: String) -> OrganizationRef {
+        OrganizationRef {
+            id: id.parse().unwrap_or_default(),
+            name,
+        }
+    }
+    fn from_identity(caller: &Caller, identity: &Identity) -> Me {
+        Me {
+            organization: organization(&caller.organization_id, identity.organization_name.clone()),
+            user: Some(identity.user.clone()),
+            api_key: None,
+        }
+    }
+    // A session confirmed moments ago answers from memory (`auth::identities`).
+    if let Some((caller, identity)) = presented.known() {
+        return Ok(web::Json(from_identity(&caller, &identity)));
+    }
+    // Otherwise authentication and the read in one database call (see `Presented`).
     let me = state
         .db
         .run(move |conn| {
-            let caller = presented.confirm(conn)?;
-            let organization = |id: &str, name: String| OrganizationRef {
-                id: id.parse().unwrap_or_default(),
-                name,
-            };
-            Ok(match &caller.principal {
-                // The user and their organization's name in one statement: the hot read.
-                Principal::User { id, .. } => {
-                    let (user, org_name) =
-                        users::find_with_organization_name(conn, &caller.organization_id, id)?;
-                    Me {
-                        organization: organization(&caller.organization_id, org_name),
-                        user: Some(User::from(user)),
-                        api_key: None,
-                    }
-                }
-                Principal::ApiKey { id, .. } => {
+            Ok(match presented.confirm_with_identity(conn)? {
+                (caller, Some(identity)) => from_identity(&caller, &identity),
+                (caller, None) => {
+                    let Principal::ApiKey { id, .. } = &caller.principal else {
+                        return Err(ApiError::internal("a session without its identity"));
+                    };
                     let org = organizations::find(conn, &caller.organization_id)?;
                     Me {
                         organization: organization(&org.id, org.name),

@@ -3,6 +3,7 @@
 pub mod caller;
 pub mod dto;
 pub mod handlers;
+pub mod identities;
 pub mod model;
 pub mod password;
 pub mod repo;

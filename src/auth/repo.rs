@@ -91,6 +91,7 @@ pub fn start_session(
 /// Ends a session: every refresh token of its family is revoked and its access tokens stop
 /// working at once.
 pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> ApiResult<()> {
+    super::identities::session_ended(family_id);
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))

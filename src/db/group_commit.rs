@@ -156,6 +156,7 @@ fn commit_group(conn: &mut DbConn, group: Vec<Job>) -> bool {
             <DbConn as Connection>::TransactionManager::rollback_transaction(conn).is_ok()
         }
     };
+    super::transaction_ended();
     for answer in answers {
         answer(match &outcome {
             Ok(()) => Ok(()),

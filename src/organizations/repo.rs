@@ -45,6 +45,7 @@ pub fn update(
             current.version
         )));
     }
+    crate::auth::identities::organization_changed(id);
     let updated = diesel::update(
         organizations::table
             .filter(organizations::id.eq(id))

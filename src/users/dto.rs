@@ -8,7 +8,7 @@ use super::model::UserRow;
 use crate::auth::rules::Role;
 
 /// A user as the API shows it (never with the password hash).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct User {
     pub id: uuid::Uuid,
     pub organization_id: uuid::Uuid,

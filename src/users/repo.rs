@@ -2,6 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{UserChanges, UserRow};
+use crate::auth::identities;
 use crate::auth::rules::Role;
 use crate::db::schema::{organizations, refresh_tokens, sessions, users};
 use crate::db::DbConn;
@@ -31,22 +32,6 @@ pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<UserR
         .ok_or_else(|| ApiError::NotFound("no such user".into()))
 }
 
-/// A user of `org_id` with their organization's name, in one statement (`GET /v1/me`).
-pub fn find_with_organization_name(
-    conn: &mut DbConn,
-    org_id: &str,
-    id: &str,
-) -> ApiResult<(UserRow, String)> {
-    users::table
-        .inner_join(organizations::table)
-        .filter(users::id.eq(id))
-        .select((UserRow::as_select(), organizations::name))
-        .get_result::<(UserRow, String)>(conn)
-        .optional()?
-        .filter(|(row, _)| row.organization_id == org_id)
-        .ok_or_else(|| ApiError::NotFound("no such user".into()))
-}
-
 /// An active user by id alone (sessions and tokens know the id, not the organization).
 pub fn find_active(conn: &mut DbConn, id: &str) -> ApiResult<Option<UserRow>> {
     Ok(users::table
@@ -57,22 +42,23 @@ pub fn find_active(conn: &mut DbConn, id: &str) -> ApiResult<Option<UserRow>> {
         .optional()?)
 }
 
-/// The role of an active user of `org_id` whose session `session_id` has not ended: what every
-/// request with an access token checks, in one lookup.
-pub fn role_in_session(
+/// An active user of `org_id` whose session `session_id` has not ended, with their
+/// organization's name: what a signed-in request is confirmed with (`auth::identities` keeps it).
+pub fn in_session(
     conn: &mut DbConn,
     org_id: &str,
     id: &str,
     session_id: &str,
-) -> ApiResult<Option<String>> {
+) -> ApiResult<Option<(UserRow, String)>> {
     Ok(users::table
         .inner_join(sessions::table)
+        .inner_join(organizations::table)
         .filter(users::id.eq(id))
         .filter(users::organization_id.eq(org_id))
         .filter(users::active.eq(true))
         .filter(sessions::id.eq(session_id))
         .filter(sessions::ended_at.is_null())
-        .select(users::role)
+        .select((UserRow::as_select(), organizations::name))
         .get_result(conn)
         .optional()?)
 }
@@ -151,6 +137,7 @@ pub fn update(
             current.version
         )));
     }
+    identities::user_changed(&current.id);
     let updated = diesel::update(
         users::table
             .filter(users::id.eq(&current.id))
@@ -171,6 +158,7 @@ pub fn update(
 }
 
 pub fn record_login(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> ApiResult<()> {
+    identities::user_changed(id);
     diesel::update(users::table.find(id))
         .set(users::last_login_at.eq(now))
         .execute(conn)?;
@@ -180,6 +168,7 @@ pub fn record_login(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> ApiResul
 /// Ends every session of a user (deactivation, password change or reset): their refresh tokens
 /// stop working and so do their access tokens, at once.
 pub fn revoke_sessions(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> ApiResult<()> {
+    identities::user_changed(user_id);
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
