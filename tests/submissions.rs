@@ -390,6 +390,16 @@ async fn doubtful_data_is_flagged_never_refused() {
         .expect(200)
         .body;
     assert!(flag_kinds(&first).is_empty());
+    // The answer to a first submission (built from what the write knew) is what a read shows.
+    let read = app
+        .get(
+            &format!("/v1/submissions/{}", first["id"].as_str().unwrap()),
+            shopper,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(read, first);
 
     let mut doubtful = content(&shops[1].assignment);
     doubtful["position"] = json!({"latitude": 52.60, "longitude": 13.40});

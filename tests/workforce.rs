@@ -127,14 +127,23 @@ async fn shop(app: &TestApp, token: &str, assignment: &str, expenses: Value) -> 
         }
     }
     content["expenses"] = expenses;
-    app.post(
-        &format!("/v1/submissions/{id}/submit"),
-        Some(token),
-        content,
-    )
-    .await
-    .expect(200)
-    .body
+    let submitted = app
+        .post(
+            &format!("/v1/submissions/{id}/submit"),
+            Some(token),
+            content,
+        )
+        .await
+        .expect(200)
+        .body;
+    // The answer (claims and receipts included) is what a read of the submission shows.
+    let read = app
+        .get(&format!("/v1/submissions/{id}"), Some(token))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(read, submitted);
+    submitted
 }
 
 async fn review(

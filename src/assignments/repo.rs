@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use super::dto::AssignmentFilter;
 use super::model::{AssignmentRow, EventRow};
 use super::rules::Status;
+use crate::db::reuse::Reuse;
 use crate::db::schema::{
     assignment_events as events, assignments, location_open_jobs, locations, shopper_exclusions,
 };
@@ -23,6 +24,12 @@ pub fn insert_many(conn: &mut DbConn, rows: &[AssignmentRow]) -> ApiResult<()> {
 }
 
 pub fn insert_events(conn: &mut DbConn, rows: &[EventRow]) -> ApiResult<()> {
+    if let [one] = rows {
+        // The common case, kept prepared.
+        let insert = diesel::insert_into(events::table).values(one);
+        per_backend!(conn, |c| Reuse(&insert).execute(c))?;
+        return Ok(());
+    }
     for chunk in rows.chunks(500) {
         let insert = diesel::insert_into(events::table).values(chunk);
         per_backend!(conn, |c| insert.execute(c))?;
@@ -120,7 +127,7 @@ pub fn save_transition(
     current: &AssignmentRow,
     next: &AssignmentRow,
 ) -> ApiResult<bool> {
-    let n = diesel::update(
+    let update = diesel::update(
         assignments::table
             .filter(assignments::id.eq(&current.id))
             .filter(assignments::version.eq(current.version)),
@@ -139,8 +146,8 @@ pub fn save_transition(
         assignments::check_in_device_time.eq(next.check_in_device_time),
         assignments::check_in_distance_m.eq(next.check_in_distance_m),
         assignments::submitted_at.eq(next.submitted_at),
-    ))
-    .execute(conn)?;
+    ));
+    let n = per_backend!(conn, |c| Reuse(&update).execute(c))?;
     Ok(n == 1)
 }
 

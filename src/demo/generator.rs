@@ -708,7 +708,7 @@ impl Job<'_> {
             expenses,
         };
         let id = uuid::Uuid::now_v7().to_string();
-        let row = submissions::submit(
+        let (row, _) = submissions::submit(
             conn,
             &self.config,
             org,

@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::dto::{Event, EventData, EventType};
+use crate::db::reuse::Reuse;
 use crate::db::schema::events;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -93,6 +94,12 @@ pub fn record(
 
 /// Records events in the caller's transaction (a wave of assignments writes thousands).
 pub fn record_all(conn: &mut DbConn, rows: &[NewEvent]) -> ApiResult<()> {
+    if let [one] = rows {
+        // The common case, kept prepared.
+        let insert = diesel::insert_into(events::table).values(one);
+        per_backend!(conn, |c| Reuse(&insert).execute(c))?;
+        return Ok(());
+    }
     for chunk in rows.chunks(500) {
         let insert = diesel::insert_into(events::table).values(chunk);
         per_backend!(conn, |c| insert.execute(c))?;

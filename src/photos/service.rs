@@ -68,7 +68,12 @@ pub async fn run_once(state: &AppState) -> ApiResult<usize> {
         .db
         .run(|conn| {
             Ok(attachments::table
-                .filter(attachments::analysis.eq(PENDING))
+                // Written out, not bound: the partial index `attachments_pending_analysis`
+                // serves a query whose condition is its own, and SQLite's planner does not look
+                // at bound values (`.cargo/config.toml`).
+                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "attachments.analysis = 'pending'",
+                ))
                 .order(attachments::created_at.asc())
                 .limit(CLAIM)
                 .select(AttachmentRow::as_select())

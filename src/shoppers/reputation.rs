@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 
 use crate::assignments::model::AssignmentRow;
 use crate::assignments::rules::{Action, Status};
+use crate::db::reuse::Reuse;
 use crate::db::schema::{assignment_events, assignments, shopper_reputation as rep, submissions};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
@@ -194,7 +195,7 @@ pub fn record_step(
             rep::rejected.eq(rep::rejected + excluded(rep::rejected)),
             rep::updated_at.eq(excluded(rep::updated_at)),
         ));
-    per_backend!(conn, |c| upsert.execute(c))?;
+    per_backend!(conn, |c| Reuse(&upsert).execute(c))?;
     Ok(())
 }
 

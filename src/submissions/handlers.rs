@@ -79,7 +79,7 @@ pub async fn submit(
     let submission = state
         .db
         .transaction(move |conn| {
-            let row = service::submit(
+            service::submit(
                 conn,
                 &config,
                 &org,
@@ -87,10 +87,11 @@ pub async fn submit(
                 &id,
                 body.0,
                 Utc::now().naive_utc(),
-            )?;
-            service::to_dto(conn, row, false)
+            )
         })
         .await?;
+    // Built after the commit, off the SQLite writer thread.
+    let submission = service::assemble(submission.0, submission.1)?;
     Ok(respond(StatusCode::OK, submission))
 }
 

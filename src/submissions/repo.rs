@@ -2,9 +2,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{EditRow, SubmissionRow};
+use crate::db::reuse::Reuse;
 use crate::db::schema::{assignments, submission_edits, submissions};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
+use crate::per_backend;
 
 pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<Option<SubmissionRow>> {
     Ok(submissions::table
@@ -51,20 +53,17 @@ pub fn find_with_assignment(
 /// submission's lock).
 pub fn save(conn: &mut DbConn, row: &SubmissionRow, exists: bool) -> ApiResult<()> {
     if exists {
-        diesel::update(submissions::table.find(&row.id))
-            .set(row)
-            .execute(conn)?;
+        let update = diesel::update(submissions::table.find(&row.id)).set(row);
+        per_backend!(conn, |c| Reuse(&update).execute(c))?;
         return Ok(());
     }
-    diesel::insert_into(submissions::table)
-        .values(row)
-        .execute(conn)
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => {
-                ApiError::conflict("the assignment already has another submission")
-            }
-            other => other,
-        })?;
+    let insert = diesel::insert_into(submissions::table).values(row);
+    per_backend!(conn, |c| Reuse(&insert).execute(c)).map_err(|e| match ApiError::from(e) {
+        ApiError::Conflict { .. } => {
+            ApiError::conflict("the assignment already has another submission")
+        }
+        other => other,
+    })?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use crate::shoppers::reputation;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::{NaiveDateTime, SubsecRound, TimeDelta};
 
 use super::dto::{
     Edit, EditInput, Review, ReviewInput, Submission, SubmissionContent, SubmissionStatus,
@@ -42,10 +42,18 @@ use crate::standards::repo as books;
 use crate::standards::service as book_service;
 use crate::validation::reject_if_any;
 
-fn digest(content: &SubmissionContent) -> ApiResult<String> {
-    Ok(sha256_hex(
-        &serde_json::to_string(content).map_err(ApiError::internal)?,
-    ))
+/// The content as stored, and its digest (what tells a replay from a change): serialized once.
+struct Stored {
+    text: String,
+    hash: String,
+}
+
+fn stored(content: &SubmissionContent) -> ApiResult<Stored> {
+    let text = serde_json::to_string(content).map_err(ApiError::internal)?;
+    Ok(Stored {
+        hash: sha256_hex(&text),
+        text,
+    })
 }
 
 fn status_of(row: &SubmissionRow) -> ApiResult<SubmissionStatus> {
@@ -120,7 +128,7 @@ fn base_row(
     org: &str,
     shopper: &str,
     content: &SubmissionContent,
-    hash: String,
+    stored: Stored,
     existing: &Option<SubmissionRow>,
     now: NaiveDateTime,
 ) -> ApiResult<SubmissionRow> {
@@ -133,8 +141,8 @@ fn base_row(
             || SubmissionStatus::Draft.as_str().to_string(),
             |e| e.status.clone(),
         ),
-        content: serde_json::to_string(content).map_err(ApiError::internal)?,
-        content_hash: hash,
+        content: stored.text,
+        content_hash: stored.hash,
         visit_start: content.visit_start.map(|t| t.naive_utc()),
         visit_end: content.visit_end.map(|t| t.naive_utc()),
         received_at: now,
@@ -168,18 +176,22 @@ pub fn save_draft(
     content: SubmissionContent,
     now: NaiveDateTime,
 ) -> ApiResult<SubmissionRow> {
-    let hash = digest(&content)?;
-    let ctx = match prepare(conn, org, shopper, id, &content, &hash)? {
+    // As stored: PostgreSQL keeps microseconds, so the row answered equals a later read.
+    let now = now.trunc_subsecs(6);
+    let stored = stored(&content)?;
+    let ctx = match prepare(conn, org, shopper, id, &content, &stored.hash)? {
         Ok(ctx) => ctx,
         Err(replayed) => return Ok(replayed),
     };
-    let row = base_row(id, org, shopper, &content, hash, &ctx.existing, now)?;
+    let row = base_row(id, org, shopper, &content, stored, &ctx.existing, now)?;
     repo::save(conn, &row, ctx.existing.is_some())?;
     Ok(row)
 }
 
 /// Final submission: checked against the pinned checklist and the window (422 lists every
-/// problem and changes nothing), scored, flagged, stored once.
+/// problem and changes nothing), scored, flagged, stored once. Returns the row and what its
+/// API shape needs besides ([`assemble`]), mostly known here already: a first submission has no
+/// edits, and no claims unless it makes them.
 pub fn submit(
     conn: &mut DbConn,
     config: &Config,
@@ -188,11 +200,16 @@ pub fn submit(
     id: &str,
     content: SubmissionContent,
     now: NaiveDateTime,
-) -> ApiResult<SubmissionRow> {
-    let hash = digest(&content)?;
-    let ctx = match prepare(conn, org, shopper, id, &content, &hash)? {
+) -> ApiResult<(SubmissionRow, DtoFacts)> {
+    // As stored: PostgreSQL keeps microseconds, so the row answered equals a later read.
+    let now = now.trunc_subsecs(6);
+    let stored = stored(&content)?;
+    let ctx = match prepare(conn, org, shopper, id, &content, &stored.hash)? {
         Ok(ctx) => ctx,
-        Err(replayed) => return Ok(replayed),
+        Err(replayed) => {
+            let facts = dto_facts(conn, &replayed, false)?;
+            return Ok((replayed, facts));
+        }
     };
     let a = &ctx.assignment;
     let inputs = scoring_inputs(conn, org, a)?;
@@ -290,7 +307,8 @@ pub fn submit(
                 .map(|(s, e)| (s.naive_utc(), e.naive_utc())),
         )?);
     }
-    let mut row = base_row(id, org, shopper, &content, hash, &ctx.existing, now)?;
+    let claims = !content.expenses.is_empty();
+    let mut row = base_row(id, org, shopper, &content, stored, &ctx.existing, now)?;
     row.status = SubmissionStatus::Submitted.as_str().into();
     row.flags = serde_json::to_string(&found).map_err(ApiError::internal)?;
     row.scores = Some(serde_json::to_string(&scores).map_err(ApiError::internal)?);
@@ -318,7 +336,22 @@ pub fn submit(
         None,
         now,
     )?;
-    Ok(row)
+    let resubmitted = ctx.existing.is_some();
+    let facts = DtoFacts {
+        show_scores: organizations::find(conn, org)?.shoppers_see_scores,
+        edits: if resubmitted {
+            repo::edits_of(conn, id)?
+        } else {
+            Vec::new()
+        },
+        attachments: attached,
+        reimbursements: if resubmitted || claims {
+            payments::reimbursements_of(conn, id)?
+        } else {
+            Vec::new()
+        },
+    };
+    Ok((row, facts))
 }
 
 /// After an approval: `gap.significant` for each standard of the visit whose shortfall at the
@@ -718,8 +751,34 @@ pub fn review(
 /// The submission as the API shows it; scores only for reviewers, or for the shopper when the
 /// organization shows them.
 pub fn to_dto(conn: &mut DbConn, row: SubmissionRow, show_scores: bool) -> ApiResult<Submission> {
-    let show = show_scores || organizations::find(conn, &row.organization_id)?.shoppers_see_scores;
-    let edit_rows = repo::edits_of(conn, &row.id)?;
+    let facts = dto_facts(conn, &row, show_scores)?;
+    assemble(row, facts)
+}
+
+/// What a submission's API shape needs from the database besides its row.
+pub struct DtoFacts {
+    show_scores: bool,
+    edits: Vec<EditRow>,
+    attachments: Vec<crate::attachments::AttachmentRow>,
+    reimbursements: Vec<crate::payments::dto::Reimbursement>,
+}
+
+/// Reads [`DtoFacts`]; [`assemble`] needs no connection, so a write can read these in its
+/// transaction and build the answer after the commit, off the SQLite writer thread.
+pub fn dto_facts(conn: &mut DbConn, row: &SubmissionRow, show_scores: bool) -> ApiResult<DtoFacts> {
+    Ok(DtoFacts {
+        show_scores: show_scores
+            || organizations::find(conn, &row.organization_id)?.shoppers_see_scores,
+        edits: repo::edits_of(conn, &row.id)?,
+        attachments: crate::attachments::of_submission(conn, &row.id)?,
+        reimbursements: payments::reimbursements_of(conn, &row.id)?,
+    })
+}
+
+/// The submission as the API shows it.
+pub fn assemble(row: SubmissionRow, facts: DtoFacts) -> ApiResult<Submission> {
+    let show = facts.show_scores;
+    let edit_rows = facts.edits;
     let effective = if edit_rows.iter().all(|e| e.superseded_at.is_some()) {
         None
     } else {
@@ -765,11 +824,12 @@ pub fn to_dto(conn: &mut DbConn, row: SubmissionRow, show_scores: bool) -> ApiRe
             .transpose()
             .map_err(ApiError::internal)?,
         edits,
-        attachments: crate::attachments::of_submission(conn, &row.id)?
+        attachments: facts
+            .attachments
             .into_iter()
             .map(crate::attachments::handlers::dto)
             .collect::<ApiResult<_>>()?,
-        reimbursements: payments::reimbursements_of(conn, &row.id)?,
+        reimbursements: facts.reimbursements,
         grade: row.grade,
         effective_answers: effective,
         version: row.version,
