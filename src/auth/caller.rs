@@ -176,11 +176,13 @@ enum Pending {
     ApiKey(String),
 }
 
-fn session_caller(identity: &Identity) -> Caller {
+/// The caller a confirmed session stands for: the ids as the token names them (and as the
+/// database holds them), the role as the identity holds it.
+fn session_caller(user: &str, org: &str, identity: &Identity) -> Caller {
     Caller {
-        organization_id: identity.user.organization_id.to_string(),
+        organization_id: org.to_string(),
         principal: Principal::User {
-            id: identity.user.id.to_string(),
+            id: user.to_string(),
             role: identity.user.role,
         },
     }
@@ -210,7 +212,7 @@ impl Presented {
         match &self.0 {
             Pending::Session { user, org, session } => {
                 let identity = identities::find(session, user, org)?;
-                Some((session_caller(&identity), identity))
+                Some((session_caller(user, org, &identity), identity))
             }
             Pending::ApiKey(_) => None,
         }
@@ -247,7 +249,7 @@ impl Presented {
                     organization_name,
                 });
                 identities::keep(&session, identity.clone(), since);
-                Ok((session_caller(&identity), Some(identity)))
+                Ok((session_caller(&user, &org, &identity), Some(identity)))
             }
             Pending::ApiKey(key) => {
                 let invalid = || ApiError::Unauthenticated("the API key is invalid".into());
