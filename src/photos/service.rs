@@ -71,9 +71,9 @@ pub async fn run_once(state: &AppState) -> ApiResult<usize> {
                 // Written out, not bound: the partial index `attachments_pending_analysis`
                 // serves a query whose condition is its own, and SQLite's planner does not look
                 // at bound values (`.cargo/config.toml`).
-                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "attachments.analysis = 'pending'",
-                ))
+                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                    "attachments.analysis = '{PENDING}'"
+                )))
                 .order(attachments::created_at.asc())
                 .limit(CLAIM)
                 .select(AttachmentRow::as_select())

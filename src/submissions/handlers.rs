@@ -76,7 +76,7 @@ pub async fn submit(
     let id = parse_id(&id)?;
     let org = caller.organization_id.clone();
     let config = state.config.clone();
-    let submission = state
+    let (row, facts) = state
         .db
         .transaction(move |conn| {
             service::submit(
@@ -91,7 +91,7 @@ pub async fn submit(
         })
         .await?;
     // Built after the commit, off the SQLite writer thread.
-    let submission = service::assemble(submission.0, submission.1)?;
+    let submission = service::assemble(row, facts)?;
     Ok(respond(StatusCode::OK, submission))
 }
 

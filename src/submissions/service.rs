@@ -131,8 +131,8 @@ fn base_row(
     stored: Stored,
     existing: &Option<SubmissionRow>,
     now: NaiveDateTime,
-) -> ApiResult<SubmissionRow> {
-    Ok(SubmissionRow {
+) -> SubmissionRow {
+    SubmissionRow {
         id: id.to_string(),
         organization_id: org.to_string(),
         assignment_id: content.assignment_id.to_string(),
@@ -164,7 +164,7 @@ fn base_row(
         region: existing.as_ref().and_then(|e| e.region.clone()),
         segment: existing.as_ref().and_then(|e| e.segment.clone()),
         grade: existing.as_ref().and_then(|e| e.grade),
-    })
+    }
 }
 
 /// Saves a draft (again and again: the same content changes nothing but the receipt time).
@@ -183,7 +183,7 @@ pub fn save_draft(
         Ok(ctx) => ctx,
         Err(replayed) => return Ok(replayed),
     };
-    let row = base_row(id, org, shopper, &content, stored, &ctx.existing, now)?;
+    let row = base_row(id, org, shopper, &content, stored, &ctx.existing, now);
     repo::save(conn, &row, ctx.existing.is_some())?;
     Ok(row)
 }
@@ -307,8 +307,9 @@ pub fn submit(
                 .map(|(s, e)| (s.naive_utc(), e.naive_utc())),
         )?);
     }
-    let claims = !content.expenses.is_empty();
-    let mut row = base_row(id, org, shopper, &content, stored, &ctx.existing, now)?;
+    // A first submission has no claims stored yet (drafts keep theirs in the content).
+    let claims_stored = ctx.existing.is_some() || !content.expenses.is_empty();
+    let mut row = base_row(id, org, shopper, &content, stored, &ctx.existing, now);
     row.status = SubmissionStatus::Submitted.as_str().into();
     row.flags = serde_json::to_string(&found).map_err(ApiError::internal)?;
     row.scores = Some(serde_json::to_string(&scores).map_err(ApiError::internal)?);
@@ -317,8 +318,7 @@ pub fn submit(
     row.critical_failure = scores.critical_failure;
     row.submitted_at = Some(now);
     repo::save(conn, &row, ctx.existing.is_some())?;
-    // A first submission has no claims stored yet (drafts keep theirs in the content).
-    if ctx.existing.is_some() || !content.expenses.is_empty() {
+    if claims_stored {
         payments::store_claims(conn, org, id, shopper, &content.expenses, now)?;
     }
     if ctx.existing.is_some() {
@@ -345,7 +345,7 @@ pub fn submit(
             Vec::new()
         },
         attachments: attached,
-        reimbursements: if resubmitted || claims {
+        reimbursements: if claims_stored {
             payments::reimbursements_of(conn, id)?
         } else {
             Vec::new()
