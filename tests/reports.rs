@@ -139,8 +139,8 @@ async fn approve_one(
             shopper,
             json!({
             "assignment_id": assignment, "answers": answer,
-            "visit_start": (Utc::now() - Duration::minutes(40)).to_rfc3339(),
-            "visit_end": (Utc::now() - Duration::minutes(10)).to_rfc3339()}),
+            "visit_start": visit_start().to_rfc3339(),
+            "visit_end": (visit_start() + Duration::minutes(30)).to_rfc3339()}),
         )
         .await
         .expect(200)
@@ -157,9 +157,18 @@ async fn approve_one(
     Visit { submission: id }
 }
 
-/// The local date (Berlin) of the visits made here: they start 40 minutes ago.
+/// When every visit made here started: 40 minutes before the first test of this binary asked.
+/// One instant for the whole run, so a run that crosses midnight in Berlin cannot put a test's
+/// visits on two days, or on another day than the one its ranges are built around.
+fn visit_start() -> chrono::DateTime<Utc> {
+    static START: std::sync::LazyLock<chrono::DateTime<Utc>> =
+        std::sync::LazyLock::new(|| Utc::now() - Duration::minutes(40));
+    *START
+}
+
+/// The local date (Berlin) of the visits made here.
 fn visit_day() -> chrono::NaiveDate {
-    (Utc::now() - Duration::minutes(40))
+    visit_start()
         .with_timezone(&chrono_tz::Europe::Berlin)
         .date_naive()
 }
@@ -275,9 +284,7 @@ async fn the_gap_report_matches_figures_worked_by_hand_and_follows_edits_and_rej
         .expect(200)
         .body;
     assert!(empty["rows"].as_array().unwrap().is_empty());
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Berlin)
-        .date_naive();
+    let today = visit_day();
     let ranged = app
         .get(
             &format!(
@@ -648,18 +655,16 @@ fn three_visits() -> [Value; 3] {
 
 /// Reports read a partly covered month either as its days inside the range or as the whole
 /// month less the days outside it, whichever is fewer cells. Either way a range counts exactly
-/// the visits on its days: here three visits today, and ranges that end just before today,
-/// start just after it, or hold it, at many distances, for the gap report (by month and in
-/// total), the trend by week and the ranking.
+/// the visits on its days: here three visits on one day (`today`, the visits' day in Berlin),
+/// and ranges that end just before it, start just after it, or hold it, at many distances, for
+/// the gap report (by month and in total), the trend by week and the ranking.
 #[actix_web::test]
 async fn a_range_counts_exactly_the_visits_on_its_days_however_its_edge_months_are_read() {
     let app = TestApp::spawn().await;
     let org = app.seed_org("Acme").await;
     let manager = Some(org.manager.access_token.as_str());
     approved_visits(&app, &org, &three_visits()).await;
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Berlin)
-        .date_naive();
+    let today = visit_day();
     let counted = |report: &Value| -> i64 {
         report["rows"]
             .as_array()

@@ -10,7 +10,7 @@ pub struct CalibrationQuery {
     /// A day of the first month (by each visit's local start date). Default: eleven months
     /// before `to`'s month.
     pub from: Option<NaiveDate>,
-    /// A day of the last month. Default: today.
+    /// A day of the last month. Default: today (the latest local date among the locations).
     pub to: Option<NaiveDate>,
     /// One standard, by code.
     #[param(max_length = 64)]
@@ -67,7 +67,7 @@ pub struct CalibrationReport {
 pub struct AgreementQuery {
     /// A day of the first month. Default: eleven months before `to`'s month.
     pub from: Option<NaiveDate>,
-    /// A day of the last month. Default: today.
+    /// A day of the last month. Default: today (the latest local date among the locations).
     pub to: Option<NaiveDate>,
     /// Only pairs this shopper is in.
     pub shopper_id: Option<uuid::Uuid>,

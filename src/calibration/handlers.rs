@@ -28,10 +28,13 @@ pub async fn shopper_calibration(
     caller.require(Permission::ReportsRead)?;
     let org = caller.organization_id.clone();
     let query = query.into_inner();
-    let today = Utc::now().date_naive();
+    let now = Utc::now();
     let report = state
         .db
-        .run(move |conn| service::calibration(conn, &org, &query, today))
+        .run(move |conn| {
+            let today = crate::reports::service::today(conn, &org, now)?;
+            service::calibration(conn, &org, &query, today)
+        })
         .await?;
     Ok(web::Json(report))
 }
@@ -54,10 +57,13 @@ pub async fn rater_agreement(
     caller.require(Permission::ReportsRead)?;
     let org = caller.organization_id.clone();
     let query = query.into_inner();
-    let today = Utc::now().date_naive();
+    let now = Utc::now();
     let report = state
         .db
-        .run(move |conn| service::agreement_report(conn, &org, &query, today))
+        .run(move |conn| {
+            let today = crate::reports::service::today(conn, &org, now)?;
+            service::agreement_report(conn, &org, &query, today)
+        })
         .await?;
     Ok(web::Json(report))
 }

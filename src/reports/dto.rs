@@ -56,7 +56,8 @@ pub struct GapQuery {
     /// First day (inclusive), by each visit's start date, local at its location. Default: all
     /// history.
     pub from: Option<NaiveDate>,
-    /// Last day (inclusive), by the same local date. Default: today.
+    /// Last day (inclusive), by the same local date. Default: today (the latest local date
+    /// among the organization's locations, so a visit just after local midnight counts).
     pub to: Option<NaiveDate>,
     /// Location ids (comma-separated, at most 100).
     #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false, max_items = 100)]
@@ -228,7 +229,7 @@ pub struct TrendQuery {
     pub grain: Option<TrendGrain>,
     /// Default: the first day of the month eleven months before `to`.
     pub from: Option<NaiveDate>,
-    /// Default: today.
+    /// Default: today (the latest local date among the locations).
     pub to: Option<NaiveDate>,
     /// Channels of the visits' checklists (comma-separated, at most 100).
     #[param(value_type = Option<Vec<Channel>>, style = Form, explode = false, max_items = 100)]

@@ -43,7 +43,7 @@ pub struct FiveGapsQuery {
     /// First day (inclusive): visits and customer responses by their local date, management
     /// answers and promises by overlap. Default: all history.
     pub from: Option<NaiveDate>,
-    /// Last day (inclusive). Default: today.
+    /// Last day (inclusive). Default: today (the latest local date among the locations).
     pub to: Option<NaiveDate>,
     /// Location ids (comma-separated, at most 100).
     #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false, max_items = 100)]

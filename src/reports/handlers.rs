@@ -48,10 +48,13 @@ where
 {
     caller.require(Permission::ReportsRead)?;
     let org = caller.organization_id.clone();
-    let today = Utc::now().date_naive();
+    let now = Utc::now();
     let report = state
         .db
-        .run(move |conn| build(conn, &org, &query, today))
+        .run(move |conn| {
+            let today = service::today(conn, &org, now)?;
+            build(conn, &org, &query, today)
+        })
         .await?;
     if representation == Representation::Csv || prefers_csv(req) {
         return Ok(HttpResponse::Ok()

@@ -246,6 +246,25 @@ fn fill(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<(Grain, NaiveDate)>
     out
 }
 
+/// "Today" for a report: the latest local date among the organization's locations' time zones
+/// at `now` (UTC's date when it has none, or only zones this build does not know).
+///
+/// A visit counts on its local date at its location, so a report whose default range ended at
+/// UTC's date would leave out, until UTC's midnight, every visit made after local midnight east
+/// of UTC (in Tokyo, the whole morning). The latest zone's date takes them in; a date any later
+/// (the world's latest, UTC+14) would only add periods no visit can have reached yet.
+pub fn today_at<'a>(
+    now: chrono::DateTime<chrono::Utc>,
+    time_zones: impl IntoIterator<Item = &'a str>,
+) -> NaiveDate {
+    time_zones
+        .into_iter()
+        .filter_map(|zone| zone.parse::<chrono_tz::Tz>().ok())
+        .map(|tz| now.with_timezone(&tz).date_naive())
+        .max()
+        .unwrap_or_else(|| now.date_naive())
+}
+
 /// The longest period a report (or a belief it reads) spans: 50 years. Reports enumerate the
 /// months of a period, so the bound keeps every report's work bounded.
 pub const MAX_SPAN_YEARS: i64 = 50;
@@ -583,5 +602,24 @@ mod tests {
         assert_eq!(bucket(100.0), 9);
         assert_eq!(bucket(0.0), 0);
         assert_eq!(bucket(59.99), 5);
+    }
+
+    #[test]
+    fn today_is_the_latest_local_date_among_the_locations() {
+        use chrono::TimeZone;
+        // 23:30 UTC on 3 December: already the 4th in Berlin and Tokyo, still the 3rd in New York.
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 12, 3, 23, 30, 0)
+            .unwrap();
+        assert_eq!(today_at(now, ["America/New_York"]), d(2026, 12, 3));
+        assert_eq!(
+            today_at(now, ["America/New_York", "Europe/Berlin"]),
+            d(2026, 12, 4)
+        );
+        assert_eq!(today_at(now, []), d(2026, 12, 3));
+        assert_eq!(today_at(now, ["Not/AZone"]), d(2026, 12, 3));
+        // West of UTC only: the date there, not UTC's.
+        let morning = chrono::Utc.with_ymd_and_hms(2026, 12, 4, 2, 0, 0).unwrap();
+        assert_eq!(today_at(morning, ["America/New_York"]), d(2026, 12, 3));
     }
 }

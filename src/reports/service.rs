@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::dto::{
@@ -114,6 +114,20 @@ struct Place {
     name: String,
     region: String,
     segment: String,
+}
+
+/// "Today" for the organization's reports at `now`: the latest local date among its locations'
+/// time zones (see [`super::rules::today_at`]).
+pub fn today(conn: &mut DbConn, org: &str, now: DateTime<Utc>) -> ApiResult<NaiveDate> {
+    let zones: Vec<String> = locations::table
+        .filter(locations::organization_id.eq(org))
+        .select(locations::time_zone)
+        .distinct()
+        .load(conn)?;
+    Ok(super::rules::today_at(
+        now,
+        zones.iter().map(String::as_str),
+    ))
 }
 
 fn places_of(conn: &mut DbConn, org: &str) -> ApiResult<HashMap<String, Place>> {
