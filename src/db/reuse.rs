@@ -1,4 +1,5 @@
-//! Write statements kept prepared, where diesel would prepare them afresh on every run.
+//! Statements kept prepared, where diesel would prepare them afresh on every run: writes, and
+//! reads written as fixed SQL text.
 //!
 //! Diesel keeps a prepared statement for a query only when it knows the query's SQL cannot vary
 //! between runs with the same text; it never assumes so of an `UPDATE` (a changeset skips `None`
@@ -19,7 +20,7 @@ use diesel::query_builder::{AstPass, QueryBuilder, QueryFragment, QueryId};
 use diesel::sqlite::{Sqlite, SqliteQueryBuilder};
 use diesel::QueryResult;
 
-/// A write statement of fixed shape, to be kept prepared (see the module).
+/// A statement of fixed shape, to be kept prepared (see the module).
 #[derive(Debug, Clone, Copy)]
 pub struct Reuse<Q>(pub Q);
 
@@ -56,3 +57,8 @@ impl<Q> QueryId for Reuse<Q> {
 }
 
 impl<Q, Conn> diesel::RunQueryDsl<Conn> for Reuse<Q> {}
+
+/// A read (a fixed `sql_query`, which diesel never keeps prepared) loads as its statement does.
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Reuse<Q> {
+    type SqlType = Q::SqlType;
+}
