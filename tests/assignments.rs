@@ -398,6 +398,18 @@ async fn every_fair_play_rule_refuses_by_name() {
     )
     .await
     .expect(200);
+    // The board read a moment ago took the organization's rules from the session's identity
+    // in memory (`auth::identities`); the raised cap applies to the next board at once.
+    let board = app
+        .get("/v1/job-board", Some(shopper))
+        .await
+        .expect(200)
+        .body;
+    assert!(board["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|j| j["assignment"]["id"] == second.as_str()));
     {
         use diesel::prelude::*;
         use shopgap::db::schema::assignments;

@@ -237,7 +237,7 @@ impl Presented {
         match self.0 {
             Pending::Session { user, org, session } => {
                 let since = identities::generation();
-                let (row, organization_name) = users::in_session(conn, &org, &user, &session)?
+                let (row, organization) = users::in_session(conn, &org, &user, &session)?
                     .ok_or_else(|| {
                         ApiError::Unauthenticated(
                             "the session has ended or the account is not active; sign in again"
@@ -246,7 +246,7 @@ impl Presented {
                     })?;
                 let identity = Arc::new(Identity {
                     user: User::from(row),
-                    organization_name,
+                    organization,
                 });
                 identities::keep(&session, identity.clone(), since);
                 Ok((session_caller(&user, &org, &identity), Some(identity)))

@@ -351,7 +351,7 @@ pub async fn me(state: web::Data<AppState>, presented: Presented) -> ApiResult<w
     }
     fn from_identity(caller: &Caller, identity: &Identity) -> Me {
         Me {
-            organization: organization(&caller.organization_id, identity.organization_name.clone()),
+            organization: organization(&caller.organization_id, identity.organization.name.clone()),
             user: Some(identity.user.clone()),
             api_key: None,
         }

@@ -1,5 +1,5 @@
-//! Who a signed-in session is — its user (as `GET /v1/me` shows them), role and organization's
-//! name — kept in memory for [`TTL`], so that an authenticated request does not read it from the
+//! Who a signed-in session is — its user (as `GET /v1/me` shows them), role and organization
+//! (name and settings) — kept in memory for [`TTL`], so that an authenticated request does not read it from the
 //! database every time (on PostgreSQL that read was most of `GET /v1/me`'s time; on SQLite a
 //! trip to a reader thread).
 //!
@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::organizations::model::OrganizationRow;
 use crate::users::dto::User;
 
 /// How long an entry answers without the database, at most. Short, so that a second server
@@ -34,7 +35,8 @@ const KEPT: usize = 50_000;
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub user: User,
-    pub organization_name: String,
+    /// The organization's row (settings, no secret): the job board reads its rules from here.
+    pub organization: OrganizationRow,
 }
 
 struct Entry {
@@ -145,7 +147,7 @@ pub fn session_ended(session_id: &str) {
     changed(Changed::Session(session_id.to_string()));
 }
 
-/// The organization changed (its name is part of an identity).
+/// The organization changed (its name and settings are part of an identity).
 pub fn organization_changed(organization_id: &str) {
     changed(Changed::Organization(organization_id.to_string()));
 }
@@ -170,7 +172,19 @@ mod tests {
                 updated_at: Utc::now(),
                 last_login_at: None,
             },
-            organization_name: "Org".into(),
+            organization: OrganizationRow {
+                id: org.to_string(),
+                name: "Org".into(),
+                cooldown_days: 0,
+                max_active_assignments: 5,
+                min_sample_size: 3,
+                geofence_radius_m: 250,
+                shoppers_see_scores: false,
+                reimbursement_cap_minor: 5000,
+                version: 1,
+                created_at: Utc::now().naive_utc(),
+                updated_at: Utc::now().naive_utc(),
+            },
         })
     }
 

@@ -7,6 +7,7 @@ use crate::auth::rules::Role;
 use crate::db::schema::{organizations, refresh_tokens, sessions, users};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
+use crate::organizations::model::OrganizationRow;
 
 pub fn insert(conn: &mut DbConn, row: &UserRow) -> ApiResult<()> {
     diesel::insert_into(users::table)
@@ -43,13 +44,13 @@ pub fn find_active(conn: &mut DbConn, id: &str) -> ApiResult<Option<UserRow>> {
 }
 
 /// An active user of `org_id` whose session `session_id` has not ended, with their
-/// organization's name: what a signed-in request is confirmed with (`auth::identities` keeps it).
+/// organization: what a signed-in request is confirmed with (`auth::identities` keeps it).
 pub fn in_session(
     conn: &mut DbConn,
     org_id: &str,
     id: &str,
     session_id: &str,
-) -> ApiResult<Option<(UserRow, String)>> {
+) -> ApiResult<Option<(UserRow, OrganizationRow)>> {
     Ok(users::table
         .inner_join(sessions::table)
         .inner_join(organizations::table)
@@ -58,7 +59,7 @@ pub fn in_session(
         .filter(users::active.eq(true))
         .filter(sessions::id.eq(session_id))
         .filter(sessions::ended_at.is_null())
-        .select((UserRow::as_select(), organizations::name))
+        .select((UserRow::as_select(), OrganizationRow::as_select()))
         .get_result(conn)
         .optional()?)
 }
