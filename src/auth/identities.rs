@@ -1,7 +1,7 @@
 //! Who a signed-in session is — its user (as `GET /v1/me` shows them), role and organization
-//! (name and settings) — kept in memory for [`TTL`], so that an authenticated request does not read it from the
-//! database every time (on PostgreSQL that read was most of `GET /v1/me`'s time; on SQLite a
-//! trip to a reader thread).
+//! (name and settings) — kept in memory for [`TTL`], so that an authenticated request does not
+//! read it from the database every time (on PostgreSQL that read was most of `GET /v1/me`'s
+//! time; on SQLite a trip to a reader thread).
 //!
 //! The promise that deactivation, a role change, sign-out and a password change apply at once
 //! (not when the access token expires) is kept by forgetting, not by the TTL: every write that
