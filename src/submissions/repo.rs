@@ -67,20 +67,25 @@ pub fn save(conn: &mut DbConn, row: &SubmissionRow, exists: bool) -> ApiResult<(
     Ok(())
 }
 
-/// The shopper's latest other submitted shop on the same checklist version.
+/// The shopper's latest other submitted shop on the same checklist version (the assignment
+/// `except` being the one now submitted). Found through the assignments' (shopper, checklist
+/// version, submitted) index, newest first: one probe however many shops the shopper has made.
+/// An assignment's `submitted_at` is its submission's (both are written by the same submit).
 pub fn previous_on_checklist(
     conn: &mut DbConn,
     shopper_id: &str,
     checklist_version_id: &str,
     except: &str,
 ) -> ApiResult<Option<SubmissionRow>> {
-    Ok(submissions::table
-        .inner_join(assignments::table)
-        .filter(submissions::shopper_id.eq(shopper_id))
+    Ok(assignments::table
+        .inner_join(submissions::table)
+        .filter(assignments::shopper_id.eq(shopper_id))
         .filter(assignments::checklist_version_id.eq(checklist_version_id))
-        .filter(submissions::id.ne(except))
+        .filter(assignments::submitted_at.is_not_null())
+        .filter(assignments::id.ne(except))
+        .filter(submissions::shopper_id.eq(shopper_id))
         .filter(submissions::submitted_at.is_not_null())
-        .order(submissions::submitted_at.desc())
+        .order(assignments::submitted_at.desc())
         .select(SubmissionRow::as_select())
         .first(conn)
         .optional()?)

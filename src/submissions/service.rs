@@ -250,7 +250,7 @@ pub fn submit(
         .as_ref()
         .map(|p| (p.latitude, p.longitude))
         .or(a.check_in_latitude.zip(a.check_in_longitude));
-    let previous = repo::previous_on_checklist(conn, shopper, &a.checklist_version_id, id)?;
+    let previous = repo::previous_on_checklist(conn, shopper, &a.checklist_version_id, &a.id)?;
     let previous_content: Option<SubmissionContent> = previous
         .as_ref()
         .and_then(|p| serde_json::from_str(&p.content).ok());

@@ -1,0 +1,1 @@
+DROP INDEX assignments_shopper_checklist;
