@@ -139,6 +139,12 @@ impl Position {
 
 /// Events after `after` in feed order, at most `limit`, of one organization (or all, for the
 /// dispatcher), of the given types (all when `None`). Test events are never in the feed.
+///
+/// Read in two ranges, each one an index can seek to: the rest of the cursor's own transaction,
+/// then the transactions after it. As one condition (`tx_order > a OR (tx_order = a AND seq >
+/// s)`) neither backend could start at the cursor and every read walked the whole outbox before
+/// it: 10 ms at 15,000 events on PostgreSQL, at each dispatcher poll during the ingest
+/// benchmark, and 30 ms at 200,000 on SQLite (where `tx_order` is always 0).
 pub fn read(
     conn: &mut DbConn,
     org: Option<&str>,
@@ -146,17 +152,47 @@ pub fn read(
     types: Option<&[EventType]>,
     limit: i64,
 ) -> ApiResult<Vec<StoredEvent>> {
+    let mut found = read_range(conn, org, Range::SameTransaction(after), types, limit)?;
+    let more = limit - found.len() as i64;
+    if more > 0 {
+        found.extend(read_range(
+            conn,
+            org,
+            Range::LaterTransactions(after.tx_order),
+            types,
+            more,
+        )?);
+    }
+    Ok(found)
+}
+
+/// One of the two ranges [`read`] reads.
+enum Range {
+    /// The events of the cursor's transaction after its position.
+    SameTransaction(Position),
+    /// The events of later transactions.
+    LaterTransactions(i64),
+}
+
+fn read_range(
+    conn: &mut DbConn,
+    org: Option<&str>,
+    range: Range,
+    types: Option<&[EventType]>,
+    limit: i64,
+) -> ApiResult<Vec<StoredEvent>> {
     let mut query = events::table
         .select(StoredEvent::as_select())
-        .filter(
-            events::tx_order.gt(after.tx_order).or(events::tx_order
-                .eq(after.tx_order)
-                .and(events::seq.gt(after.seq))),
-        )
         .filter(events::event_type.ne(EventType::WebhookTest.as_str()))
         .order((events::tx_order.asc(), events::seq.asc()))
         .limit(limit)
         .into_boxed();
+    query = match range {
+        Range::SameTransaction(after) => query
+            .filter(events::tx_order.eq(after.tx_order))
+            .filter(events::seq.gt(after.seq)),
+        Range::LaterTransactions(tx_order) => query.filter(events::tx_order.gt(tx_order)),
+    };
     if let Some(org) = org {
         query = query.filter(events::organization_id.eq(org.to_string()));
     }
