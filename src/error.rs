@@ -265,6 +265,12 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::conflict("a concurrent change won; retry the request")
             }
+            // A PostgreSQL connection lost mid-request (a restarted server): nothing of the
+            // request's transaction was kept unless it committed, and the pool replaces the
+            // connection at its next checkout (`db::Liveness`), so a retry is the remedy.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                ApiError::Unavailable("the database connection was lost; retry shortly".into())
+            }
             other => ApiError::Internal(format!("database: {other}")),
         }
     }

@@ -328,6 +328,72 @@ async fn the_feed_lists_every_change_once_in_order_while_writers_commit_concurre
 
 /// PostgreSQL hands out `seq` at insert, not at commit: an event of a transaction that started
 /// first and commits last must not be skipped by a reader that already saw a later one.
+/// A transaction can hold several events (a wave plans its shops in one). A page may end inside
+/// it: the next page takes up at the next event of that transaction, then goes on to the later
+/// ones, skipping none and repeating none.
+#[actix_web::test]
+async fn a_page_ending_inside_a_transaction_is_taken_up_where_it_ended() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let setup = shop_setup(&app, &org).await;
+    let key = app.api_key(&org, &["events:read"]).await;
+    let wave = app
+        .post(
+            "/v1/waves",
+            Some(&org.manager.access_token),
+            json!({"checklist_version_id": setup.0, "location_ids": [setup.1], "shops_per_location": 4,
+                   "window_start": (Utc::now() - chrono::Duration::hours(1)).to_rfc3339(),
+                   "window_end": (Utc::now() + chrono::Duration::days(2)).to_rfc3339(), "fee_cents": 3000}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let single = plan(&app, &org, &setup).await;
+
+    // Pages of two: the first two pages end inside the wave's transaction.
+    let mut cursor = String::new();
+    let mut read: Vec<Value> = Vec::new();
+    let mut pages = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while read.len() < 5 && std::time::Instant::now() < deadline {
+        let page = app
+            .get(
+                &format!("/v1/events?types=assignment.created&limit=2&after={cursor}"),
+                Some(&key),
+            )
+            .await
+            .expect(200)
+            .body;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        pages += usize::from(!items.is_empty());
+        read.extend(items.iter().cloned());
+        cursor = page["next_cursor"].as_str().unwrap().to_string();
+        if items.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let ids: HashSet<&str> = read.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!((read.len(), ids.len()), (5, 5), "{read:#?}");
+    assert!(pages >= 3);
+    for event in &read[..4] {
+        assert_eq!(event["data"]["wave_id"], wave.as_str(), "{read:#?}");
+    }
+    assert_eq!(read[4]["data"]["assignment_id"], single.as_str());
+    let more = app
+        .get(
+            &format!("/v1/events?types=assignment.created&after={cursor}"),
+            Some(&key),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(more["items"], json!([]));
+}
+
 #[actix_web::test]
 async fn an_event_committed_late_is_not_skipped() {
     use shopgap::events::dto::{EventType, TestEventData};
