@@ -277,3 +277,33 @@ impl From<diesel::result::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn database(kind: DatabaseErrorKind) -> ApiError {
+        ApiError::from(Error::DatabaseError(kind, Box::new("detail".to_string())))
+    }
+
+    /// A lost connection is a reason to retry (503, `Retry-After`), not a server fault; the
+    /// other database failures keep their meaning.
+    #[test]
+    fn database_failures_answer_what_the_client_can_do() {
+        let lost = database(DatabaseErrorKind::ClosedConnection);
+        assert_eq!(lost.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(lost
+            .error_response()
+            .headers()
+            .contains_key(header::RETRY_AFTER));
+        assert_eq!(
+            database(DatabaseErrorKind::UniqueViolation).status_code(),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            database(DatabaseErrorKind::Unknown).status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}

@@ -1616,6 +1616,7 @@ async fn targets(app: &TestApp, org: &Org, n: usize, workforce: bool) -> Targets
         &org.shopper.id,
         &submitted_id,
         serde_json::from_value(submission_body(&shopped)).unwrap(),
+        None,
         now,
     )
     .unwrap();

@@ -27,6 +27,9 @@ pub enum Principal {
 pub struct Caller {
     pub organization_id: String,
     pub principal: Principal,
+    /// The session's identity as confirmed (none for an API key): the organization's settings it
+    /// holds spare a handler a read.
+    pub identity: Option<Arc<Identity>>,
 }
 
 impl Caller {
@@ -178,13 +181,14 @@ enum Pending {
 
 /// The caller a confirmed session stands for: the ids as the token names them (and as the
 /// database holds them), the role as the identity holds it.
-fn session_caller(user: &str, org: &str, identity: &Identity) -> Caller {
+fn session_caller(user: &str, org: &str, identity: &Arc<Identity>) -> Caller {
     Caller {
         organization_id: org.to_string(),
         principal: Principal::User {
             id: user.to_string(),
             role: identity.user.role,
         },
+        identity: Some(identity.clone()),
     }
 }
 
@@ -273,6 +277,7 @@ impl Presented {
                 let caller = Caller {
                     organization_id: row.organization_id,
                     principal: Principal::ApiKey { id: row.id, scopes },
+                    identity: None,
                 };
                 Ok((caller, None))
             }

@@ -137,6 +137,7 @@ impl ManageConnection for DbManager {
     fn connect(&self) -> Result<DbConn, DbError> {
         match &self.target {
             DbTarget::Postgres(url) => {
+                init_tls();
                 let mut conn = PgConnection::establish(url)?;
                 conn.set_instrumentation(Liveness::default());
                 Ok(DbConn::Postgres(conn))
@@ -202,15 +203,22 @@ impl Instrumentation for Liveness {
 
 pub type Pool = r2d2::Pool<DbManager>;
 
+/// To be called before the process's first PostgreSQL connection (the pool does; so must any
+/// code that connects without it, such as the tests' database setup). libpq talks TLS through
+/// the vendored OpenSSL. Initialized by libpq, OpenSSL frees itself in an `atexit` handler,
+/// while threads (the pool's, the server's workers) may still be closing connections: a process
+/// that ends with connections open could crash in that teardown (SIGSEGV after a test binary's
+/// last test, seen on PostgreSQL in CI; "double free" once here, where the tests' setup connected
+/// before any pool). Initializing it first, without the handler, leaves the freeing to the
+/// operating system. Idempotent.
+pub fn init_tls() {
+    openssl_sys::init();
+}
+
 /// Opens a pool of `size` connections; with `test_on_check_out` a connection that died (a
 /// restarted PostgreSQL) is replaced instead of failing a request.
 pub fn connect_pool(target: &DbTarget, size: u32) -> Result<Pool, DbError> {
-    // libpq talks TLS through the vendored OpenSSL. Initialized by libpq, OpenSSL frees itself
-    // in an `atexit` handler, while threads (the pool's, the server's workers) may still be
-    // closing connections: a process that ends with connections open could crash in that
-    // teardown (SIGSEGV after a test binary's last test, seen on PostgreSQL in CI). Initializing
-    // it first, without the handler, leaves the freeing to the operating system.
-    openssl_sys::init();
+    init_tls();
     if let DbTarget::Sqlite(path) = target {
         if let Some(dir) = std::path::Path::new(path).parent() {
             if !dir.as_os_str().is_empty() {

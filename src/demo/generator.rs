@@ -715,6 +715,7 @@ impl Job<'_> {
             shopper,
             &id,
             content.clone(),
+            None,
             submitted,
         )?;
         let (decision, input) = match v.outcome {
@@ -749,7 +750,16 @@ impl Job<'_> {
                 sent_at: Some(self.now.and_utc()),
                 ..content
             };
-            submissions::submit(conn, &self.config, org, shopper, &id, corrected, self.now)?;
+            submissions::submit(
+                conn,
+                &self.config,
+                org,
+                shopper,
+                &id,
+                corrected,
+                None,
+                self.now,
+            )?;
         }
         Ok(())
     }

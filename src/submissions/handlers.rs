@@ -76,6 +76,10 @@ pub async fn submit(
     let id = parse_id(&id)?;
     let org = caller.organization_id.clone();
     let config = state.config.clone();
+    let see_scores = caller
+        .identity
+        .as_ref()
+        .map(|i| i.organization.shoppers_see_scores);
     let (row, facts) = state
         .db
         .transaction(move |conn| {
@@ -86,6 +90,7 @@ pub async fn submit(
                 &me,
                 &id,
                 body.0,
+                see_scores,
                 Utc::now().naive_utc(),
             )
         })

@@ -191,7 +191,9 @@ pub fn save_draft(
 /// Final submission: checked against the pinned checklist and the window (422 lists every
 /// problem and changes nothing), scored, flagged, stored once. Returns the row and what its
 /// API shape needs besides ([`assemble`]), mostly known here already: a first submission has no
-/// edits, and no claims unless it makes them.
+/// edits, and no claims unless it makes them. Whether shoppers see scores is read from the
+/// organization unless the caller's identity already holds it (`see_scores`).
+#[allow(clippy::too_many_arguments)]
 pub fn submit(
     conn: &mut DbConn,
     config: &Config,
@@ -199,6 +201,7 @@ pub fn submit(
     shopper: &str,
     id: &str,
     content: SubmissionContent,
+    see_scores: Option<bool>,
     now: NaiveDateTime,
 ) -> ApiResult<(SubmissionRow, DtoFacts)> {
     // As stored: PostgreSQL keeps microseconds, so the row answered equals a later read.
@@ -338,7 +341,10 @@ pub fn submit(
     )?;
     let resubmitted = ctx.existing.is_some();
     let facts = DtoFacts {
-        show_scores: organizations::find(conn, org)?.shoppers_see_scores,
+        show_scores: match see_scores {
+            Some(known) => known,
+            None => organizations::find(conn, org)?.shoppers_see_scores,
+        },
         edits: if resubmitted {
             repo::edits_of(conn, id)?
         } else {

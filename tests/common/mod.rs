@@ -76,6 +76,8 @@ fn template_name() -> String {
 }
 
 fn postgres_database(admin_url: &str) -> (TestDb, String) {
+    // Before this process's first PostgreSQL connection (see `init_tls`).
+    shopgap::db::init_tls();
     let mut admin = PgConnection::establish(admin_url)
         .unwrap_or_else(|e| panic!("TEST_DATABASE_URL {admin_url} is not reachable: {e}"));
     let template = template_name();
