@@ -181,9 +181,10 @@ impl ManageConnection for DbManager {
 
 /// A connection that answered a statement this recently is handed out without the checkout's
 /// `SELECT 1`: one round trip of every PostgreSQL request (5 % of the server's CPU on ingest,
-/// perf). The bypass is the pools' usual one (HikariCP's `aliveBypassWindowMs` is 500 ms): a
-/// server that went away in that instant fails one request, and the failed statement ends the
-/// bypass, so the next checkout tests the connection again and r2d2 replaces it.
+/// perf). The bypass is the pools' usual one (HikariCP's `aliveBypassWindowMs` is 500 ms): if the
+/// server went away in that instant, each connection used in it fails one request (503, see
+/// `error.rs`), and its failed statement ends the bypass, so the next checkout tests the
+/// connection again and r2d2 replaces it (checked by terminating every backend under requests).
 const LIVENESS_WINDOW: Duration = Duration::from_millis(500);
 
 /// Kept on each PostgreSQL connection (diesel's per-connection instrumentation): when a
