@@ -555,13 +555,13 @@ pub async fn job_board(
     let items = state
         .db
         .run(move |conn| {
-            let (caller, identity) = presented.confirm_with_identity(conn)?;
+            let caller = presented.confirm(conn)?;
             let me = caller.require_shopper()?;
             service::job_board(
                 conn,
                 &caller.organization_id,
                 &me,
-                identity.as_deref(),
+                caller.identity.as_deref(),
                 position,
                 limit as usize,
                 Utc::now().naive_utc(),

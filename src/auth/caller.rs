@@ -155,7 +155,7 @@ async fn authenticate_afresh(req: &HttpRequest) -> Result<Caller, ApiError> {
         .ok_or_else(|| ApiError::internal("application state missing"))?
         .clone();
     let presented = Presented::from_request_now(req, &state)?;
-    if let Some((caller, _)) = presented.known() {
+    if let Some(caller) = presented.known() {
         return Ok(caller);
     }
     state.db.run(move |conn| presented.confirm(conn)).await
@@ -210,13 +210,13 @@ impl Presented {
         }))
     }
 
-    /// The caller and their identity when a session's identity was confirmed moments ago
+    /// The caller (with their identity) when a session's identity was confirmed moments ago
     /// and nothing since has changed it (`auth::identities`): no database needed.
-    pub fn known(&self) -> Option<(Caller, Arc<Identity>)> {
+    pub fn known(&self) -> Option<Caller> {
         match &self.0 {
             Pending::Session { user, org, session } => {
                 let identity = identities::find(session, user, org)?;
-                Some((session_caller(user, org, &identity), identity))
+                Some(session_caller(user, org, &identity))
             }
             Pending::ApiKey(_) => None,
         }
@@ -225,18 +225,11 @@ impl Presented {
     /// Finishes authentication on `conn`: the user and the session are confirmed on every
     /// request (from `auth::identities` when known, kept up to date by every write that changes
     /// them), so deactivation, role changes, logout and password changes apply at once rather
-    /// than when the token expires; a key's secret, revocation and expiry likewise.
+    /// than when the token expires; a key's secret, revocation and expiry likewise. A session's
+    /// caller carries its identity.
     pub fn confirm(self, conn: &mut crate::db::DbConn) -> Result<Caller, ApiError> {
-        Ok(self.confirm_with_identity(conn)?.0)
-    }
-
-    /// [`Presented::confirm`], with the session's identity (none for an API key).
-    pub fn confirm_with_identity(
-        self,
-        conn: &mut crate::db::DbConn,
-    ) -> Result<(Caller, Option<Arc<Identity>>), ApiError> {
-        if let Some((caller, identity)) = self.known() {
-            return Ok((caller, Some(identity)));
+        if let Some(caller) = self.known() {
+            return Ok(caller);
         }
         match self.0 {
             Pending::Session { user, org, session } => {
@@ -253,7 +246,7 @@ impl Presented {
                     organization,
                 });
                 identities::keep(&session, identity.clone(), since);
-                Ok((session_caller(&user, &org, &identity), Some(identity)))
+                Ok(session_caller(&user, &org, &identity))
             }
             Pending::ApiKey(key) => {
                 let invalid = || ApiError::Unauthenticated("the API key is invalid".into());
@@ -279,7 +272,7 @@ impl Presented {
                     principal: Principal::ApiKey { id: row.id, scopes },
                     identity: None,
                 };
-                Ok((caller, None))
+                Ok(caller)
             }
         }
     }

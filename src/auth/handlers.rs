@@ -357,16 +357,19 @@ pub async fn me(state: web::Data<AppState>, presented: Presented) -> ApiResult<w
         }
     }
     // A session confirmed moments ago answers from memory (`auth::identities`).
-    if let Some((caller, identity)) = presented.known() {
-        return Ok(web::Json(from_identity(&caller, &identity)));
+    if let Some(caller) = presented.known() {
+        if let Some(identity) = &caller.identity {
+            return Ok(web::Json(from_identity(&caller, identity)));
+        }
     }
     // Otherwise authentication and the read in one database call (see `Presented`).
     let me = state
         .db
         .run(move |conn| {
-            Ok(match presented.confirm_with_identity(conn)? {
-                (caller, Some(identity)) => from_identity(&caller, &identity),
-                (caller, None) => {
+            let caller = presented.confirm(conn)?;
+            Ok(match &caller.identity {
+                Some(identity) => from_identity(&caller, identity),
+                None => {
                     let Principal::ApiKey { id, .. } = &caller.principal else {
                         return Err(ApiError::internal("a session without its identity"));
                     };
