@@ -835,24 +835,33 @@ async fn an_endpoint_failing_continuously_is_disabled_and_can_be_turned_on_again
             all.iter().filter(|r| r.id() == first).count() == 12
         })
         .await;
-    let states: HashMap<String, Value> = app
-        .get(
-            &format!("/v1/webhooks/{endpoint}/attempts?limit=1&event_id={first}"),
-            admin,
-        )
-        .await
-        .expect(200)
-        .body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["event_id"].as_str().unwrap().to_string(),
-                a["delivery_state"].clone(),
+    // The receiver has answered; the worker records the outcome just after (in a batch), so
+    // the log is read until it shows it (up to 10 s).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let states = loop {
+        let states: HashMap<String, Value> = app
+            .get(
+                &format!("/v1/webhooks/{endpoint}/attempts?limit=1&event_id={first}"),
+                admin,
             )
-        })
-        .collect();
+            .await
+            .expect(200)
+            .body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["event_id"].as_str().unwrap().to_string(),
+                    a["delivery_state"].clone(),
+                )
+            })
+            .collect();
+        if states[&first] == "delivered" || std::time::Instant::now() > deadline {
+            break states;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(states[&first], "delivered");
     // Deleting the endpoint removes it and its log.
     app.delete(&format!("/v1/webhooks/{endpoint}"), admin)
