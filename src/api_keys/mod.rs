@@ -5,7 +5,7 @@ pub mod handlers;
 pub mod model;
 pub mod repo;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::create_api_key)
         .service(handlers::list_api_keys)
         .service(handlers::revoke_api_key);

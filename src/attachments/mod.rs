@@ -79,7 +79,7 @@ pub fn evidence_by_item(
     map
 }
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::upload_evidence)
         .service(handlers::download_evidence);
 }

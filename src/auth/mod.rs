@@ -10,7 +10,7 @@ pub mod repo;
 pub mod rules;
 pub mod tokens;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::login)
         .service(handlers::refresh)
         .service(handlers::logout)

@@ -8,7 +8,7 @@ pub mod handlers;
 pub mod rules;
 pub mod service;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::shopper_calibration)
         .service(handlers::rater_agreement);
 }

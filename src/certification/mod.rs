@@ -15,7 +15,7 @@ pub mod handlers;
 pub mod rules;
 pub mod service;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::create_quiz)
         .service(handlers::list_quizzes)
         .service(handlers::get_quiz)

@@ -9,7 +9,7 @@ pub mod handlers;
 pub mod rules;
 pub mod service;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     // The fixed paths before `{id}`, which would take them otherwise.
     cfg.service(handlers::suggestions)
         .service(handlers::effects)

@@ -6,6 +6,6 @@ pub mod dto;
 pub mod handlers;
 pub mod outbox;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::feed);
 }

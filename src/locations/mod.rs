@@ -8,7 +8,7 @@ pub mod repo;
 pub mod rules;
 pub mod service;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::create_location)
         .service(handlers::import_locations)
         .service(handlers::list_locations)

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(healthz).service(readyz).service(metrics);
 }
 

@@ -8,7 +8,7 @@ pub mod handlers;
 pub mod rules;
 pub mod service;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::create_promise)
         .service(handlers::list_promises)
         .service(handlers::get_promise)

@@ -22,7 +22,7 @@ pub mod rules;
 pub mod self_assessments;
 pub mod service;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::gap_report)
         .service(handlers::five_gaps_report)
         .service(handlers::five_gaps_report_csv)

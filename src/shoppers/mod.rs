@@ -8,7 +8,7 @@ pub mod repo;
 pub mod reputation;
 pub mod service;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::get_profile)
         .service(handlers::put_profile)
         .service(handlers::get_reputation)

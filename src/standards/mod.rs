@@ -7,7 +7,7 @@ pub mod repo;
 pub mod rules;
 pub mod service;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::create_book)
         .service(handlers::import_book)
         .service(handlers::list_books)

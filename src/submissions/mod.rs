@@ -8,7 +8,7 @@ pub mod repo;
 pub mod rules;
 pub mod service;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::save_submission_draft)
         .service(handlers::submit)
         .service(handlers::get_submission)

@@ -15,7 +15,7 @@ pub mod rules;
 pub mod service;
 pub mod store;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::create_instrument)
         .service(handlers::import_instrument)
         .service(handlers::list_instruments)

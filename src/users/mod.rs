@@ -6,7 +6,7 @@ pub mod model;
 pub mod repo;
 pub mod rules;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::create_user)
         .service(handlers::list_users)
         .service(handlers::get_user)

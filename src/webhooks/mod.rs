@@ -9,7 +9,7 @@ pub mod rules;
 pub mod secrets;
 pub mod service;
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn routes(cfg: &mut crate::app::Routes) {
     cfg.service(handlers::create_endpoint)
         .service(handlers::list_endpoints)
         .service(handlers::get_endpoint)
