@@ -47,6 +47,25 @@ pub fn find(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<AssignmentRo
         .ok_or_else(|| ApiError::NotFound("no such assignment".into()))
 }
 
+/// An assignment with its location, in one statement (submit reads both).
+pub fn find_with_location(
+    conn: &mut DbConn,
+    org_id: &str,
+    id: &str,
+) -> ApiResult<(AssignmentRow, crate::locations::model::LocationRow)> {
+    assignments::table
+        .inner_join(locations::table)
+        .filter(assignments::id.eq(id))
+        .select((
+            AssignmentRow::as_select(),
+            crate::locations::model::LocationRow::as_select(),
+        ))
+        .get_result::<(AssignmentRow, crate::locations::model::LocationRow)>(conn)
+        .optional()?
+        .filter(|(row, _)| row.organization_id == org_id)
+        .ok_or_else(|| ApiError::NotFound("no such assignment".into()))
+}
+
 /// Makes `id` the other half of `partner_id`'s double shop.
 pub fn set_partner(
     conn: &mut DbConn,
@@ -225,7 +244,7 @@ pub struct HiddenJobs {
     pub partner_halves: Vec<String>,
 }
 
-/// What the job board needs to know about a shopper, read in one statement (four before, each a
+/// What the job board needs to know about a shopper, read in one statement (six before, each a
 /// round trip on PostgreSQL and a statement prepared afresh on SQLite).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct BoardFacts {
@@ -235,6 +254,12 @@ pub struct BoardFacts {
     pub skip: Vec<String>,
     /// The other halves of the double shops the shopper holds or did.
     pub partner_halves: Vec<String>,
+    /// The quizzes the shopper has passed (a quiz once per pass).
+    pub passed_quizzes: Vec<String>,
+    /// The organization's quizzes with a published version: (quiz, version, the checklist that
+    /// version gates or ""), every published version (`certification::rules::hidden_by_quizzes`
+    /// takes the latest).
+    pub published_quizzes: Vec<(String, i32, String)>,
 }
 
 #[derive(QueryableByName)]
@@ -243,10 +268,15 @@ struct Fact {
     kind: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     value: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    version: i32,
 }
 
 pub fn board_facts(
     conn: &mut DbConn,
+    org_id: &str,
     shopper_id: &str,
     cooldown_start: NaiveDateTime,
 ) -> ApiResult<BoardFacts> {
@@ -256,29 +286,40 @@ pub fn board_facts(
             .filter(|s| s.is_active())
             .map(|s| format!("'{}'", s.as_str()))
             .collect();
+        // Parameters by first appearance ($1, $2, $3): SQLite numbers named ones that way.
         format!(
-            "SELECT 'active' AS kind, CAST(COUNT(*) AS TEXT) AS value FROM assignments \
-             WHERE shopper_id = $1 AND status IN ({}) \
-             UNION ALL SELECT 'skip', location_id FROM shopper_exclusions WHERE shopper_id = $1 \
-             UNION ALL SELECT 'skip', location_id FROM assignments \
+            "SELECT 'active' AS kind, CAST(COUNT(*) AS TEXT) AS value, '' AS detail, \
+             0 AS version FROM assignments WHERE shopper_id = $1 AND status IN ({}) \
+             UNION ALL SELECT 'skip', location_id, '', 0 FROM shopper_exclusions \
+             WHERE shopper_id = $1 \
+             UNION ALL SELECT 'skip', location_id, '', 0 FROM assignments \
              WHERE shopper_id = $1 AND submitted_at >= $2 \
-             UNION ALL SELECT 'partner', partner_assignment_id FROM assignments \
-             WHERE shopper_id = $1 AND partner_assignment_id IS NOT NULL",
-            active.join(", ")
+             UNION ALL SELECT 'partner', partner_assignment_id, '', 0 FROM assignments \
+             WHERE shopper_id = $1 AND partner_assignment_id IS NOT NULL \
+             UNION ALL SELECT 'passed', quiz_id, '', 0 FROM quiz_attempts \
+             WHERE shopper_id = $1 AND passed \
+             UNION ALL SELECT 'quiz', quiz_id, checklist_id, version FROM quiz_versions \
+             WHERE organization_id = $3 AND status = '{}'",
+            active.join(", "),
+            crate::standards::dto::VersionStatus::Published.as_str(),
         )
     });
     let query = diesel::sql_query(SQL.as_str())
         .bind::<diesel::sql_types::Text, _>(shopper_id)
-        .bind::<diesel::sql_types::Timestamp, _>(cooldown_start);
-    // Fixed text, so kept prepared: diesel parses a `sql_query` afresh on every run (no
-    // difference measured on the board by itself; it is one statement of about seven).
+        .bind::<diesel::sql_types::Timestamp, _>(cooldown_start)
+        .bind::<diesel::sql_types::Text, _>(org_id);
+    // Fixed text, so kept prepared: diesel parses a `sql_query` afresh on every run.
     let facts: Vec<Fact> = per_backend!(conn, |c| Reuse(&query).load(c))?;
     let mut out = BoardFacts::default();
     for fact in facts {
         match fact.kind.as_str() {
             "active" => out.active = fact.value.parse().map_err(ApiError::internal)?,
             "skip" => out.skip.push(fact.value),
-            _ => out.partner_halves.push(fact.value),
+            "partner" => out.partner_halves.push(fact.value),
+            "passed" => out.passed_quizzes.push(fact.value),
+            _ => out
+                .published_quizzes
+                .push((fact.value, fact.version, fact.detail)),
         }
     }
     out.skip.sort();

@@ -880,6 +880,21 @@ pub fn visible_to_shopper(
     }
 }
 
+/// [`visible_to_shopper`] with the assignment's location, read in the same statement.
+pub fn visible_to_shopper_with_location(
+    conn: &mut DbConn,
+    org: &str,
+    shopper_id: &str,
+    id: &str,
+) -> ApiResult<(AssignmentRow, crate::locations::model::LocationRow)> {
+    let (row, location) = repo::find_with_location(conn, org, id)?;
+    if row.shopper_id.as_deref() == Some(shopper_id) {
+        Ok((row, location))
+    } else {
+        Err(ApiError::NotFound("no such assignment".into()))
+    }
+}
+
 /// The status a reader should see: past its window an unsubmitted assignment is expired, even
 /// before the sweeper writes it.
 pub fn effective_status(row: &AssignmentRow, now: NaiveDateTime) -> ApiResult<Status> {
@@ -1013,13 +1028,17 @@ pub fn job_board(
         }
     };
     let cooldown_start = now - TimeDelta::days(i64::from(org.cooldown_days));
-    let facts = repo::board_facts(conn, shopper_id, cooldown_start)?;
+    let facts = repo::board_facts(conn, org_id, shopper_id, cooldown_start)?;
     if facts.active >= i64::from(org.max_active_assignments) {
         return Ok(Vec::new());
     }
-    let skip = facts.skip;
-    let mut uncertified = crate::certification::service::uncertified(conn, org_id, shopper_id)?;
+    let mut uncertified = crate::certification::service::hidden_jobs(
+        conn,
+        &facts.published_quizzes,
+        &facts.passed_quizzes,
+    )?;
     uncertified.partner_halves = facts.partner_halves;
+    let skip = facts.skip;
     let page = limit as i64;
     let mut jobs: Vec<(Option<f64>, repo::JobRow)> = match position {
         // Nearest first: rank the locations with open jobs (the roll-up's one row each) by

@@ -100,10 +100,65 @@ pub fn score_percent(correct: i32, total: i32) -> i32 {
     }
 }
 
+/// Of the organization's published quiz versions, (quiz, version, the checklist it gates or
+/// ""), the quizzes a shopper who passed `passed` still lacks, and the checklists their latest
+/// published versions gate: (quiz ids, checklist ids), each sorted, without repeats.
+pub fn missing_quizzes(
+    published: &[(String, i32, String)],
+    passed: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let mut latest: BTreeMap<&str, (i32, &str)> = BTreeMap::new();
+    for (quiz, version, checklist) in published {
+        let entry = latest.entry(quiz).or_insert((*version, checklist));
+        if *version > entry.0 {
+            *entry = (*version, checklist);
+        }
+    }
+    let passed: HashSet<&str> = passed.iter().map(String::as_str).collect();
+    let missing: Vec<(&str, &str)> = latest
+        .into_iter()
+        .filter(|(quiz, _)| !passed.contains(quiz))
+        .map(|(quiz, (_, checklist))| (quiz, checklist))
+        .collect();
+    let checklists: BTreeSet<String> = missing
+        .iter()
+        .filter(|(_, checklist)| !checklist.is_empty())
+        .map(|(_, checklist)| checklist.to_string())
+        .collect();
+    (
+        missing
+            .into_iter()
+            .map(|(quiz, _)| quiz.to_string())
+            .collect(),
+        checklists.into_iter().collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::certification::dto::QuizOption;
+
+    #[test]
+    fn a_shopper_lacks_the_quizzes_not_passed_and_their_latest_versions_gate_checklists() {
+        let published = [
+            ("q1".to_string(), 1, "c-old".to_string()),
+            ("q1".to_string(), 2, "c1".to_string()),
+            ("q2".to_string(), 1, String::new()),
+            ("q3".to_string(), 1, "c3".to_string()),
+        ];
+        let passed = ["q3".to_string(), "q3".to_string()];
+        let (quizzes, checklists) = missing_quizzes(&published, &passed);
+        assert_eq!(quizzes, ["q1", "q2"]);
+        assert_eq!(
+            checklists,
+            ["c1"],
+            "the latest version's checklist only; q3 is passed"
+        );
+        assert_eq!(missing_quizzes(&[], &passed), (vec![], vec![]));
+        let all: Vec<String> = ["q1", "q2", "q3"].map(String::from).to_vec();
+        assert_eq!(missing_quizzes(&published, &all), (vec![], vec![]));
+    }
 
     fn question(key: &str, options: &[&str], correct: &[&str]) -> QuizQuestion {
         QuizQuestion {

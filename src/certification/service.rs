@@ -252,22 +252,15 @@ pub fn missing_for(
 }
 
 /// What the job board leaves out for this shopper: jobs requiring a quiz they have not passed,
-/// and jobs on the versions of a checklist that requires one.
-pub fn uncertified(conn: &mut DbConn, org: &str, shopper_id: &str) -> ApiResult<HiddenJobs> {
-    let quizzes = latest_published(conn, org, None)?;
-    if quizzes.is_empty() {
-        return Ok(HiddenJobs::default());
-    }
-    let held = passed(conn, shopper_id)?;
-    let missing: Vec<QuizVersionRow> = quizzes
-        .into_iter()
-        .filter(|q| !held.contains_key(&q.quiz_id))
-        .collect();
-    let checklists: Vec<String> = missing
-        .iter()
-        .filter(|q| !q.checklist_id.is_empty())
-        .map(|q| q.checklist_id.clone())
-        .collect();
+/// and jobs on the versions of a checklist that requires one. `published` and `passed` are read
+/// with the board's other facts (`assignments::repo::board_facts`); the versions of a gating
+/// checklist are read only when the shopper lacks its quiz.
+pub fn hidden_jobs(
+    conn: &mut DbConn,
+    published: &[(String, i32, String)],
+    passed: &[String],
+) -> ApiResult<HiddenJobs> {
+    let (quiz_ids, checklists) = rules::missing_quizzes(published, passed);
     let checklist_version_ids = if checklists.is_empty() {
         Vec::new()
     } else {
@@ -277,7 +270,7 @@ pub fn uncertified(conn: &mut DbConn, org: &str, shopper_id: &str) -> ApiResult<
             .load(conn)?
     };
     Ok(HiddenJobs {
-        quiz_ids: missing.into_iter().map(|q| q.quiz_id).collect(),
+        quiz_ids,
         checklist_version_ids,
         partner_halves: Vec::new(),
     })

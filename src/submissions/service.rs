@@ -65,6 +65,8 @@ fn status_of(row: &SubmissionRow) -> ApiResult<SubmissionStatus> {
 struct Context {
     existing: Option<SubmissionRow>,
     assignment: AssignmentRow,
+    /// The assignment's location (its geofence for the flags), read with it.
+    location: crate::locations::model::LocationRow,
 }
 
 /// Common checks of every shopper write. `Ok(Err(row))` replays a final submission sent again
@@ -100,9 +102,13 @@ fn prepare(
             };
         }
     }
-    let assignment =
-        assignment_flow::visible_to_shopper(conn, org, shopper, &content.assignment_id.to_string())
-            .map_err(|_| ApiError::unprocessable("assignment_id", "not an assignment of yours"))?;
+    let (assignment, location) = assignment_flow::visible_to_shopper_with_location(
+        conn,
+        org,
+        shopper,
+        &content.assignment_id.to_string(),
+    )
+    .map_err(|_| ApiError::unprocessable("assignment_id", "not an assignment of yours"))?;
     if on_assignment.is_some() {
         return Err(ApiError::conflict(
             "the assignment already has another submission",
@@ -120,6 +126,7 @@ fn prepare(
     Ok(Ok(Context {
         existing,
         assignment,
+        location,
     }))
 }
 
@@ -247,7 +254,7 @@ pub fn submit(
     reject_if_any(errors)?;
 
     let scores = score_visit(checklist, book, &to_scoring(&content.answers));
-    let location = locations::find(conn, org, &a.location_id)?;
+    let location = &ctx.location;
     let position = content
         .position
         .as_ref()
