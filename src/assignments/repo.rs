@@ -5,9 +5,7 @@ use super::dto::AssignmentFilter;
 use super::model::{AssignmentRow, EventRow};
 use super::rules::Status;
 use crate::db::reuse::Reuse;
-use crate::db::schema::{
-    assignment_events as events, assignments, location_open_jobs, locations, shopper_exclusions,
-};
+use crate::db::schema::{assignment_events as events, assignments, locations, shopper_exclusions};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::per_backend;
@@ -244,8 +242,8 @@ pub struct HiddenJobs {
     pub partner_halves: Vec<String>,
 }
 
-/// What the job board needs to know about a shopper, read in one statement (six before, each a
-/// round trip on PostgreSQL and a statement prepared afresh on SQLite).
+/// What the job board needs to know about a shopper and the organization, read in one statement
+/// (seven before, each a round trip on PostgreSQL and a statement prepared afresh on SQLite).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct BoardFacts {
     /// Assignments held (assigned, accepted or returned).
@@ -257,9 +255,13 @@ pub struct BoardFacts {
     /// The quizzes the shopper has passed (a quiz once per pass).
     pub passed_quizzes: Vec<String>,
     /// The organization's quizzes with a published version: (quiz, version, the checklist that
-    /// version gates or ""), every published version (`certification::rules::hidden_by_quizzes`
+    /// version gates or ""), every published version (`certification::rules::missing_quizzes`
     /// takes the latest).
     pub published_quizzes: Vec<(String, i32, String)>,
+    /// When asked for: the organization's active locations with open jobs, from the roll-up the
+    /// database keeps on every assignment write (`location_open_jobs`), one row per location
+    /// however many jobs are open: (id, latitude, longitude, open jobs).
+    pub places: Vec<(String, f64, f64, i64)>,
 }
 
 #[derive(QueryableByName)]
@@ -272,6 +274,51 @@ struct Fact {
     detail: String,
     #[diesel(sql_type = diesel::sql_types::Integer)]
     version: i32,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    latitude: f64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    longitude: f64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    open_jobs: i64,
+}
+
+/// The statement of [`board_facts`], with the organization's places or without.
+fn board_facts_sql(with_places: bool) -> String {
+    let active: Vec<String> = Status::ALL
+        .into_iter()
+        .filter(|s| s.is_active())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    // The first branch types the columns for both backends; the others fill what they lack.
+    // Parameters by first appearance ($1, $2, $3): SQLite numbers named ones that way.
+    let none = "'', 0, CAST(0 AS DOUBLE PRECISION), CAST(0 AS DOUBLE PRECISION), CAST(0 AS BIGINT)";
+    let mut sql = format!(
+        "SELECT 'active' AS kind, CAST(COUNT(*) AS TEXT) AS value, '' AS detail, 0 AS version, \
+         CAST(0 AS DOUBLE PRECISION) AS latitude, CAST(0 AS DOUBLE PRECISION) AS longitude, \
+         CAST(0 AS BIGINT) AS open_jobs \
+         FROM assignments WHERE shopper_id = $1 AND status IN ({active}) \
+         UNION ALL SELECT 'skip', location_id, {none} FROM shopper_exclusions \
+         WHERE shopper_id = $1 \
+         UNION ALL SELECT 'skip', location_id, {none} FROM assignments \
+         WHERE shopper_id = $1 AND submitted_at >= $2 \
+         UNION ALL SELECT 'partner', partner_assignment_id, {none} FROM assignments \
+         WHERE shopper_id = $1 AND partner_assignment_id IS NOT NULL \
+         UNION ALL SELECT 'passed', quiz_id, {none} FROM quiz_attempts \
+         WHERE shopper_id = $1 AND passed \
+         UNION ALL SELECT 'quiz', quiz_id, checklist_id, version, \
+         CAST(0 AS DOUBLE PRECISION), CAST(0 AS DOUBLE PRECISION), CAST(0 AS BIGINT) \
+         FROM quiz_versions WHERE organization_id = $3 AND status = '{published}'",
+        active = active.join(", "),
+        published = crate::standards::dto::VersionStatus::Published.as_str(),
+    );
+    if with_places {
+        sql.push_str(
+            " UNION ALL SELECT 'place', l.id, '', 0, l.latitude, l.longitude, o.open_jobs \
+             FROM location_open_jobs o JOIN locations l ON l.id = o.location_id \
+             WHERE o.organization_id = $3 AND o.open_jobs > 0 AND l.active",
+        );
+    }
+    sql
 }
 
 pub fn board_facts(
@@ -279,32 +326,11 @@ pub fn board_facts(
     org_id: &str,
     shopper_id: &str,
     cooldown_start: NaiveDateTime,
+    with_places: bool,
 ) -> ApiResult<BoardFacts> {
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let active: Vec<String> = Status::ALL
-            .into_iter()
-            .filter(|s| s.is_active())
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect();
-        // Parameters by first appearance ($1, $2, $3): SQLite numbers named ones that way.
-        format!(
-            "SELECT 'active' AS kind, CAST(COUNT(*) AS TEXT) AS value, '' AS detail, \
-             0 AS version FROM assignments WHERE shopper_id = $1 AND status IN ({}) \
-             UNION ALL SELECT 'skip', location_id, '', 0 FROM shopper_exclusions \
-             WHERE shopper_id = $1 \
-             UNION ALL SELECT 'skip', location_id, '', 0 FROM assignments \
-             WHERE shopper_id = $1 AND submitted_at >= $2 \
-             UNION ALL SELECT 'partner', partner_assignment_id, '', 0 FROM assignments \
-             WHERE shopper_id = $1 AND partner_assignment_id IS NOT NULL \
-             UNION ALL SELECT 'passed', quiz_id, '', 0 FROM quiz_attempts \
-             WHERE shopper_id = $1 AND passed \
-             UNION ALL SELECT 'quiz', quiz_id, checklist_id, version FROM quiz_versions \
-             WHERE organization_id = $3 AND status = '{}'",
-            active.join(", "),
-            crate::standards::dto::VersionStatus::Published.as_str(),
-        )
-    });
-    let query = diesel::sql_query(SQL.as_str())
+    static SQL: std::sync::LazyLock<[String; 2]> =
+        std::sync::LazyLock::new(|| [board_facts_sql(false), board_facts_sql(true)]);
+    let query = diesel::sql_query(SQL[usize::from(with_places)].as_str())
         .bind::<diesel::sql_types::Text, _>(shopper_id)
         .bind::<diesel::sql_types::Timestamp, _>(cooldown_start)
         .bind::<diesel::sql_types::Text, _>(org_id);
@@ -317,9 +343,12 @@ pub fn board_facts(
             "skip" => out.skip.push(fact.value),
             "partner" => out.partner_halves.push(fact.value),
             "passed" => out.passed_quizzes.push(fact.value),
-            _ => out
+            "quiz" => out
                 .published_quizzes
                 .push((fact.value, fact.version, fact.detail)),
+            _ => out
+                .places
+                .push((fact.value, fact.latitude, fact.longitude, fact.open_jobs)),
         }
     }
     out.skip.sort();
@@ -333,27 +362,6 @@ pub fn partner_halves(conn: &mut DbConn, shopper_id: &str) -> ApiResult<Vec<Stri
         .filter(assignments::shopper_id.eq(shopper_id))
         .filter(assignments::partner_assignment_id.is_not_null())
         .select(assignments::partner_assignment_id.assume_not_null())
-        .load(conn)?)
-}
-
-/// The organization's active locations with open jobs, from the roll-up the database keeps on
-/// every assignment write (`location_open_jobs`): id, position and how many are open. One row per
-/// location, however many jobs are open.
-pub fn locations_with_open_jobs(
-    conn: &mut DbConn,
-    org_id: &str,
-) -> ApiResult<Vec<(String, f64, f64, i64)>> {
-    Ok(location_open_jobs::table
-        .inner_join(locations::table)
-        .filter(location_open_jobs::organization_id.eq(org_id))
-        .filter(location_open_jobs::open_jobs.gt(0))
-        .filter(locations::active.eq(true))
-        .select((
-            locations::id,
-            locations::latitude,
-            locations::longitude,
-            location_open_jobs::open_jobs,
-        ))
         .load(conn)?)
 }
 

@@ -1028,7 +1028,7 @@ pub fn job_board(
         }
     };
     let cooldown_start = now - TimeDelta::days(i64::from(org.cooldown_days));
-    let facts = repo::board_facts(conn, org_id, shopper_id, cooldown_start)?;
+    let facts = repo::board_facts(conn, org_id, shopper_id, cooldown_start, position.is_some())?;
     if facts.active >= i64::from(org.max_active_assignments) {
         return Ok(Vec::new());
     }
@@ -1045,7 +1045,8 @@ pub fn job_board(
         // distance, then read jobs at the nearest ones, a few locations a query, until the page
         // is full. Each query reads O(page) rows however many jobs are open (`board_batch`).
         Some((lat, lon)) => {
-            let mut places: Vec<(f64, String, i64)> = repo::locations_with_open_jobs(conn, org_id)?
+            let mut places: Vec<(f64, String, i64)> = facts
+                .places
                 .into_iter()
                 .filter(|(id, ..)| skip.binary_search(id).is_err())
                 .map(|(id, la, lo, n)| (distance_m(lat, lon, la, lo), id, n))
