@@ -1045,40 +1045,54 @@ pub fn job_board(
         // distance, then read jobs at the nearest ones, a few locations a query, until the page
         // is full. Each query reads O(page) rows however many jobs are open (`board_batch`).
         Some((lat, lon)) => {
-            let mut places: Vec<(f64, String, i64)> = facts
+            let mut places: Vec<(f64, repo::Place)> = facts
                 .places
                 .into_iter()
-                .filter(|(id, ..)| skip.binary_search(id).is_err())
-                .map(|(id, la, lo, n)| (distance_m(lat, lon, la, lo), id, n))
+                .filter(|p| skip.binary_search(&p.id).is_err())
+                .map(|p| (distance_m(lat, lon, p.latitude, p.longitude), p))
                 .collect();
-            places.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            places.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
             let mut jobs = Vec::new();
             let mut rest = places.as_slice();
             while (jobs.len() as i64) < page && !rest.is_empty() {
                 let needed = page - jobs.len() as i64;
-                let counts: Vec<i64> = rest.iter().map(|p| p.2).collect();
+                let counts: Vec<i64> = rest.iter().map(|p| p.1.open_jobs).collect();
                 let (batch, later) = rest.split_at(super::rules::board_batch(&counts, needed));
                 rest = later;
-                let ids: Vec<String> = batch.iter().map(|p| p.1.clone()).collect();
+                let ids: Vec<String> = batch.iter().map(|p| p.1.id.clone()).collect();
                 // One location: its soonest-ending jobs up to the page. Several: all of theirs
                 // (the counts bound them; `needed` more in case jobs opened since they were
                 // read), then nearest first.
                 let fetch = match batch {
                     [_] => needed,
-                    _ => batch.iter().map(|p| p.2).sum::<i64>() + needed,
+                    _ => batch.iter().map(|p| p.1.open_jobs).sum::<i64>() + needed,
                 };
-                let mut found: Vec<(Option<f64>, repo::JobRow)> =
-                    repo::open_jobs(conn, org_id, Some(&ids), &skip, &uncertified, now, fetch)?
-                        .into_iter()
-                        .map(|job| (Some(distance_m(lat, lon, job.5, job.6)), job))
-                        .collect();
+                let rows = repo::open_jobs_at(conn, org_id, &ids, &uncertified, now, fetch)?;
+                let mut found: Vec<(Option<f64>, repo::JobRow)> = rows
+                    .into_iter()
+                    .filter_map(|row| {
+                        let (distance, place) = batch.iter().find(|p| p.1.id == row.location_id)?;
+                        Some((
+                            Some(*distance),
+                            (
+                                row,
+                                place.code.clone(),
+                                place.name.clone(),
+                                place.region.clone(),
+                                place.address.clone(),
+                                place.latitude,
+                                place.longitude,
+                            ),
+                        ))
+                    })
+                    .collect();
                 found.sort_by(|a, b| a.0.unwrap_or(0.0).total_cmp(&b.0.unwrap_or(0.0)));
                 found.truncate(needed as usize);
                 jobs.extend(found);
             }
             jobs
         }
-        None => repo::open_jobs(conn, org_id, None, &skip, &uncertified, now, page)?
+        None => repo::open_jobs_anywhere(conn, org_id, &skip, &uncertified, now, page)?
             .into_iter()
             .map(|job| (None, job))
             .collect(),
