@@ -277,6 +277,21 @@ pub struct Place {
     pub open_jobs: i64,
 }
 
+impl Place {
+    /// A job here, with the fields the board shows of its location.
+    pub fn job(&self, row: AssignmentRow) -> JobRow {
+        (
+            row,
+            self.code.clone(),
+            self.name.clone(),
+            self.region.clone(),
+            self.address.clone(),
+            self.latitude,
+            self.longitude,
+        )
+    }
+}
+
 #[derive(QueryableByName)]
 struct Fact {
     #[diesel(sql_type = diesel::sql_types::Text)]

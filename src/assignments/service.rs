@@ -1072,18 +1072,7 @@ pub fn job_board(
                     .into_iter()
                     .filter_map(|row| {
                         let (distance, place) = batch.iter().find(|p| p.1.id == row.location_id)?;
-                        Some((
-                            Some(*distance),
-                            (
-                                row,
-                                place.code.clone(),
-                                place.name.clone(),
-                                place.region.clone(),
-                                place.address.clone(),
-                                place.latitude,
-                                place.longitude,
-                            ),
-                        ))
+                        Some((Some(*distance), place.job(row)))
                     })
                     .collect();
                 found.sort_by(|a, b| a.0.unwrap_or(0.0).total_cmp(&b.0.unwrap_or(0.0)));
