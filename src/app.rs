@@ -120,13 +120,12 @@ impl actix_web::guard::Guard for PathPrefix {
             path.strip_prefix(self.0.as_str())
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         };
-        if uri.path().contains('%') {
-            // The router matches the path with percent-encoded unreserved characters decoded
-            // (`/v1/%73ubmissions` is `/v1/submissions` to it); so does this guard.
-            under(actix_web::dev::Url::new(uri.clone()).path())
-        } else {
-            under(uri.path())
-        }
+        // The router matches the path with percent-encoded unreserved characters decoded
+        // (`/v1/%73ubmissions` is `/v1/submissions` to it); so does this guard. A raw path under
+        // the prefix is under it decoded too (the prefix holds no `%`), so most requests pass or
+        // fail on the raw path without decoding it.
+        under(uri.path())
+            || (uri.path().contains('%') && under(actix_web::dev::Url::new(uri.clone()).path()))
     }
 }
 

@@ -220,13 +220,6 @@ pub fn is_excluded(conn: &mut DbConn, shopper_id: &str, location_id: &str) -> Ap
         > 0)
 }
 
-pub fn excluded_locations(conn: &mut DbConn, shopper_id: &str) -> ApiResult<Vec<String>> {
-    Ok(shopper_exclusions::table
-        .filter(shopper_exclusions::shopper_id.eq(shopper_id))
-        .select(shopper_exclusions::location_id)
-        .load(conn)?)
-}
-
 /// An open job with its location's code, name, region, address and position.
 pub type JobRow = (AssignmentRow, String, String, String, String, f64, f64);
 
@@ -398,15 +391,6 @@ pub fn board_facts(
     out.skip.sort();
     out.skip.dedup();
     Ok(out)
-}
-
-/// The other halves of the double shops `shopper_id` holds or has done.
-pub fn partner_halves(conn: &mut DbConn, shopper_id: &str) -> ApiResult<Vec<String>> {
-    Ok(assignments::table
-        .filter(assignments::shopper_id.eq(shopper_id))
-        .filter(assignments::partner_assignment_id.is_not_null())
-        .select(assignments::partner_assignment_id.assume_not_null())
-        .load(conn)?)
 }
 
 /// The filters every open-jobs read shares: open, window not ended, not hidden from the shopper.
