@@ -164,6 +164,13 @@ impl Cover {
             sign: 1,
         }
     }
+
+    fn negated(self) -> Self {
+        Cover {
+            sign: -self.sign,
+            ..self
+        }
+    }
 }
 
 /// A date range as roll-up periods of `grain` and finer: the whole `grain` periods inside it,
@@ -174,16 +181,25 @@ impl Cover {
 ///   a week's days); or
 /// - the whole period minus the days outside the range, read that way and subtracted.
 ///
-/// So the year to 2026-12-03 reads 2026 as "the year, less December, plus 1 to 3 December"
-/// (5 cells) rather than eleven months and three days (14), and December 2025 from the 4th as
-/// "December less its first three days" (4) rather than four days, three weeks and three more
-/// days (10). Cells below a month are day and week history, which fills up as visits
-/// accumulate; bounding how many a report reads keeps its time from growing with history.
+/// A reading costs the cells it reads that begin by `today` (the organization's latest local
+/// date): a cell that begins later holds no visit yet, so it is an empty stretch of the index.
+/// So the year to 2026-12-03 reads 2026 as "the year, less the rest of December" (one cell
+/// with visits) rather than eleven months and three days (14), and December 2025 from the 4th
+/// as "December less its first three days" (4) rather than four days, three weeks and three
+/// more days (10). Cells below a month are day and week history; once visits are frequent
+/// every one of them is as full as a year (a location's standards), so the number read with
+/// visits in them is what a report's time grows with.
 ///
-/// The summed rows give exactly the range: a subtracted cell was added into the period it lies
-/// in by the same visits, under the same keys. Every cell lies within one period of `grain`, so
-/// a report grouped by that grain can label each by the period it lies in.
-pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<Cover> {
+/// The summed rows give exactly the range whatever lies in the cells: a subtracted cell was
+/// added into the period it lies in by the same visits, under the same keys, and a visit dated
+/// after `today` is read (or subtracted) like any other. Every cell lies within one period of
+/// `grain`, so a report grouped by that grain can label each by the period it lies in.
+pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain, today: NaiveDate) -> Vec<Cover> {
+    // Cells with visits first; then fewer cells (fewer binds) between readings that cost the same.
+    let cost = |cells: &[Cover]| {
+        let dated = cells.iter().filter(|c| c.start <= today).count();
+        (dated, cells.len())
+    };
     let mut out = Vec::new();
     let mut day = from;
     while day <= to {
@@ -193,20 +209,21 @@ pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<Cover> {
         if low == start && high == end {
             out.push(Cover::plus(grain, start));
         } else {
-            let inside = finer(low, high, grain);
-            let mut outside = Vec::new();
+            let inside = finer(low, high, grain, today);
+            let mut whole = vec![Cover::plus(grain, start)];
             if low > start {
-                outside.extend(finer(start, low.pred_opt().expect("after start"), grain));
+                let before = finer(start, low.pred_opt().expect("after start"), grain, today);
+                whole.extend(before.into_iter().map(Cover::negated));
             }
             if high < end {
-                outside.extend(finer(high.succ_opt().expect("before end"), end, grain));
+                let after = finer(high.succ_opt().expect("before end"), end, grain, today);
+                whole.extend(after.into_iter().map(Cover::negated));
             }
-            if 1 + outside.len() < inside.len() {
-                out.push(Cover::plus(grain, start));
-                out.extend(outside.into_iter().map(|c| Cover { sign: -c.sign, ..c }));
+            out.extend(if cost(&whole) < cost(&inside) {
+                whole
             } else {
-                out.extend(inside);
-            }
+                inside
+            });
         }
         day = high + Days::new(1);
     }
@@ -214,9 +231,9 @@ pub fn cover(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<Cover> {
 }
 
 /// `from..=to`, lying within one `grain` period, read one grain finer (see [`cover`]).
-fn finer(from: NaiveDate, to: NaiveDate, grain: Grain) -> Vec<Cover> {
+fn finer(from: NaiveDate, to: NaiveDate, grain: Grain, today: NaiveDate) -> Vec<Cover> {
     match grain {
-        Grain::Year => cover(from, to, Grain::Month),
+        Grain::Year => cover(from, to, Grain::Month, today),
         _ => fill(from, to, grain)
             .into_iter()
             .map(|(g, d)| Cover::plus(g, d))
@@ -341,6 +358,9 @@ mod tests {
         }
     }
 
+    /// A "today" after every range below: every cell read may hold visits.
+    const LATER: NaiveDate = NaiveDate::from_ymd_opt(2100, 1, 1).unwrap();
+
     fn minus(grain: Grain, start: NaiveDate) -> Cover {
         Cover {
             grain,
@@ -351,7 +371,7 @@ mod tests {
 
     #[test]
     fn a_range_is_covered_by_whole_periods_and_edge_days() {
-        let covered = cover(d(2026, 10, 30), d(2026, 12, 2), Grain::Month);
+        let covered = cover(d(2026, 10, 30), d(2026, 12, 2), Grain::Month, LATER);
         assert_eq!(
             covered,
             vec![
@@ -362,7 +382,7 @@ mod tests {
                 plus(Grain::Day, d(2026, 12, 2)),
             ]
         );
-        let weeks = cover(d(2026, 11, 22), d(2026, 12, 7), Grain::Week);
+        let weeks = cover(d(2026, 11, 22), d(2026, 12, 7), Grain::Week, LATER);
         assert_eq!(
             weeks,
             vec![
@@ -374,7 +394,7 @@ mod tests {
         );
         // Whole weeks inside a partial month stand in for their days; a week across the end of
         // a month does not (it would count in two months).
-        let edges = cover(d(2026, 10, 19), d(2026, 11, 30), Grain::Month);
+        let edges = cover(d(2026, 10, 19), d(2026, 11, 30), Grain::Month, LATER);
         assert_eq!(
             edges,
             vec![
@@ -388,13 +408,13 @@ mod tests {
                 plus(Grain::Month, d(2026, 11, 1)),
             ]
         );
-        assert!(cover(d(2026, 1, 2), d(2026, 1, 1), Grain::Month).is_empty());
+        assert!(cover(d(2026, 1, 2), d(2026, 1, 1), Grain::Month, LATER).is_empty());
     }
 
     #[test]
     fn a_mostly_covered_period_is_read_as_the_whole_minus_what_lies_outside() {
         // A year to 2026-12-03: December 2025 from the 4th is the month minus three days.
-        let year = cover(d(2025, 12, 4), d(2026, 12, 3), Grain::Month);
+        let year = cover(d(2025, 12, 4), d(2026, 12, 3), Grain::Month, LATER);
         assert_eq!(year.len(), 1 + 3 + 11 + 3, "{year:?}");
         assert_eq!(
             year[..4],
@@ -406,8 +426,9 @@ mod tests {
             ]
         );
         assert_eq!(year[year.len() - 1], plus(Grain::Day, d(2026, 12, 3)));
-        // Read with years (a report not broken down by period): nine cells.
-        let by_year = cover(d(2025, 12, 4), d(2026, 12, 3), Grain::Year);
+        // Read with years (a report not broken down by period), the same range in the past:
+        // nine cells.
+        let by_year = cover(d(2025, 12, 4), d(2026, 12, 3), Grain::Year, LATER);
         assert_eq!(
             by_year,
             vec![
@@ -423,7 +444,7 @@ mod tests {
             ]
         );
         // Outside days both before and after, within one month.
-        let middle = cover(d(2026, 10, 2), d(2026, 10, 30), Grain::Month);
+        let middle = cover(d(2026, 10, 2), d(2026, 10, 30), Grain::Month, LATER);
         assert_eq!(
             middle,
             vec![
@@ -433,7 +454,7 @@ mod tests {
             ]
         );
         // A week less its Sunday.
-        let week = cover(d(2026, 11, 23), d(2026, 11, 28), Grain::Week);
+        let week = cover(d(2026, 11, 23), d(2026, 11, 28), Grain::Week, LATER);
         assert_eq!(
             week,
             vec![
@@ -447,14 +468,27 @@ mod tests {
     fn every_day_of_a_range_is_covered_exactly_once() {
         // Counting each day with its sign: every day inside once, every day outside zero times,
         // for ranges starting and ending on every day of two years' worth of offsets.
+        // Today after the range, at its end, and within it.
         let first = d(2025, 12, 17);
         for grain in Grain::ALL {
             for length in [0u64, 1, 5, 17, 30, 45, 200, 364, 445, 800] {
                 for offset in 0u64..40 {
                     let from = first + Days::new(offset * 3);
                     let to = from + Days::new(length);
+                    for today in [LATER, to, from + Days::new(length / 2)] {
+                        covered_exactly_once(from, to, grain, today);
+                    }
+                }
+            }
+        }
+    }
+
+    fn covered_exactly_once(from: NaiveDate, to: NaiveDate, grain: Grain, today: NaiveDate) {
+        {
+            {
+                {
                     let mut count: BTreeMap<NaiveDate, i64> = BTreeMap::new();
-                    let covered = cover(from, to, grain);
+                    let covered = cover(from, to, grain, today);
                     for c in &covered {
                         let mut day = c.start;
                         while day <= c.grain.end_of(c.start) {
@@ -485,17 +519,60 @@ mod tests {
                     // A partial month costs at most 10 cells at an edge of a longer range (14
                     // before subtracting), and a dozen within one month; read with years, a
                     // range holds fewer cells than its months.
-                    let edge = covered.iter().filter(|c| c.grain < Grain::Month).count();
+                    // Cells that begin after today are free, so count those up to it.
+                    let dated = |cells: &[Cover]| cells.iter().filter(|c| c.start <= today).count();
+                    let edge = covered
+                        .iter()
+                        .filter(|c| c.grain < Grain::Month && c.start <= today)
+                        .count();
                     if grain >= Grain::Month {
                         assert!(edge <= 2 * 12, "{grain:?} {from} {to}: {edge}");
                     }
                     if grain == Grain::Year {
-                        let by_month = cover(from, to, Grain::Month);
-                        assert!(covered.len() <= by_month.len(), "{from} {to}");
+                        let by_month = cover(from, to, Grain::Month, today);
+                        assert!(dated(&covered) <= dated(&by_month), "{from} {to}");
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn cells_after_today_cost_nothing() {
+        // The year to today, 2026-12-03: 2026 is one cell with visits, less the rest of
+        // December (no visits yet); December 2025 from the 4th is the month less three days.
+        let today = d(2026, 12, 3);
+        let year = cover(d(2025, 12, 4), today, Grain::Year, today);
+        let dated: Vec<Cover> = year.iter().copied().filter(|c| c.start <= today).collect();
+        assert_eq!(
+            dated,
+            vec![
+                plus(Grain::Month, d(2025, 12, 1)),
+                minus(Grain::Day, d(2025, 12, 1)),
+                minus(Grain::Day, d(2025, 12, 2)),
+                minus(Grain::Day, d(2025, 12, 3)),
+                plus(Grain::Year, d(2026, 1, 1)),
+            ]
+        );
+        assert!(year
+            .iter()
+            .filter(|c| c.start > today)
+            .all(|c| c.sign < 0 && c.grain < Grain::Month));
+        // The same range in the past reads the rest of December as the month less its days.
+        assert_eq!(cover(d(2025, 12, 4), today, Grain::Year, LATER).len(), 9);
+        // December to date grouped by week: this week less its Monday (30 November) and its
+        // days to come is two cells with visits, against three days.
+        let month = cover(d(2026, 12, 1), today, Grain::Week, today);
+        assert_eq!(
+            month,
+            vec![
+                plus(Grain::Week, d(2026, 11, 30)),
+                minus(Grain::Day, d(2026, 11, 30)),
+                minus(Grain::Day, d(2026, 12, 4)),
+                minus(Grain::Day, d(2026, 12, 5)),
+                minus(Grain::Day, d(2026, 12, 6)),
+            ]
+        );
     }
 
     #[test]

@@ -228,6 +228,9 @@ pub(super) fn date_range(
 /// Which roll-up cells a report reads.
 struct CellFilter {
     range: Option<(NaiveDate, NaiveDate)>,
+    /// The organization's latest local date: cells that begin later hold no visit yet, so a
+    /// reading of the range may subtract them for free (`rules::cover`).
+    today: NaiveDate,
     /// The period a report grouped by period breaks its figures down by (a report that is not
     /// reads whole years where it can); see `rules::cover` for the cells read.
     grain: Grain,
@@ -360,7 +363,7 @@ fn sum_cells(
     let branches: Vec<(Grain, i64, Option<Vec<NaiveDate>>)> = match f.range {
         None => vec![(top, 1, None)],
         Some((from, to)) => {
-            let covered = cover(from, to, top);
+            let covered = cover(from, to, top, f.today);
             let mut branches: Vec<(Grain, i64, Option<Vec<NaiveDate>>)> = Vec::new();
             for c in covered {
                 match branches
@@ -542,6 +545,7 @@ pub(crate) fn gap_report_with(
         subject,
         &CellFilter {
             range,
+            today,
             grain: period_grain,
             locations,
             regions,
@@ -710,6 +714,7 @@ pub fn scorecard(
         .ok_or_else(|| ApiError::NotFound("no such location".into()))?;
     let filter = |locations: Option<Vec<String>>| CellFilter {
         range,
+        today,
         grain: Grain::Month,
         locations,
         regions: None,
@@ -841,6 +846,7 @@ pub fn trend(
         subject,
         &CellFilter {
             range: Some((from, to)),
+            today,
             grain,
             locations,
             regions,
@@ -921,6 +927,7 @@ pub fn ranking(
         subject,
         &CellFilter {
             range,
+            today,
             grain: Grain::Month,
             locations: None,
             regions,
