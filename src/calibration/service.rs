@@ -22,6 +22,7 @@ use super::dto::{
 };
 use super::rules::{agreement, category, differences, leniency, verdict, Moments, Verdict};
 use crate::assignments::repo as assignments;
+use crate::db::reuse::Reuse;
 use crate::db::schema::{
     calibration_cells as cells, rater_agreement, rater_pairs, shopper_leniency as lenient,
     submissions, users,
@@ -74,7 +75,7 @@ struct CellRow {
     sum_squares: f64,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = lenient)]
 struct LeniencyRow {
     organization_id: String,
@@ -85,6 +86,35 @@ struct LeniencyRow {
     sum_diff: f64,
     sum_squares_diff: f64,
 }
+
+/// How a leniency delta meets the stored one: the moments add up.
+macro_rules! leniency_upsert {
+    ($rows:literal) => {
+        concat!(
+            "INSERT INTO shopper_leniency (organization_id, shopper_id, standard_code, \
+             period_start, n, sum_diff, sum_squares_diff) ",
+            $rows,
+            " ON CONFLICT (organization_id, shopper_id, standard_code, period_start) DO UPDATE \
+             SET n = shopper_leniency.n + excluded.n, \
+             sum_diff = shopper_leniency.sum_diff + excluded.sum_diff, \
+             sum_squares_diff = shopper_leniency.sum_squares_diff + excluded.sum_squares_diff"
+        )
+    };
+}
+
+const LENIENCY_UPSERT_POSTGRES: &str = leniency_upsert!(
+    "SELECT organization_id, shopper_id, standard_code, period_start, n, sum_diff, \
+     sum_squares_diff FROM json_to_recordset($1::json) AS d(organization_id text, \
+     shopper_id text, standard_code text, period_start date, n bigint, \
+     sum_diff double precision, sum_squares_diff double precision)"
+);
+
+/// `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the insert, not a join.
+const LENIENCY_UPSERT_SQLITE: &str = leniency_upsert!(
+    "SELECT value ->> 'organization_id', value ->> 'shopper_id', value ->> 'standard_code', \
+     value ->> 'period_start', value ->> 'n', value ->> 'sum_diff', \
+     value ->> 'sum_squares_diff' FROM json_each($1) WHERE true"
+);
 
 /// Moves the visit's cells and, since a cell's mean of "the others" changes for everyone in
 /// it, the leniency of every shopper in those cells (a handful: shoppers of one location in
@@ -182,23 +212,17 @@ fn apply_leniency(
             ));
         per_backend!(conn, |c| upsert.execute(c))?;
     }
-    for delta in &deltas {
-        let upsert = diesel::insert_into(lenient::table)
-            .values(delta)
-            .on_conflict((
-                lenient::organization_id,
-                lenient::shopper_id,
-                lenient::standard_code,
-                lenient::period_start,
-            ))
-            .do_update()
-            .set((
-                lenient::n.eq(lenient::n + excluded(lenient::n)),
-                lenient::sum_diff.eq(lenient::sum_diff + excluded(lenient::sum_diff)),
-                lenient::sum_squares_diff
-                    .eq(lenient::sum_squares_diff + excluded(lenient::sum_squares_diff)),
-            ));
-        per_backend!(conn, |c| upsert.execute(c))?;
+    // The leniencies in one statement: every shopper of the cell moves, so at a location shopped
+    // daily that is one row per shopper and standard of its month (some 1,000 at 100 visits a
+    // month), each its own upsert before. The rows go as one JSON array, as the roll-ups do.
+    if !deltas.is_empty() {
+        let rows = serde_json::to_string(&deltas).map_err(ApiError::internal)?;
+        let upsert = match conn {
+            DbConn::Postgres(_) => LENIENCY_UPSERT_POSTGRES,
+            DbConn::Sqlite(_) => LENIENCY_UPSERT_SQLITE,
+        };
+        let upsert = diesel::sql_query(upsert).bind::<diesel::sql_types::Text, _>(rows);
+        per_backend!(conn, |c| Reuse(&upsert).execute(c))?;
     }
     if sign < 0 {
         // Cells and leniencies with no visits left go, so the tables always equal a rebuild.
