@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::rules::{from_units, significant_shortfall, wilson, Subject};
-use crate::db::schema::rollups;
+use super::rules::{from_units, significant_shortfall, wilson, Grain, Subject};
+use super::service::{Bind, Sql};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::events::dto::{EventType, GapEventData};
@@ -68,7 +68,22 @@ pub fn crosses(
     }
 }
 
-/// Summed day cells of the location's standards over the window.
+/// A day cell of one standard at one location.
+#[derive(QueryableByName)]
+struct DayCell {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    subject_key: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    sum_units: i64,
+}
+
+/// Summed day cells of the location's standards over the window, by `rollups_location_window`.
+///
+/// SQLite is told the index: without statistics (it has none unless analyzed) its planner took
+/// the primary key, which leads with the period, and walked every location's day cells in the
+/// window, so an approval's cost grew with the whole organization's history.
 pub(crate) fn window_sums(
     conn: &mut DbConn,
     org: &str,
@@ -76,20 +91,33 @@ pub(crate) fn window_sums(
     codes: &[String],
     (from, to): (NaiveDate, NaiveDate),
 ) -> ApiResult<BTreeMap<String, WindowSums>> {
-    let cells: Vec<(String, i64, i64)> = rollups::table
-        .filter(rollups::organization_id.eq(org))
-        .filter(rollups::subject.eq(Subject::Standard.as_str()))
-        .filter(rollups::grain.eq("day"))
-        .filter(rollups::location_id.eq(location_id))
-        .filter(rollups::subject_key.eq_any(codes))
-        .filter(rollups::period_start.between(from, to))
-        .select((rollups::subject_key, rollups::n, rollups::sum_units))
-        .load(conn)?;
+    let mut q = Sql::default();
+    q.push(match conn {
+        DbConn::Postgres(_) => "SELECT subject_key, n, sum_units FROM rollups",
+        DbConn::Sqlite(_) => {
+            "SELECT subject_key, n, sum_units FROM rollups INDEXED BY rollups_location_window"
+        }
+    })
+    .push(" WHERE organization_id = ")
+    .bind(Bind::Text(org.into()))
+    .push(" AND location_id = ")
+    .bind(Bind::Text(location_id.into()))
+    .push(" AND subject = ")
+    .bind(Bind::Text(Subject::Standard.as_str().into()))
+    .push(" AND grain = ")
+    .bind(Bind::Text(Grain::Day.as_str().into()))
+    .push(" AND ")
+    .any("subject_key", codes.iter().map(|c| Bind::Text(c.clone())))
+    .push(" AND period_start BETWEEN ")
+    .bind(Bind::Date(from))
+    .push(" AND ")
+    .bind(Bind::Date(to));
+    let cells: Vec<DayCell> = q.load(conn)?;
     let mut out: BTreeMap<String, WindowSums> = BTreeMap::new();
-    for (code, n, sum_units) in cells {
-        let s = out.entry(code).or_default();
-        s.n += n;
-        s.sum_units += sum_units;
+    for cell in cells {
+        let s = out.entry(cell.subject_key).or_default();
+        s.n += cell.n;
+        s.sum_units += cell.sum_units;
     }
     Ok(out)
 }
