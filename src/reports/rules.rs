@@ -484,56 +484,48 @@ mod tests {
     }
 
     fn covered_exactly_once(from: NaiveDate, to: NaiveDate, grain: Grain, today: NaiveDate) {
-        {
-            {
-                {
-                    let mut count: BTreeMap<NaiveDate, i64> = BTreeMap::new();
-                    let covered = cover(from, to, grain, today);
-                    for c in &covered {
-                        let mut day = c.start;
-                        while day <= c.grain.end_of(c.start) {
-                            *count.entry(day).or_default() += c.sign;
-                            day = day + Days::new(1);
-                        }
-                    }
-                    count.retain(|_, n| *n != 0);
-                    let expected: BTreeMap<NaiveDate, i64> = from
-                        .iter_days()
-                        .take_while(|x| *x <= to)
-                        .map(|x| (x, 1))
-                        .collect();
-                    assert_eq!(count, expected, "{grain:?} {from} {to}");
-                    // Every cell lies within one period of the report's grain (a report
-                    // grouped by period labels it so), and a subtracted one within a coarser
-                    // cell that is added.
-                    for c in &covered {
-                        let last = c.grain.end_of(c.start);
-                        assert_eq!(grain.start_of(c.start), grain.start_of(last), "{c:?}");
-                        if c.sign < 0 {
-                            assert!(covered.iter().any(|p| p.sign > 0
-                                && p.grain > c.grain
-                                && p.start <= c.start
-                                && last <= p.grain.end_of(p.start)));
-                        }
-                    }
-                    // A partial month costs at most 10 cells at an edge of a longer range (14
-                    // before subtracting), and a dozen within one month; read with years, a
-                    // range holds fewer cells than its months.
-                    // Cells that begin after today are free, so count those up to it.
-                    let dated = |cells: &[Cover]| cells.iter().filter(|c| c.start <= today).count();
-                    let edge = covered
-                        .iter()
-                        .filter(|c| c.grain < Grain::Month && c.start <= today)
-                        .count();
-                    if grain >= Grain::Month {
-                        assert!(edge <= 2 * 12, "{grain:?} {from} {to}: {edge}");
-                    }
-                    if grain == Grain::Year {
-                        let by_month = cover(from, to, Grain::Month, today);
-                        assert!(dated(&covered) <= dated(&by_month), "{from} {to}");
-                    }
-                }
+        let mut count: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+        let covered = cover(from, to, grain, today);
+        for c in &covered {
+            let mut day = c.start;
+            while day <= c.grain.end_of(c.start) {
+                *count.entry(day).or_default() += c.sign;
+                day = day + Days::new(1);
             }
+        }
+        count.retain(|_, n| *n != 0);
+        let expected: BTreeMap<NaiveDate, i64> = from
+            .iter_days()
+            .take_while(|x| *x <= to)
+            .map(|x| (x, 1))
+            .collect();
+        assert_eq!(count, expected, "{grain:?} {from} {to}");
+        // Every cell lies within one period of the report's grain (a report grouped by period
+        // labels it so), and a subtracted one within a coarser cell that is added.
+        for c in &covered {
+            let last = c.grain.end_of(c.start);
+            assert_eq!(grain.start_of(c.start), grain.start_of(last), "{c:?}");
+            if c.sign < 0 {
+                assert!(covered.iter().any(|p| p.sign > 0
+                    && p.grain > c.grain
+                    && p.start <= c.start
+                    && last <= p.grain.end_of(p.start)));
+            }
+        }
+        // Counting the cells that begin by today (later ones are free): a partial month costs
+        // at most 10 at an edge of a longer range (14 before subtracting), and a dozen within
+        // one month; read with years, a range costs no more than read by its months.
+        let dated = |cells: &[Cover]| cells.iter().filter(|c| c.start <= today).count();
+        let edge = covered
+            .iter()
+            .filter(|c| c.grain < Grain::Month && c.start <= today)
+            .count();
+        if grain >= Grain::Month {
+            assert!(edge <= 2 * 12, "{grain:?} {from} {to}: {edge}");
+        }
+        if grain == Grain::Year {
+            let by_month = cover(from, to, Grain::Month, today);
+            assert!(dated(&covered) <= dated(&by_month), "{from} {to}");
         }
     }
 
