@@ -27,7 +27,7 @@ use crate::db::schema::{
     calibration_cells as cells, rater_agreement, rater_pairs, shopper_leniency as lenient,
     submissions, users,
 };
-use crate::db::DbConn;
+use crate::db::{json_rows, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::locations::repo as locations;
 use crate::per_backend;
@@ -87,34 +87,24 @@ struct LeniencyRow {
     sum_squares_diff: f64,
 }
 
-/// How a leniency delta meets the stored one: the moments add up.
-macro_rules! leniency_upsert {
-    ($rows:literal) => {
-        concat!(
-            "INSERT INTO shopper_leniency (organization_id, shopper_id, standard_code, \
-             period_start, n, sum_diff, sum_squares_diff) ",
-            $rows,
-            " ON CONFLICT (organization_id, shopper_id, standard_code, period_start) DO UPDATE \
-             SET n = shopper_leniency.n + excluded.n, \
-             sum_diff = shopper_leniency.sum_diff + excluded.sum_diff, \
-             sum_squares_diff = shopper_leniency.sum_squares_diff + excluded.sum_squares_diff"
-        )
-    };
-}
-
-const LENIENCY_UPSERT_POSTGRES: &str = leniency_upsert!(
-    "SELECT organization_id, shopper_id, standard_code, period_start, n, sum_diff, \
-     sum_squares_diff FROM json_to_recordset($1::json) AS d(organization_id text, \
-     shopper_id text, standard_code text, period_start date, n bigint, \
-     sum_diff double precision, sum_squares_diff double precision)"
-);
-
-/// `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the insert, not a join.
-const LENIENCY_UPSERT_SQLITE: &str = leniency_upsert!(
-    "SELECT value ->> 'organization_id', value ->> 'shopper_id', value ->> 'standard_code', \
-     value ->> 'period_start', value ->> 'n', value ->> 'sum_diff', \
-     value ->> 'sum_squares_diff' FROM json_each($1) WHERE true"
-);
+/// The leniency upsert for each backend (PostgreSQL first): a visit's deltas as JSON rows
+/// (`db::json_rows`), and how a delta meets the stored one: the moments add up.
+static LENIENCY_UPSERT: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    const COLUMNS: [(&str, &str); 7] = [
+        ("organization_id", "text"),
+        ("shopper_id", "text"),
+        ("standard_code", "text"),
+        ("period_start", "date"),
+        ("n", "bigint"),
+        ("sum_diff", "double precision"),
+        ("sum_squares_diff", "double precision"),
+    ];
+    const TAIL: &str = "ON CONFLICT (organization_id, shopper_id, standard_code, period_start) \
+         DO UPDATE SET n = shopper_leniency.n + excluded.n, \
+         sum_diff = shopper_leniency.sum_diff + excluded.sum_diff, \
+         sum_squares_diff = shopper_leniency.sum_squares_diff + excluded.sum_squares_diff";
+    [true, false].map(|postgres| json_rows::insert(postgres, "shopper_leniency", &COLUMNS, TAIL))
+});
 
 /// Moves the visit's cells and, since a cell's mean of "the others" changes for everyone in
 /// it, the leniency of every shopper in those cells (a handful: shoppers of one location in
@@ -214,13 +204,10 @@ fn apply_leniency(
     }
     // The leniencies in one statement: every shopper of the cell moves, so at a location shopped
     // daily that is one row per shopper and standard of its month (some 1,000 at 100 visits a
-    // month), each its own upsert before. The rows go as one JSON array, as the roll-ups do.
+    // month), each its own upsert before. The rows go as one JSON array (`db::json_rows`).
     if !deltas.is_empty() {
         let rows = serde_json::to_string(&deltas).map_err(ApiError::internal)?;
-        let upsert = match conn {
-            DbConn::Postgres(_) => LENIENCY_UPSERT_POSTGRES,
-            DbConn::Sqlite(_) => LENIENCY_UPSERT_SQLITE,
-        };
+        let upsert = &LENIENCY_UPSERT[usize::from(matches!(conn, DbConn::Sqlite(_)))];
         let upsert = diesel::sql_query(upsert).bind::<diesel::sql_types::Text, _>(rows);
         per_backend!(conn, |c| Reuse(&upsert).execute(c))?;
     }

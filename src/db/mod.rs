@@ -16,6 +16,7 @@
 //! read for 75,000 lookups).
 
 pub mod group_commit;
+pub mod json_rows;
 pub mod readers;
 pub mod reuse;
 pub mod schema;

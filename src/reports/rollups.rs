@@ -10,7 +10,7 @@ use super::rules::{contributions, Contribution};
 use crate::assignments::repo as assignments;
 use crate::checklists::repo as checklists;
 use crate::db::schema::{rollups, submissions};
-use crate::db::DbConn;
+use crate::db::{json_rows, DbConn};
 use crate::error::{ApiError, ApiResult};
 use crate::locations::repo as locations;
 use crate::per_backend;
@@ -125,40 +125,30 @@ fn to_row(keys: &CellKeys, c: &Contribution) -> RollupRow {
     }
 }
 
-/// How an inserted cell meets an existing one: the counts add up.
-macro_rules! upsert_tail {
-    () => {
-        " ON CONFLICT (organization_id, subject, grain, period_start, \
-     subject_key, location_id, region, segment, channel, checklist_id) DO UPDATE SET \
-     n = rollups.n + excluded.n, \
-     sum_units = rollups.sum_units + excluded.sum_units, \
-     critical_failures = rollups.critical_failures + excluded.critical_failures"
-    };
-}
-
-const UPSERT_POSTGRES: &str = concat!(
-    "INSERT INTO rollups (organization_id, subject, grain, period_start, subject_key, \
-     location_id, region, segment, channel, checklist_id, n, sum_units, critical_failures) \
-     SELECT organization_id, subject, grain, period_start, subject_key, location_id, region, \
-     segment, channel, checklist_id, n, sum_units, critical_failures \
-     FROM json_to_recordset($1::json) AS c(\
-     organization_id text, subject text, grain text, period_start date, subject_key text, \
-     location_id text, region text, segment text, channel text, checklist_id text, n bigint, \
-     sum_units bigint, critical_failures bigint)",
-    upsert_tail!()
-);
-
-/// `WHERE true` tells SQLite's parser that `ON CONFLICT` belongs to the insert, not a join.
-const UPSERT_SQLITE: &str = concat!(
-    "INSERT INTO rollups (organization_id, subject, grain, period_start, subject_key, \
-     location_id, region, segment, channel, checklist_id, n, sum_units, critical_failures) \
-     SELECT value ->> 'organization_id', value ->> 'subject', value ->> 'grain', \
-     value ->> 'period_start', value ->> 'subject_key', value ->> 'location_id', \
-     value ->> 'region', value ->> 'segment', value ->> 'channel', value ->> 'checklist_id', \
-     value ->> 'n', value ->> 'sum_units', value ->> 'critical_failures' \
-     FROM json_each($1) WHERE true",
-    upsert_tail!()
-);
+/// The roll-up upsert for each backend (PostgreSQL first): a visit's cells as JSON rows
+/// (`db::json_rows`), and how an inserted cell meets an existing one: the counts add up.
+static UPSERT: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    const COLUMNS: [(&str, &str); 13] = [
+        ("organization_id", "text"),
+        ("subject", "text"),
+        ("grain", "text"),
+        ("period_start", "date"),
+        ("subject_key", "text"),
+        ("location_id", "text"),
+        ("region", "text"),
+        ("segment", "text"),
+        ("channel", "text"),
+        ("checklist_id", "text"),
+        ("n", "bigint"),
+        ("sum_units", "bigint"),
+        ("critical_failures", "bigint"),
+    ];
+    const TAIL: &str = "ON CONFLICT (organization_id, subject, grain, period_start, \
+         subject_key, location_id, region, segment, channel, checklist_id) DO UPDATE SET \
+         n = rollups.n + excluded.n, sum_units = rollups.sum_units + excluded.sum_units, \
+         critical_failures = rollups.critical_failures + excluded.critical_failures";
+    [true, false].map(|postgres| json_rows::insert(postgres, "rollups", &COLUMNS, TAIL))
+});
 
 /// Adds an approved visit to the roll-ups (`sign` 1) or takes it away (`sign` -1), inside the
 /// caller's transaction. Cells that fall to zero visits are deleted, so the table always equals
@@ -184,14 +174,9 @@ pub fn apply(conn: &mut DbConn, row: &SubmissionRow, sign: i64) -> ApiResult<()>
         }
         same
     });
-    // Diesel cannot write a multi-row upsert for SQLite, and one bind per value (some 480)
-    // made the statement expensive to parse: the cells go as one JSON array, unpacked by the
-    // database (the SQL is the same but for the unpacking).
+    // One statement, the cells as one JSON array (`db::json_rows`).
     let cells = serde_json::to_string(&rows).map_err(ApiError::internal)?;
-    let upsert = match conn {
-        DbConn::Postgres(_) => UPSERT_POSTGRES,
-        DbConn::Sqlite(_) => UPSERT_SQLITE,
-    };
+    let upsert = &UPSERT[usize::from(matches!(conn, DbConn::Sqlite(_)))];
     diesel::sql_query(upsert)
         .bind::<diesel::sql_types::Text, _>(cells)
         .execute(conn)?;
