@@ -1026,3 +1026,37 @@ async fn a_gap_becoming_significant_and_reliable_is_an_event_once() {
     assert_eq!(approved[2]["data"]["submission_id"], tipping.as_str());
     assert_eq!(approved[2]["data"]["visit_score"], 0.0);
 }
+
+/// A submission's own event is written with its assignment's, in the same statement: the feed
+/// has them side by side, the assignment's first, at the submit and at the review alike.
+#[actix_web::test]
+async fn a_submission_step_and_its_assignment_step_are_neighbours_in_the_feed() {
+    let app = TestApp::spawn().await;
+    let org = app.seed_org("Acme").await;
+    let setup = shop_setup(&app, &org).await;
+    let submission = approved_visit(&app, &org, &setup, true).await;
+    let feed = feed_until(&app, &org.admin.access_token, "", |f| {
+        f.iter().any(|e| e["type"] == "submission.approved")
+    })
+    .await;
+    let types: Vec<&str> = feed.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    for (assignment_step, submission_step) in [
+        ("assignment.submitted", "submission.submitted"),
+        ("assignment.approved", "submission.approved"),
+    ] {
+        let at = types
+            .iter()
+            .position(|t| *t == assignment_step)
+            .unwrap_or_else(|| panic!("no {assignment_step} in {types:?}"));
+        assert_eq!(types.get(at + 1), Some(&submission_step), "{types:?}");
+        let (first, second) = (&feed[at]["data"], &feed[at + 1]["data"]);
+        assert_eq!(first["assignment_id"], second["assignment_id"]);
+        assert_eq!(second["submission_id"], submission.as_str());
+        assert_eq!(feed[at]["timestamp"], feed[at + 1]["timestamp"]);
+    }
+    assert!(
+        types.iter().position(|t| *t == "submission.submitted")
+            < types.iter().position(|t| *t == "assignment.approved"),
+        "{types:?}"
+    );
+}

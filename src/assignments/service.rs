@@ -212,11 +212,13 @@ fn event(
 }
 
 /// Records history entries (`entries[i]` is about `rows[i]`, as it is after the change) and
-/// the events they cause, in the caller's transaction.
+/// the events they cause, in the caller's transaction; `also` are events of the same change
+/// written after them in the same statement (a submission's own event beside its assignment's).
 fn record_changes(
     conn: &mut DbConn,
     rows: &[AssignmentRow],
     entries: &[EventRow],
+    also: Vec<NewEvent>,
 ) -> ApiResult<()> {
     repo::insert_events(conn, entries)?;
     let uuid = |s: &str| s.parse::<uuid::Uuid>().map_err(ApiError::internal);
@@ -246,6 +248,7 @@ fn record_changes(
             entry.at,
         )?);
     }
+    events.extend(also);
     outbox::record_all(conn, &events)?;
     // Verifying re-shops of corrective actions follow their assignment's outcome.
     let outcomes: Vec<(String, ReshopOutcome)> = rows
@@ -314,6 +317,7 @@ pub fn create(
             None,
             now,
         )],
+        Vec::new(),
     )?;
     match input.shopper_id {
         Some(shopper) => offer(conn, actor, &row.id, &shopper.to_string(), now),
@@ -412,7 +416,7 @@ pub fn create_wave(
         .iter()
         .map(|r| event(r, "create", None, Status::Open, actor.user_id, None, now))
         .collect();
-    record_changes(conn, &rows, &events)?;
+    record_changes(conn, &rows, &events, Vec::new())?;
     Ok((wave, rows.len()))
 }
 
@@ -547,6 +551,21 @@ fn apply(
     now: NaiveDateTime,
     change: impl FnOnce(&mut AssignmentRow),
 ) -> ApiResult<AssignmentRow> {
+    apply_with(conn, row, action, actor, reason, now, change, Vec::new())
+}
+
+/// [`apply`], writing the events `also` with the assignment's own, in one statement.
+#[allow(clippy::too_many_arguments)]
+fn apply_with(
+    conn: &mut DbConn,
+    row: &AssignmentRow,
+    action: Action,
+    actor: Option<&str>,
+    reason: Option<String>,
+    now: NaiveDateTime,
+    change: impl FnOnce(&mut AssignmentRow),
+    also: Vec<NewEvent>,
+) -> ApiResult<AssignmentRow> {
     let from: Status = row.status.parse().map_err(ApiError::internal)?;
     let to = transition(from, action).map_err(|e| ApiError::Conflict {
         detail: e.to_string(),
@@ -593,6 +612,7 @@ fn apply(
             reason,
             now,
         )],
+        also,
     )?;
     // `next` is what `save_transition` stored (every field it writes, the version moved by one):
     // no need to read it back.
@@ -1180,18 +1200,30 @@ pub fn sync(
 }
 
 /// The assignment side of a submission: `submit` (the shop counts for the cooldown from now),
-/// or a reviewer's `approve`, `return` or `reject`.
+/// or a reviewer's `approve`, `return` or `reject`. `submission_events` (the submission's own
+/// events of the same step) are written after the assignment's, in the same statement.
 pub fn record_submission_step(
     conn: &mut DbConn,
     row: &AssignmentRow,
     action: Action,
     actor: Option<&str>,
     reason: Option<String>,
+    submission_events: Vec<NewEvent>,
     now: NaiveDateTime,
 ) -> ApiResult<AssignmentRow> {
-    apply(conn, row, action, actor, reason, now, |next| {
+    let submitted = |next: &mut AssignmentRow| {
         if action == Action::Submit {
             next.submitted_at = Some(now);
         }
-    })
+    };
+    apply_with(
+        conn,
+        row,
+        action,
+        actor,
+        reason,
+        now,
+        submitted,
+        submission_events,
+    )
 }

@@ -338,13 +338,25 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        self.transaction_locking(None, f).await
+    }
+
+    /// Like [`Db::transaction`], for a transaction that will take [`lock_for_transaction`] on
+    /// `key`: on PostgreSQL the lock is sent with the `BEGIN`, one round trip fewer (a thirteenth
+    /// of a submission's), and the call inside finds it held.
+    pub async fn transaction_locking<T, F>(&self, key: Option<&str>, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
         if let Some(writer) = &self.writer {
             return writer.transaction(f).await;
         }
+        let lock = key.map(advisory_key);
         let pool = self.pool.clone();
         actix_web::web::block(move || {
             let mut conn = checkout(&pool)?;
-            write_transaction(&mut conn, f)
+            write_transaction_locking(&mut conn, lock, f)
         })
         .await
         .map_err(ApiError::internal)?
@@ -366,10 +378,34 @@ pub fn write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
 {
+    write_transaction_locking(conn, None, f)
+}
+
+/// [`write_transaction`], on PostgreSQL taking the advisory lock `lock` (an [`advisory_key`])
+/// in the same round trip as the `BEGIN`.
+fn write_transaction_locking<T, F>(
+    conn: &mut DbConn,
+    lock: Option<i64>,
+    f: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+{
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
+    match (&mut *conn, lock) {
+        (DbConn::Sqlite(c), _) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        (DbConn::Postgres(c), None) => AnsiTransactionManager::begin_transaction(c)?,
+        (DbConn::Postgres(c), Some(key)) => {
+            // An integer of our own making, so the text is safe to build; a simple query may
+            // hold several statements.
+            AnsiTransactionManager::begin_transaction_sql(
+                c,
+                &format!("BEGIN; SELECT pg_advisory_xact_lock({key})"),
+            )?;
+            HELD_LOCK.set(Some(key));
+        }
     }
     let result = match f(conn) {
         Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
@@ -383,11 +419,15 @@ where
             .map_err(ApiError::from)
             .and(Err(e)),
     };
+    HELD_LOCK.set(None);
     transaction_ended();
     result
 }
 
 thread_local! {
+    /// The advisory lock this thread's current PostgreSQL transaction took with its `BEGIN`
+    /// ([`Db::transaction_locking`]), which [`lock_for_transaction`] then need not take again.
+    static HELD_LOCK: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
     /// What is to run once this thread's current transaction has ended ([`on_transaction_end`]).
     static AT_TRANSACTION_END: std::cell::RefCell<Vec<Box<dyn FnOnce()>>> =
         const { std::cell::RefCell::new(Vec::new()) };
@@ -436,13 +476,21 @@ macro_rules! per_backend {
 pub fn lock_for_transaction(conn: &mut DbConn, key: &str) -> Result<(), ApiError> {
     if let DbConn::Postgres(c) = conn {
         use diesel::RunQueryDsl;
-        let digest = crate::auth::tokens::sha256_hex(key);
-        let id = i64::from_str_radix(&digest[..15], 16).unwrap_or(0);
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .execute(c)?;
+        let id = advisory_key(key);
+        if HELD_LOCK.get() == Some(id) {
+            return Ok(());
+        }
+        let lock = diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(id);
+        crate::db::reuse::Reuse(&lock).execute(c)?;
     }
     Ok(())
+}
+
+/// The advisory lock's number for `key`: 60 bits of its SHA-256.
+fn advisory_key(key: &str) -> i64 {
+    let digest = crate::auth::tokens::sha256_hex(key);
+    i64::from_str_radix(&digest[..15], 16).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -94,15 +94,24 @@ pub fn record(
 
 /// Records events in the caller's transaction (a wave of assignments writes thousands).
 pub fn record_all(conn: &mut DbConn, rows: &[NewEvent]) -> ApiResult<()> {
-    if let [one] = rows {
-        // The common case, kept prepared.
-        let insert = diesel::insert_into(events::table).values(one);
-        per_backend!(conn, |c| Reuse(&insert).execute(c))?;
-        return Ok(());
-    }
-    for chunk in rows.chunks(500) {
-        let insert = diesel::insert_into(events::table).values(chunk);
-        per_backend!(conn, |c| insert.execute(c))?;
+    match (conn, rows.len()) {
+        // A few events of one change (a submission's beside its assignment's): kept prepared.
+        // On PostgreSQL one statement (each is a round trip; a handful of shapes); SQLite, in
+        // process, runs a batch as one insert per row anyway, so it keeps the one-row insert.
+        (DbConn::Postgres(c), 1..=4) => {
+            Reuse(&diesel::insert_into(events::table).values(rows)).execute(c)?;
+        }
+        (DbConn::Sqlite(c), 1..=4) => {
+            for one in rows {
+                Reuse(&diesel::insert_into(events::table).values(one)).execute(c)?;
+            }
+        }
+        (conn, _) => {
+            for chunk in rows.chunks(500) {
+                let insert = diesel::insert_into(events::table).values(chunk);
+                per_backend!(conn, |c| insert.execute(c))?;
+            }
+        }
     }
     Ok(())
 }

@@ -41,10 +41,12 @@ pub async fn save_submission_draft(
 ) -> ApiResult<HttpResponse> {
     let me = caller.require_shopper()?;
     let id = parse_id(&id)?;
+    // The submission's lock, taken with the transaction (`lock_for_transaction` in the service).
+    let key = id.clone();
     let org = caller.organization_id.clone();
     let submission = state
         .db
-        .transaction(move |conn| {
+        .transaction_locking(Some(&key), move |conn| {
             let row = service::save_draft(conn, &org, &me, &id, body.0, Utc::now().naive_utc())?;
             service::to_dto(conn, row, false)
         })
@@ -74,6 +76,8 @@ pub async fn submit(
 ) -> ApiResult<HttpResponse> {
     let me = caller.require_shopper()?;
     let id = parse_id(&id)?;
+    // The submission's lock, taken with the transaction (`lock_for_transaction` in the service).
+    let key = id.clone();
     let org = caller.organization_id.clone();
     let config = state.config.clone();
     let see_scores = caller
@@ -82,7 +86,7 @@ pub async fn submit(
         .map(|i| i.organization.shoppers_see_scores);
     let (row, facts) = state
         .db
-        .transaction(move |conn| {
+        .transaction_locking(Some(&key), move |conn| {
             service::submit(
                 conn,
                 &config,
@@ -203,11 +207,13 @@ async fn decide(
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::SubmissionsReview)?;
     let id = parse_id(id)?;
+    // The submission's lock, taken with the transaction (`lock_for_transaction` in the service).
+    let key = id.clone();
     let expected = if_match(req)?;
     let (org, reviewer) = caller.owned_ids();
     let submission = state
         .db
-        .transaction(move |conn| {
+        .transaction_locking(Some(&key), move |conn| {
             let row = service::review(
                 conn,
                 &org,
@@ -345,11 +351,13 @@ pub async fn edit_answer(
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::SubmissionsReview)?;
     let id = parse_id(&id)?;
+    // The submission's lock, taken with the transaction (`lock_for_transaction` in the service).
+    let key = id.clone();
     let expected = if_match(&req)?;
     let (org, reviewer) = caller.owned_ids();
     let submission = state
         .db
-        .transaction(move |conn| {
+        .transaction_locking(Some(&key), move |conn| {
             let row = service::edit(
                 conn,
                 &org,

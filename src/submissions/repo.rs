@@ -26,27 +26,82 @@ pub fn find_in_org(conn: &mut DbConn, org_id: &str, id: &str) -> ApiResult<Submi
         .ok_or_else(|| ApiError::NotFound("no such submission".into()))
 }
 
-/// In one statement: the submission `id` and the one (if another) made on `assignment_id`.
-pub fn find_with_assignment(
+/// What a shopper's write finds, in one statement ([`find_for_write`]).
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The submission `id`, if it exists.
+    pub mine: Option<SubmissionRow>,
+    /// Another submission made on the assignment, if any.
+    pub on_assignment: Option<SubmissionRow>,
+    /// The shopper's latest other submitted shop on the same checklist version, when asked for.
+    pub previous: Option<SubmissionRow>,
+}
+
+diesel::alias!(assignments as earlier_assignments: EarlierAssignments, submissions as earlier_submissions: EarlierSubmissions);
+
+/// The submission `id`, the one (if another) made on `assignment_id`, and with `previous_of`
+/// (the shopper, the assignment's checklist version) the shopper's latest other submitted shop
+/// on that version (for the identical-answers flag): one statement, one round trip on
+/// PostgreSQL, where a submission was thirteen.
+///
+/// The previous shop is found through the assignments' (shopper, checklist version, submitted)
+/// index, newest first: one probe however many shops the shopper has made. An assignment's
+/// `submitted_at` is its submission's (both are written by the same submit).
+pub fn find_for_write(
     conn: &mut DbConn,
     id: &str,
     assignment_id: &str,
-) -> ApiResult<(Option<SubmissionRow>, Option<SubmissionRow>)> {
-    let rows: Vec<SubmissionRow> = submissions::table
-        .filter(
-            submissions::id
-                .eq(id)
-                .or(submissions::assignment_id.eq(assignment_id)),
-        )
-        .select(SubmissionRow::as_select())
-        .load(conn)?;
-    let (mine, others): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.id == id);
-    Ok((
-        mine.into_iter().next(),
-        others
-            .into_iter()
-            .find(|r| r.assignment_id == assignment_id),
-    ))
+    previous_of: Option<(&str, &str)>,
+) -> ApiResult<Found> {
+    let mine_or_on_assignment = submissions::id
+        .eq(id)
+        .or(submissions::assignment_id.eq(assignment_id));
+    let rows: Vec<SubmissionRow> = match previous_of {
+        None => submissions::table
+            .filter(mine_or_on_assignment)
+            .select(SubmissionRow::as_select())
+            .load(conn)?,
+        Some((shopper_id, checklist_version_id)) => {
+            let (a, s) = (earlier_assignments, earlier_submissions);
+            let previous = a
+                .inner_join(
+                    s.on(s
+                        .field(submissions::assignment_id)
+                        .eq(a.field(assignments::id))),
+                )
+                .filter(a.field(assignments::shopper_id).eq(shopper_id))
+                .filter(
+                    a.field(assignments::checklist_version_id)
+                        .eq(checklist_version_id),
+                )
+                .filter(a.field(assignments::submitted_at).is_not_null())
+                .filter(a.field(assignments::id).ne(assignment_id))
+                .filter(s.field(submissions::shopper_id).eq(shopper_id))
+                .filter(s.field(submissions::submitted_at).is_not_null())
+                .order(a.field(assignments::submitted_at).desc())
+                .select(s.field(submissions::id))
+                .single_value();
+            submissions::table
+                .filter(
+                    mine_or_on_assignment
+                        .nullable()
+                        .or(submissions::id.nullable().eq(previous)),
+                )
+                .select(SubmissionRow::as_select())
+                .load(conn)?
+        }
+    };
+    let mut found = Found::default();
+    for row in rows {
+        if row.id == id {
+            found.mine = Some(row);
+        } else if row.assignment_id == assignment_id {
+            found.on_assignment = Some(row);
+        } else {
+            found.previous = Some(row);
+        }
+    }
+    Ok(found)
 }
 
 /// Inserts the row, or rewrites every column of the existing one (the caller holds the
@@ -65,30 +120,6 @@ pub fn save(conn: &mut DbConn, row: &SubmissionRow, exists: bool) -> ApiResult<(
         other => other,
     })?;
     Ok(())
-}
-
-/// The shopper's latest other submitted shop on the same checklist version (the assignment
-/// `except` being the one now submitted). Found through the assignments' (shopper, checklist
-/// version, submitted) index, newest first: one probe however many shops the shopper has made.
-/// An assignment's `submitted_at` is its submission's (both are written by the same submit).
-pub fn previous_on_checklist(
-    conn: &mut DbConn,
-    shopper_id: &str,
-    checklist_version_id: &str,
-    except: &str,
-) -> ApiResult<Option<SubmissionRow>> {
-    Ok(assignments::table
-        .inner_join(submissions::table)
-        .filter(assignments::shopper_id.eq(shopper_id))
-        .filter(assignments::checklist_version_id.eq(checklist_version_id))
-        .filter(assignments::submitted_at.is_not_null())
-        .filter(assignments::id.ne(except))
-        .filter(submissions::shopper_id.eq(shopper_id))
-        .filter(submissions::submitted_at.is_not_null())
-        .order(assignments::submitted_at.desc())
-        .select(SubmissionRow::as_select())
-        .first(conn)
-        .optional()?)
 }
 
 /// A page of the organization's submissions. The review queue (`submitted`) comes oldest

@@ -31,7 +31,7 @@ use crate::config::Config;
 use crate::db::{lock_for_transaction, DbConn};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::dto::{EventType, SubmissionEventData};
-use crate::events::outbox;
+use crate::events::outbox::{self, NewEvent};
 use crate::locations::repo as locations;
 use crate::locations::rules::distance_m;
 use crate::organizations::repo as organizations;
@@ -67,6 +67,8 @@ struct Context {
     assignment: AssignmentRow,
     /// The assignment's location (its geofence for the flags), read with it.
     location: crate::locations::model::LocationRow,
+    /// For a final submission, the shopper's previous shop on the same checklist version.
+    previous: Option<SubmissionRow>,
 }
 
 /// Common checks of every shopper write. `Ok(Err(row))` replays a final submission sent again
@@ -78,10 +80,22 @@ fn prepare(
     id: &str,
     content: &SubmissionContent,
     hash: &str,
+    with_previous: bool,
 ) -> ApiResult<Result<Context, SubmissionRow>> {
     lock_for_transaction(conn, id)?;
-    let (existing, on_assignment) =
-        repo::find_with_assignment(conn, id, &content.assignment_id.to_string())?;
+    let assignment_id = content.assignment_id.to_string();
+    // Both reads first (they change nothing), then the checks in their order: what the
+    // submission is decides before whether the assignment is the shopper's.
+    let visible =
+        assignment_flow::visible_to_shopper_with_location(conn, org, shopper, &assignment_id);
+    let previous_of = match &visible {
+        Ok((assignment, _)) if with_previous => {
+            Some((shopper, assignment.checklist_version_id.as_str()))
+        }
+        _ => None,
+    };
+    let found = repo::find_for_write(conn, id, &assignment_id, previous_of)?;
+    let existing = found.mine;
     if let Some(row) = &existing {
         if row.organization_id != org || row.shopper_id != shopper {
             return Err(ApiError::NotFound("no such submission".into()));
@@ -102,14 +116,9 @@ fn prepare(
             };
         }
     }
-    let (assignment, location) = assignment_flow::visible_to_shopper_with_location(
-        conn,
-        org,
-        shopper,
-        &content.assignment_id.to_string(),
-    )
-    .map_err(|_| ApiError::unprocessable("assignment_id", "not an assignment of yours"))?;
-    if on_assignment.is_some() {
+    let (assignment, location) = visible
+        .map_err(|_| ApiError::unprocessable("assignment_id", "not an assignment of yours"))?;
+    if found.on_assignment.is_some() {
         return Err(ApiError::conflict(
             "the assignment already has another submission",
         ));
@@ -127,6 +136,7 @@ fn prepare(
         existing,
         assignment,
         location,
+        previous: found.previous,
     }))
 }
 
@@ -186,7 +196,7 @@ pub fn save_draft(
     // As stored: PostgreSQL keeps microseconds, so the row answered equals a later read.
     let now = now.trunc_subsecs(6);
     let stored = stored(&content)?;
-    let ctx = match prepare(conn, org, shopper, id, &content, &stored.hash)? {
+    let ctx = match prepare(conn, org, shopper, id, &content, &stored.hash, false)? {
         Ok(ctx) => ctx,
         Err(replayed) => return Ok(replayed),
     };
@@ -214,7 +224,7 @@ pub fn submit(
     // As stored: PostgreSQL keeps microseconds, so the row answered equals a later read.
     let now = now.trunc_subsecs(6);
     let stored = stored(&content)?;
-    let ctx = match prepare(conn, org, shopper, id, &content, &stored.hash)? {
+    let ctx = match prepare(conn, org, shopper, id, &content, &stored.hash, true)? {
         Ok(ctx) => ctx,
         Err(replayed) => {
             let facts = dto_facts(conn, &replayed, false)?;
@@ -260,7 +270,7 @@ pub fn submit(
         .as_ref()
         .map(|p| (p.latitude, p.longitude))
         .or(a.check_in_latitude.zip(a.check_in_longitude));
-    let previous = repo::previous_on_checklist(conn, shopper, &a.checklist_version_id, &a.id)?;
+    let previous = &ctx.previous;
     let previous_content: Option<SubmissionContent> = previous
         .as_ref()
         .and_then(|p| serde_json::from_str(&p.content).ok());
@@ -337,13 +347,20 @@ pub fn submit(
         let answered: Vec<String> = content.answers.keys().cloned().collect();
         repo::supersede_edits(conn, id, &answered, now)?;
     }
-    assignment_flow::record_submission_step(conn, a, Action::Submit, Some(shopper), None, now)?;
-    record_event(
-        conn,
+    let submitted = submission_event(
         &row,
         &a.location_id,
         EventType::SubmissionSubmitted,
         None,
+        now,
+    )?;
+    assignment_flow::record_submission_step(
+        conn,
+        a,
+        Action::Submit,
+        Some(shopper),
+        None,
+        vec![submitted],
         now,
     )?;
     let resubmitted = ctx.existing.is_some();
@@ -423,6 +440,18 @@ fn record_event(
     edited_item: Option<String>,
     now: NaiveDateTime,
 ) -> ApiResult<()> {
+    let event = submission_event(row, location_id, event_type, edited_item, now)?;
+    outbox::record_all(conn, &[event])
+}
+
+/// The event a submission's change causes, to be written by the caller.
+fn submission_event(
+    row: &SubmissionRow,
+    location_id: &str,
+    event_type: EventType,
+    edited_item: Option<String>,
+    now: NaiveDateTime,
+) -> ApiResult<NewEvent> {
     let uuid = |s: &str| s.parse::<uuid::Uuid>().map_err(ApiError::internal);
     let flags: Vec<serde_json::Value> = serde_json::from_str(&row.flags).unwrap_or_default();
     let data = SubmissionEventData {
@@ -440,8 +469,7 @@ fn record_event(
             .collect(),
         edited_item,
     };
-    outbox::record(conn, &row.organization_id, event_type, &data, now)?;
-    Ok(())
+    NewEvent::new(&row.organization_id, event_type, &data, now)
 }
 
 /// Adds an approved visit to every roll-up read by reports (`sign` 1), or takes it away (-1),
@@ -754,10 +782,18 @@ pub fn review(
         row.grade,
         now,
     )?;
-    assignment_flow::record_submission_step(conn, &assignment, action, reviewer, reason, now)?;
-    if let Some(event_type) = EventType::of_submission_status(decision) {
-        record_event(conn, &row, &assignment.location_id, event_type, None, now)?;
-    }
+    let decided = EventType::of_submission_status(decision)
+        .map(|event_type| submission_event(&row, &assignment.location_id, event_type, None, now))
+        .transpose()?;
+    assignment_flow::record_submission_step(
+        conn,
+        &assignment,
+        action,
+        reviewer,
+        reason,
+        decided.into_iter().collect(),
+        now,
+    )?;
     Ok(row)
 }
 
