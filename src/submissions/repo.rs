@@ -44,8 +44,8 @@ diesel::alias!(assignments as earlier_assignments: EarlierAssignments, submissio
 /// on that version (for the identical-answers flag): one statement, one round trip on
 /// PostgreSQL, where a submission was thirteen.
 ///
-/// The previous shop is found through the assignments' (shopper, checklist version, submitted)
-/// index, newest first: one probe however many shops the shopper has made. An assignment's
+/// The previous shop (once read alone, as `previous_on_checklist`) is found through the
+/// assignments' (shopper, checklist version, submitted) index, newest first: one probe however many shops the shopper has made. An assignment's
 /// `submitted_at` is its submission's (both are written by the same submit).
 pub fn find_for_write(
     conn: &mut DbConn,
