@@ -392,6 +392,8 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    // However this ends, a panic included, the lock is no longer this thread's to skip.
+    let _held = ForgetHeldLock;
     match (&mut *conn, lock) {
         (DbConn::Sqlite(c), _) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
@@ -419,9 +421,17 @@ where
             .map_err(ApiError::from)
             .and(Err(e)),
     };
-    HELD_LOCK.set(None);
     transaction_ended();
     result
+}
+
+/// Clears [`HELD_LOCK`] when dropped.
+struct ForgetHeldLock;
+
+impl Drop for ForgetHeldLock {
+    fn drop(&mut self) {
+        HELD_LOCK.set(None);
+    }
 }
 
 thread_local! {

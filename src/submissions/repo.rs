@@ -41,12 +41,13 @@ diesel::alias!(assignments as earlier_assignments: EarlierAssignments, submissio
 
 /// The submission `id`, the one (if another) made on `assignment_id`, and with `previous_of`
 /// (the shopper, the assignment's checklist version) the shopper's latest other submitted shop
-/// on that version (for the identical-answers flag): one statement, one round trip on
-/// PostgreSQL, where a submission was thirteen.
+/// on that version (for the identical-answers flag): one statement, so one round trip on
+/// PostgreSQL (a submission there makes ten, thirteen before issue 21's last round).
 ///
 /// The previous shop (once read alone, as `previous_on_checklist`) is found through the
-/// assignments' (shopper, checklist version, submitted) index, newest first: one probe however many shops the shopper has made. An assignment's
-/// `submitted_at` is its submission's (both are written by the same submit).
+/// assignments' (shopper, checklist version, submitted) index, newest first: one probe however
+/// many shops the shopper has made. An assignment's `submitted_at` is its submission's (both are
+/// written by the same submit).
 pub fn find_for_write(
     conn: &mut DbConn,
     id: &str,
