@@ -394,23 +394,34 @@ pub fn board_facts(
 }
 
 /// The filters every open-jobs read shares: open, window not ended, not hidden from the shopper.
+/// A hiding filter is written only when it hides something: `x <> ALL('{}')` holds for every
+/// row, and with it in the text PostgreSQL's generic plan expected one row and chose to read and
+/// sort every open job at the location (25 ms at 1,000), so it planned each board anew instead
+/// (a bind of 0.10 ms at 100,000 open jobs against 0.02 with a kept plan); without them the
+/// generic plan reads the page from the index and stops.
 macro_rules! open_job_filters {
-    ($query:expr, $uncertified:expr, $now:expr) => {
-        $query
+    ($query:expr, $uncertified:expr, $now:expr) => {{
+        let mut query = $query
             .filter(assignments::status.eq(Status::Open.as_str()))
-            .filter(assignments::window_end.gt($now))
-            .filter(
+            .filter(assignments::window_end.gt($now));
+        let hidden: &HiddenJobs = $uncertified;
+        if !hidden.quiz_ids.is_empty() {
+            query = query.filter(
                 assignments::required_quiz_id
                     .is_null()
-                    .or(assignments::required_quiz_id.ne_all($uncertified.quiz_ids.clone())),
-            )
-            .filter(
-                assignments::checklist_version_id
-                    .ne_all($uncertified.checklist_version_ids.clone()),
-            )
-            .filter(assignments::id.ne_all($uncertified.partner_halves.clone()))
-            .order((assignments::window_end.asc(), assignments::id.asc()))
-    };
+                    .or(assignments::required_quiz_id.ne_all(hidden.quiz_ids.clone())),
+            );
+        }
+        if !hidden.checklist_version_ids.is_empty() {
+            query = query.filter(
+                assignments::checklist_version_id.ne_all(hidden.checklist_version_ids.clone()),
+            );
+        }
+        if !hidden.partner_halves.is_empty() {
+            query = query.filter(assignments::id.ne_all(hidden.partner_halves.clone()));
+        }
+        query.order((assignments::window_end.asc(), assignments::id.asc()))
+    }};
 }
 
 /// Open jobs at `places` (active locations of the organization, from [`board_facts`]), soonest-
