@@ -22,7 +22,6 @@ use super::dto::{
 };
 use super::rules::{agreement, category, differences, leniency, verdict, Moments, Verdict};
 use crate::assignments::repo as assignments;
-use crate::db::reuse::Reuse;
 use crate::db::schema::{
     calibration_cells as cells, rater_agreement, rater_pairs, shopper_leniency as lenient,
     submissions, users,
@@ -87,9 +86,9 @@ struct LeniencyRow {
     sum_squares_diff: f64,
 }
 
-/// The leniency upsert for each backend (PostgreSQL first): a visit's deltas as JSON rows
-/// (`db::json_rows`), and how a delta meets the stored one: the moments add up.
-static LENIENCY_UPSERT: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+/// The leniency upsert: a visit's deltas as JSON rows (`db::json_rows`), and how a delta meets
+/// the stored one: the moments add up.
+static LENIENCY_UPSERT: std::sync::LazyLock<json_rows::Insert> = std::sync::LazyLock::new(|| {
     const COLUMNS: [(&str, &str); 7] = [
         ("organization_id", "text"),
         ("shopper_id", "text"),
@@ -103,7 +102,7 @@ static LENIENCY_UPSERT: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::
          DO UPDATE SET n = shopper_leniency.n + excluded.n, \
          sum_diff = shopper_leniency.sum_diff + excluded.sum_diff, \
          sum_squares_diff = shopper_leniency.sum_squares_diff + excluded.sum_squares_diff";
-    [true, false].map(|postgres| json_rows::insert(postgres, "shopper_leniency", &COLUMNS, TAIL))
+    json_rows::Insert::new("shopper_leniency", &COLUMNS, TAIL)
 });
 
 /// Moves the visit's cells and, since a cell's mean of "the others" changes for everyone in
@@ -206,10 +205,7 @@ fn apply_leniency(
     // daily that is one row per shopper and standard of its month (some 1,000 at 100 visits a
     // month), each its own upsert before. The rows go as one JSON array (`db::json_rows`).
     if !deltas.is_empty() {
-        let rows = serde_json::to_string(&deltas).map_err(ApiError::internal)?;
-        let upsert = &LENIENCY_UPSERT[usize::from(matches!(conn, DbConn::Sqlite(_)))];
-        let upsert = diesel::sql_query(upsert).bind::<diesel::sql_types::Text, _>(rows);
-        per_backend!(conn, |c| Reuse(&upsert).execute(c))?;
+        LENIENCY_UPSERT.execute(conn, &deltas)?;
     }
     if sign < 0 {
         // Cells and leniencies with no visits left go, so the tables always equal a rebuild.

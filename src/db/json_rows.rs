@@ -4,10 +4,46 @@
 //! cells) made a statement dearer to parse than to run. Used for the writes that move many
 //! cells at once: the gap roll-ups and the shoppers' leniency.
 
+use diesel::RunQueryDsl;
+use serde::Serialize;
+
+use super::reuse::Reuse;
+use super::DbConn;
+use crate::error::{ApiError, ApiResult};
+
+/// One such statement, its text for each backend built once (keep it in a `LazyLock`).
+pub struct Insert {
+    postgres: String,
+    sqlite: String,
+}
+
+impl Insert {
+    /// See [`insert`] for the arguments.
+    pub fn new(table: &str, columns: &[(&str, &str)], tail: &str) -> Self {
+        Self {
+            postgres: insert(true, table, columns, tail),
+            sqlite: insert(false, table, columns, tail),
+        }
+    }
+
+    /// Writes `rows` (serialized as one JSON array) in the caller's transaction; the statement's
+    /// text is fixed, so it is kept prepared.
+    pub fn execute(&self, conn: &mut DbConn, rows: &impl Serialize) -> ApiResult<()> {
+        let rows = serde_json::to_string(rows).map_err(ApiError::internal)?;
+        let text = match conn {
+            DbConn::Postgres(_) => &self.postgres,
+            DbConn::Sqlite(_) => &self.sqlite,
+        };
+        let query = diesel::sql_query(text.as_str()).bind::<diesel::sql_types::Text, _>(rows);
+        crate::per_backend!(conn, |c| Reuse(&query).execute(c))?;
+        Ok(())
+    }
+}
+
 /// `INSERT INTO table (columns) SELECT … FROM the JSON rows in $1` followed by `tail` (an
 /// `ON CONFLICT` clause). `columns` are `(name, PostgreSQL type)`; the rows' JSON objects are
 /// keyed by the same names (a `serde::Serialize` struct of the table's fields).
-pub fn insert(postgres: bool, table: &str, columns: &[(&str, &str)], tail: &str) -> String {
+fn insert(postgres: bool, table: &str, columns: &[(&str, &str)], tail: &str) -> String {
     let list = |f: &dyn Fn(&str, &str) -> String| {
         columns
             .iter()

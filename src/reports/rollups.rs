@@ -125,9 +125,9 @@ fn to_row(keys: &CellKeys, c: &Contribution) -> RollupRow {
     }
 }
 
-/// The roll-up upsert for each backend (PostgreSQL first): a visit's cells as JSON rows
-/// (`db::json_rows`), and how an inserted cell meets an existing one: the counts add up.
-static UPSERT: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+/// The roll-up upsert: a visit's cells as JSON rows (`db::json_rows`), and how an inserted cell
+/// meets an existing one: the counts add up.
+static UPSERT: std::sync::LazyLock<json_rows::Insert> = std::sync::LazyLock::new(|| {
     const COLUMNS: [(&str, &str); 13] = [
         ("organization_id", "text"),
         ("subject", "text"),
@@ -147,7 +147,7 @@ static UPSERT: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
          subject_key, location_id, region, segment, channel, checklist_id) DO UPDATE SET \
          n = rollups.n + excluded.n, sum_units = rollups.sum_units + excluded.sum_units, \
          critical_failures = rollups.critical_failures + excluded.critical_failures";
-    [true, false].map(|postgres| json_rows::insert(postgres, "rollups", &COLUMNS, TAIL))
+    json_rows::Insert::new("rollups", &COLUMNS, TAIL)
 });
 
 /// Adds an approved visit to the roll-ups (`sign` 1) or takes it away (`sign` -1), inside the
@@ -175,11 +175,7 @@ pub fn apply(conn: &mut DbConn, row: &SubmissionRow, sign: i64) -> ApiResult<()>
         same
     });
     // One statement, the cells as one JSON array (`db::json_rows`).
-    let cells = serde_json::to_string(&rows).map_err(ApiError::internal)?;
-    let upsert = &UPSERT[usize::from(matches!(conn, DbConn::Sqlite(_)))];
-    diesel::sql_query(upsert)
-        .bind::<diesel::sql_types::Text, _>(cells)
-        .execute(conn)?;
+    UPSERT.execute(conn, &rows)?;
     if sign < 0 {
         let periods: Vec<NaiveDate> = rows.iter().map(|r| r.period_start).collect();
         diesel::delete(
