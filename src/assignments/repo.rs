@@ -51,15 +51,20 @@ pub fn find_with_location(
     org_id: &str,
     id: &str,
 ) -> ApiResult<(AssignmentRow, crate::locations::model::LocationRow)> {
-    assignments::table
+    let query = assignments::table
         .inner_join(locations::table)
-        .filter(assignments::id.eq(id))
-        .select((
-            AssignmentRow::as_select(),
-            crate::locations::model::LocationRow::as_select(),
-        ))
-        .get_result::<(AssignmentRow, crate::locations::model::LocationRow)>(conn)
-        .optional()?
+        .filter(assignments::id.eq(id));
+    // On the backend's own connection: read by every submission (see `per_backend!`). The
+    // selection is typed by backend, so it is written in each.
+    let found: Option<(AssignmentRow, crate::locations::model::LocationRow)> =
+        per_backend!(conn, |c| query
+            .select((
+                AssignmentRow::as_select(),
+                crate::locations::model::LocationRow::as_select(),
+            ))
+            .get_result(c))
+        .optional()?;
+    found
         .filter(|(row, _)| row.organization_id == org_id)
         .ok_or_else(|| ApiError::NotFound("no such assignment".into()))
 }

@@ -54,11 +54,13 @@ pub fn insert(conn: &mut DbConn, row: &AttachmentRow) -> ApiResult<()> {
 }
 
 pub fn of_submission(conn: &mut DbConn, submission_id: &str) -> ApiResult<Vec<AttachmentRow>> {
-    Ok(attachments::table
+    let query = attachments::table
         .filter(attachments::submission_id.eq(submission_id))
-        .order(attachments::created_at.asc())
+        .order(attachments::created_at.asc());
+    // On the backend's own connection: read by every submission (see `per_backend!`).
+    Ok(crate::per_backend!(conn, |c| query
         .select(AttachmentRow::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
 /// The evidence kinds attached to each item of a submission (its attachments, as

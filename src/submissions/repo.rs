@@ -58,10 +58,12 @@ pub fn find_for_write(
         .eq(id)
         .or(submissions::assignment_id.eq(assignment_id));
     let rows: Vec<SubmissionRow> = match previous_of {
-        None => submissions::table
-            .filter(mine_or_on_assignment)
-            .select(SubmissionRow::as_select())
-            .load(conn)?,
+        // On the backend's own connection, as every submission reads it (see `per_backend!`;
+        // the selection is typed by backend, so it is written in each).
+        None => {
+            let query = submissions::table.filter(mine_or_on_assignment);
+            per_backend!(conn, |c| query.select(SubmissionRow::as_select()).load(c))?
+        }
         Some((shopper_id, checklist_version_id)) => {
             let (a, s) = (earlier_assignments, earlier_submissions);
             let previous = a
@@ -82,14 +84,12 @@ pub fn find_for_write(
                 .order(a.field(assignments::submitted_at).desc())
                 .select(s.field(submissions::id))
                 .single_value();
-            submissions::table
-                .filter(
-                    mine_or_on_assignment
-                        .nullable()
-                        .or(submissions::id.nullable().eq(previous)),
-                )
-                .select(SubmissionRow::as_select())
-                .load(conn)?
+            let query = submissions::table.filter(
+                mine_or_on_assignment
+                    .nullable()
+                    .or(submissions::id.nullable().eq(previous)),
+            );
+            per_backend!(conn, |c| query.select(SubmissionRow::as_select()).load(c))?
         }
     };
     let mut found = Found::default();
