@@ -89,11 +89,12 @@ impl DbTarget {
 ///
 /// libpq's default, `prefer`, negotiates TLS whenever the server offers it, and Debian's
 /// PostgreSQL offers it: traffic that never leaves the machine was encrypted and decrypted on
-/// both sides, about 8 % of the CPU of a job-board read at 16 connections (server 499 against
-/// 527-544 µs a request, PostgreSQL 387 against 420-438; perf showed `SSL_read`/`SSL_write` at
-/// 14 % of the server's database client). `prefer` checks no certificate, so it never was a
-/// guarantee; a deployment that wants TLS says `sslmode=require` (or `verify-full`), which is
-/// kept, as is every URL naming another host, a Unix socket or several hosts.
+/// both sides. perf on the job board (16 connections) put `SSL_read`/`SSL_write` at 14 % of the
+/// server's database client time; five interleaved pairs of 10-s runs, on a machine whose speed
+/// drifted meanwhile, gave 0-21 % less CPU a request in the server and 3-26 % less in
+/// PostgreSQL, never more. `prefer` checks no certificate, so it never was a guarantee; a
+/// deployment that wants TLS says `sslmode=require` (or `verify-full`), which is kept, as is
+/// every URL naming another host, a Unix socket or several hosts.
 fn without_tls_on_loopback(url: &str) -> String {
     let Ok(parsed) = url::Url::parse(url) else {
         return url.to_string();
