@@ -34,10 +34,11 @@ if postgres:
     from urllib.parse import urlsplit
 
     # The server's transport: on this machine's loopback, with no sslmode in the URL, it connects
-    # without TLS (`without_tls_on_loopback` in src/db/mod.rs); the reference does the same.
+    # without TLS (`without_tls_on_loopback` in src/db/mod.rs, which also leaves PGSSLMODE to
+    # libpq); the reference does the same.
     parts = urlsplit(database)
     loopback = parts.hostname in ("localhost", "127.0.0.1", "::1") and "," not in parts.netloc
-    if loopback and not any(k in parts.query for k in ("sslmode", "host")):
+    if loopback and "PGSSLMODE" not in os.environ and not any(k in parts.query for k in ("sslmode", "host")):
         database += ("&" if parts.query else "?") + "sslmode=disable"
 
     def connect():

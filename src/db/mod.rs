@@ -54,7 +54,11 @@ impl DbTarget {
     pub fn parse(url: &str) -> Result<Self, String> {
         let url = url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(DbTarget::Postgres(without_tls_on_loopback(url)));
+            let sslmode_set = std::env::var_os("PGSSLMODE").is_some();
+            return Ok(DbTarget::Postgres(without_tls_on_loopback(
+                url,
+                sslmode_set,
+            )));
         }
         let path = url
             .strip_prefix("sqlite://")
@@ -84,8 +88,8 @@ impl DbTarget {
     }
 }
 
-/// A PostgreSQL URL on this machine's loopback, without an `sslmode` of its own, gets
-/// `sslmode=disable`; any other URL is kept as given.
+/// A PostgreSQL URL on this machine's loopback, without an `sslmode` of its own (nor one in
+/// libpq's `PGSSLMODE`, `sslmode_set`), gets `sslmode=disable`; any other URL is kept as given.
 ///
 /// libpq's default, `prefer`, negotiates TLS whenever the server offers it, and Debian's
 /// PostgreSQL offers it: traffic that never leaves the machine was encrypted and decrypted on
@@ -95,7 +99,7 @@ impl DbTarget {
 /// PostgreSQL, never more. `prefer` checks no certificate, so it never was a guarantee; a
 /// deployment that wants TLS says `sslmode=require` (or `verify-full`), which is kept, as is
 /// every URL naming another host, a Unix socket or several hosts.
-fn without_tls_on_loopback(url: &str) -> String {
+fn without_tls_on_loopback(url: &str, sslmode_set: bool) -> String {
     let Ok(parsed) = url::Url::parse(url) else {
         return url.to_string();
     };
@@ -116,7 +120,7 @@ fn without_tls_on_loopback(url: &str) -> String {
     let chooses_itself = parsed
         .query_pairs()
         .any(|(key, _)| matches!(key.as_ref(), "sslmode" | "host" | "hostaddr"));
-    if !loopback || chooses_itself {
+    if !loopback || chooses_itself || sslmode_set {
         return url.to_string();
     }
     let joiner = if parsed.query().is_some() { '&' } else { '?' };
@@ -557,6 +561,7 @@ fn advisory_key(key: &str) -> i64 {
 mod tests {
     use super::*;
 
+    /// What the server connects with, for each kind of URL (see `without_tls_on_loopback`).
     #[test]
     fn loopback_postgres_urls_go_without_tls_unless_they_say() {
         let pg = |url: &str| match DbTarget::parse(url).unwrap() {
@@ -592,6 +597,9 @@ mod tests {
         ] {
             assert_eq!(pg(given), used, "{given}");
         }
+        // libpq's environment chooses too.
+        let url = "postgres://postgres@127.0.0.1:5432/test";
+        assert_eq!(without_tls_on_loopback(url, true), url);
     }
 
     /// `.cargo/config.toml` builds the bundled SQLite with `SQLITE_ENABLE_QPSG`; without it
