@@ -24,6 +24,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod idempotency;
+pub mod json_time;
 pub mod locations;
 pub mod maintenance;
 pub mod money;

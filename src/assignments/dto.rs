@@ -10,11 +10,13 @@ use crate::standards::dto::Channel;
 /// Where and when the shopper checked in.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CheckIn {
+    #[serde(serialize_with = "crate::json_time::serialize")]
     pub at: DateTime<Utc>,
     pub latitude: f64,
     pub longitude: f64,
     pub accuracy_m: Option<f64>,
     /// The phone's clock at check-in.
+    #[serde(serialize_with = "crate::json_time::option::serialize")]
     pub device_time: Option<DateTime<Utc>>,
     /// Distance from the location, in metres.
     pub distance_m: f64,
@@ -34,7 +36,9 @@ pub struct Assignment {
     pub segment: Segment,
     /// What to ask and which persona to play.
     pub scenario: String,
+    #[serde(serialize_with = "crate::json_time::serialize")]
     pub window_start: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json_time::serialize")]
     pub window_end: DateTime<Utc>,
     /// The shopper's fee in the currency's minor unit (cents).
     pub fee_cents: i64,
@@ -52,7 +56,9 @@ pub struct Assignment {
     pub wave_id: Option<uuid::Uuid>,
     pub version: i32,
     pub check_in: Option<CheckIn>,
+    #[serde(serialize_with = "crate::json_time::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json_time::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 
