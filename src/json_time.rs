@@ -56,9 +56,9 @@ fn write(at: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<usize> {
     len = put(buf, len + 1, at.second(), 2);
     if nanos != 0 {
         buf[len] = b'.';
-        len = if nanos % 1_000_000 == 0 {
+        len = if nanos.is_multiple_of(1_000_000) {
             put(buf, len + 1, nanos / 1_000_000, 3)
-        } else if nanos % 1_000 == 0 {
+        } else if nanos.is_multiple_of(1_000) {
             put(buf, len + 1, nanos / 1_000, 6)
         } else {
             put(buf, len + 1, nanos, 9)
