@@ -14,9 +14,10 @@ use serde::{Serialize, Serializer};
 
 pub fn serialize<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     let mut buf = [0u8; 30];
-    match write(at, &mut buf) {
-        // Only ASCII digits and separators were written.
-        Some(len) => serializer.serialize_str(std::str::from_utf8(&buf[..len]).unwrap_or("")),
+    // Only ASCII digits and separators are written, so the text is always UTF-8; whatever the
+    // buffer cannot hold is chrono's to write.
+    match write(at, &mut buf).and_then(|len| std::str::from_utf8(&buf[..len]).ok()) {
+        Some(text) => serializer.serialize_str(text),
         None => at.serialize(serializer),
     }
 }
