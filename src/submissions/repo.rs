@@ -37,59 +37,59 @@ pub struct Found {
     pub previous: Option<SubmissionRow>,
 }
 
-diesel::alias!(assignments as earlier_assignments: EarlierAssignments, submissions as earlier_submissions: EarlierSubmissions);
-
 /// The submission `id`, the one (if another) made on `assignment_id`, and with `previous_of`
 /// (the shopper, the assignment's checklist version) the shopper's latest other submitted shop
 /// on that version (for the identical-answers flag): one statement, so one round trip on
-/// PostgreSQL (a submission there makes ten, thirteen before issue 21's last round).
+/// PostgreSQL.
 ///
-/// The previous shop (once read alone, as `previous_on_checklist`) is found through the
-/// assignments' (shopper, checklist version, submitted) index, newest first: one probe however
-/// many shops the shopper has made. An assignment's `submitted_at` is its submission's (both are
-/// written by the same submit).
+/// The previous shop is the submission of the shopper's assignment on that version submitted
+/// last, found through the assignments' (shopper, checklist version, submitted) index, newest
+/// first: one probe however many shops the shopper has made (an assignment's `submitted_at` is
+/// its submission's: the same submit writes both). It counts if it is the shopper's and
+/// submitted, checked here rather than in SQL.
+///
+/// Each part is a probe of one unique index, joined with UNION ALL: no plan can do better, and
+/// none can do much worse. That matters on PostgreSQL, where a prepared statement keeps the
+/// plan it got while the table was nearly empty until autovacuum's next ANALYZE. Written as one
+/// scan under `OR`s, with the submission's shopper and state in the subquery, that plan was a
+/// sequential scan of the submissions or a walk through all of the shopper's, up to 400 pages a
+/// submission a few thousand shops after a start on an empty table (measured with auto_explain).
 pub fn find_for_write(
     conn: &mut DbConn,
     id: &str,
     assignment_id: &str,
     previous_of: Option<(&str, &str)>,
 ) -> ApiResult<Found> {
-    let mine_or_on_assignment = submissions::id
-        .eq(id)
-        .or(submissions::assignment_id.eq(assignment_id));
+    let mine = submissions::table.filter(submissions::id.eq(id));
+    let on_assignment = submissions::table
+        .filter(submissions::assignment_id.eq(assignment_id))
+        .filter(submissions::id.ne(id));
+    // On the backend's own connection, as every submission reads it (see `per_backend!`; the
+    // selection is typed by backend, so it is written in each).
     let rows: Vec<SubmissionRow> = match previous_of {
-        // On the backend's own connection, as every submission reads it (see `per_backend!`;
-        // the selection is typed by backend, so it is written in each).
-        None => {
-            let query = submissions::table.filter(mine_or_on_assignment);
-            per_backend!(conn, |c| query.select(SubmissionRow::as_select()).load(c))?
-        }
+        None => per_backend!(conn, |c| mine
+            .select(SubmissionRow::as_select())
+            .union_all(on_assignment.select(SubmissionRow::as_select()))
+            .load(c))?,
         Some((shopper_id, checklist_version_id)) => {
-            let (a, s) = (earlier_assignments, earlier_submissions);
-            let previous = a
-                .inner_join(
-                    s.on(s
-                        .field(submissions::assignment_id)
-                        .eq(a.field(assignments::id))),
-                )
-                .filter(a.field(assignments::shopper_id).eq(shopper_id))
-                .filter(
-                    a.field(assignments::checklist_version_id)
-                        .eq(checklist_version_id),
-                )
-                .filter(a.field(assignments::submitted_at).is_not_null())
-                .filter(a.field(assignments::id).ne(assignment_id))
-                .filter(s.field(submissions::shopper_id).eq(shopper_id))
-                .filter(s.field(submissions::submitted_at).is_not_null())
-                .order(a.field(assignments::submitted_at).desc())
-                .select(s.field(submissions::id))
+            let previous_assignment = assignments::table
+                .filter(assignments::shopper_id.eq(shopper_id))
+                .filter(assignments::checklist_version_id.eq(checklist_version_id))
+                .filter(assignments::submitted_at.is_not_null())
+                .filter(assignments::id.ne(assignment_id))
+                .order(assignments::submitted_at.desc())
+                .select(assignments::id)
                 .single_value();
-            let query = submissions::table.filter(
-                mine_or_on_assignment
+            let previous = submissions::table.filter(
+                submissions::assignment_id
                     .nullable()
-                    .or(submissions::id.nullable().eq(previous)),
+                    .eq(previous_assignment),
             );
-            per_backend!(conn, |c| query.select(SubmissionRow::as_select()).load(c))?
+            per_backend!(conn, |c| mine
+                .select(SubmissionRow::as_select())
+                .union_all(on_assignment.select(SubmissionRow::as_select()))
+                .union_all(previous.select(SubmissionRow::as_select()))
+                .load(c))?
         }
     };
     let mut found = Found::default();
@@ -98,7 +98,9 @@ pub fn find_for_write(
             found.mine = Some(row);
         } else if row.assignment_id == assignment_id {
             found.on_assignment = Some(row);
-        } else {
+        } else if previous_of.is_some_and(|(shopper, _)| row.shopper_id == shopper)
+            && row.submitted_at.is_some()
+        {
             found.previous = Some(row);
         }
     }
