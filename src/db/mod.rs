@@ -20,6 +20,7 @@ pub mod json_rows;
 pub mod readers;
 pub mod reuse;
 pub mod schema;
+pub mod with_writes;
 
 use std::time::{Duration, Instant};
 

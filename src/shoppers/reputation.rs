@@ -17,13 +17,15 @@
 //! - shops done: approved shops.
 
 use chrono::NaiveDateTime;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::sqlite::Sqlite;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::assignments::model::AssignmentRow;
 use crate::assignments::rules::{Action, Status};
-use crate::db::reuse::Reuse;
 use crate::db::schema::{assignment_events, assignments, shopper_reputation as rep, submissions};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
@@ -152,25 +154,23 @@ fn ensure_row(conn: &mut DbConn, shopper: &str, org: &str, now: NaiveDateTime) -
     Ok(())
 }
 
-/// Moves the counts of the assignment's shopper for one status change (`row` as it was
-/// before). A change with no shopper, or one that counts for nothing, writes nothing.
-pub fn record_step(
-    conn: &mut DbConn,
+/// What `action` on the assignment `row` (as it was before) adds to its shopper's counts, as
+/// the row [`add_counts`] writes; `None` for a change with no shopper, or one that counts for
+/// nothing (it writes nothing).
+pub fn step_counts(
     row: &AssignmentRow,
     action: Action,
     now: NaiveDateTime,
-) -> ApiResult<()> {
+) -> ApiResult<Option<Counts>> {
     let Some(shopper) = row.shopper_id.as_deref() else {
-        return Ok(());
+        return Ok(None);
     };
     let from: Status = row.status.parse().map_err(ApiError::internal)?;
     let d = delta(from, action, now <= row.window_end);
     if d == Delta::default() {
-        return Ok(());
+        return Ok(None);
     }
-    // One statement: the shopper's first counted step makes the row with it.
-    use diesel::upsert::excluded;
-    let first = Counts {
+    Ok(Some(Counts {
         shopper_id: shopper.to_string(),
         organization_id: row.organization_id.clone(),
         submitted: d.submitted,
@@ -181,9 +181,17 @@ pub fn record_step(
         rejected: d.rejected,
         updated_at: now,
         ..Default::default()
-    };
-    let upsert = diesel::insert_into(rep::table)
-        .values(&first)
+    }))
+}
+
+/// Adds `counts` to the shopper's row, in one statement: the shopper's first counted step makes
+/// the row with them.
+pub fn add_counts(
+    counts: &Counts,
+) -> impl QueryFragment<Pg> + QueryFragment<Sqlite> + QueryId + '_ {
+    use diesel::upsert::excluded;
+    diesel::insert_into(rep::table)
+        .values(counts)
         .on_conflict(rep::shopper_id)
         .do_update()
         .set((
@@ -194,9 +202,7 @@ pub fn record_step(
             rep::approved.eq(rep::approved + excluded(rep::approved)),
             rep::rejected.eq(rep::rejected + excluded(rep::rejected)),
             rep::updated_at.eq(excluded(rep::updated_at)),
-        ));
-    per_backend!(conn, |c| Reuse(&upsert).execute(c))?;
-    Ok(())
+        ))
 }
 
 /// A submission's grade changed from `old` to `new`.
