@@ -4,7 +4,7 @@
 # concurrency, next to the database alone writing the same rows (bench/ingest_raw.py).
 #   bench/ingest.sh                                              # SQLite in a temporary directory
 #   DB=postgres://postgres@127.0.0.1:5432/shopgap_bench bench/ingest.sh   # the database is recreated
-# Settings: LEVELS (connections; "1 4 16" on SQLite, "1 16 64" on PostgreSQL), JOBS=12000
+# Settings: LEVELS (connections; "1 4 16" on SQLite, "1 16 64" on PostgreSQL), JOBS=20000
 # (prepared submissions per level), DURATION=5s (per level), WRITERS (the raw replay's writer
 # counts; "1 2 4 8 16" on SQLite, "1 4 16 64" on PostgreSQL). Prints a table and writes
 # bench/results/ingest-<backend>.json (or RESULTS). The reference of each level is the best raw
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet
 PORT=${PORT:-18183}
-JOBS=${JOBS:-12000}
+JOBS=${JOBS:-20000}
 DURATION=${DURATION:-5s}
 data=$(mktemp -d)
 server=
