@@ -293,8 +293,7 @@ fn follow_reshops(
 ///
 /// On PostgreSQL the three are one statement (`WithWrites`): two round trips fewer on every
 /// step, a fifth of a submission's. They are independent rows of three tables, so running them
-/// on one snapshot changes nothing. The reputation row, the one other transactions may wait
-/// for, is written last either way.
+/// on one snapshot changes nothing.
 fn write_step(
     conn: &mut DbConn,
     entry: &EventRow,

@@ -48,8 +48,9 @@ pub struct Found {
 /// its submission's: the same submit writes both). It counts if it is the shopper's and
 /// submitted, checked here rather than in SQL.
 ///
-/// Each part is a probe of one unique index, joined with UNION ALL: no plan can do better, and
-/// none can do much worse. That matters on PostgreSQL, where a prepared statement keeps the
+/// Each part is one index probe (of a unique index for the submissions; of the assignments'
+/// index above for the previous shop), joined with UNION ALL: no plan can do better, and none
+/// can do much worse. That matters on PostgreSQL, where a prepared statement keeps the
 /// plan it got while the table was nearly empty until autovacuum's next ANALYZE. Written as one
 /// scan under `OR`s, with the submission's shopper and state in the subquery, that plan was a
 /// sequential scan of the submissions or a walk through all of the shopper's, up to 400 pages a
