@@ -144,6 +144,11 @@ impl Contract {
             tracing::error!(schema, "a request body type is missing from the contract");
             return Ok(());
         };
+        // The common case first: deciding validity stops at nothing and builds no errors
+        // (collecting them for a valid submission was 2 % of the server's CPU on ingest).
+        if validator.is_valid(body) {
+            return Ok(());
+        }
         let problems: Vec<FieldError> = validator
             .iter_errors(body)
             .map(|e| field_error(&e, "body"))
