@@ -117,7 +117,7 @@ pub fn read_document<T: DeserializeOwned + ToSchema>(text: &str) -> ApiResult<T>
 /// The document with whole floats read as integers, or 422 naming every text holding NUL.
 pub fn normalized(mut document: serde_json::Value) -> ApiResult<serde_json::Value> {
     let mut nul_at = Vec::new();
-    normalize(&mut document, "", &mut nul_at);
+    normalize(&mut document, At::Body, &mut nul_at);
     if nul_at.is_empty() {
         Ok(document)
     } else {
@@ -130,42 +130,68 @@ pub fn normalized(mut document: serde_json::Value) -> ApiResult<serde_json::Valu
     }
 }
 
-/// Rewrites whole floats (within the range where f64 is exact) as integers, and notes the path
-/// of every string or key holding NUL.
-fn normalize(value: &mut serde_json::Value, path: &str, nul_at: &mut Vec<String>) {
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    let here = |path: &str| {
-        if path.is_empty() {
+/// Where a value sits in the document. Its text (`answers.q1.value`, `items[2]`) is written
+/// only for a value with a problem: writing it for every key and item of every body was a
+/// hundred allocations a submission.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Body,
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    fn write(&self, out: &mut String) {
+        match self {
+            At::Body => {}
+            At::Key(parent, key) => {
+                parent.write(out);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                // The path names the key without its NULs: a problem's field never holds one.
+                out.extend(key.chars().filter(|c| *c != '\0'));
+            }
+            At::Index(parent, i) => {
+                parent.write(out);
+                out.push_str(&format!("[{i}]"));
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        if out.is_empty() {
             "body".to_string()
         } else {
-            path.to_string()
+            out
         }
-    };
+    }
+}
+
+/// Rewrites whole floats (within the range where f64 is exact) as integers, and notes the path
+/// of every string or key holding NUL.
+fn normalize(value: &mut serde_json::Value, at: At, nul_at: &mut Vec<String>) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     match value {
         serde_json::Value::Number(n) if n.is_f64() => {
             if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT) {
                 *n = serde_json::Number::from(f as i64);
             }
         }
-        serde_json::Value::String(text) if text.contains('\0') => nul_at.push(here(path)),
+        serde_json::Value::String(text) if text.contains('\0') => nul_at.push(at.text()),
         serde_json::Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                normalize(item, &format!("{path}[{i}]"), nul_at);
+                normalize(item, At::Index(&at, i), nul_at);
             }
         }
         serde_json::Value::Object(fields) => {
             for (key, field) in fields.iter_mut() {
-                // The path names the key without its NULs: a problem's field never holds one.
-                let name = key.replace('\0', "");
-                let at = if path.is_empty() {
-                    name
-                } else {
-                    format!("{path}.{name}")
-                };
                 if key.contains('\0') {
-                    nul_at.push(here(path));
+                    nul_at.push(at.text());
                 }
-                normalize(field, &at, nul_at);
+                normalize(field, At::Key(&at, key), nul_at);
             }
         }
         _ => {}
@@ -575,6 +601,14 @@ mod tests {
         };
         let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["body", "key.v"]);
+        // Items of a top-level array, and of arrays within arrays.
+        let err =
+            normalized(serde_json::json!([{"x": "\u{0000}"}, [1, ["\u{0000}"]]])).unwrap_err();
+        let ApiError::Unprocessable(fields) = err else {
+            panic!("{err:?}")
+        };
+        let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["[0].x", "[1][1][0]"]);
     }
 
     #[test]
