@@ -869,7 +869,7 @@ pub fn assemble(row: SubmissionRow, facts: DtoFacts) -> ApiResult<Submission> {
                 ),
                 "the stored JSON parses back to what was written"
             );
-            (w.content, w.flags, Some(w.scores))
+            (w.content, w.flags, Some(w.scores).filter(|_| show))
         }
         None => (
             serde_json::from_str(&row.content).map_err(ApiError::internal)?,
@@ -915,7 +915,7 @@ pub fn assemble(row: SubmissionRow, facts: DtoFacts) -> ApiResult<Submission> {
         received_at: row.received_at.and_utc(),
         clock_skew_seconds: row.clock_skew_seconds,
         flags,
-        scores: scores.filter(|_| show),
+        scores,
         review: row
             .review
             .as_deref()
