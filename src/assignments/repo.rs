@@ -25,7 +25,7 @@ pub fn insert_events(conn: &mut DbConn, rows: &[EventRow]) -> ApiResult<()> {
     if let [one] = rows {
         // The common case, kept prepared.
         let insert = diesel::insert_into(events::table).values(one);
-        per_backend!(conn, |c| Reuse(&insert).execute(c))?;
+        per_backend!(conn, |c| Reuse::new(&insert).execute(c))?;
         return Ok(());
     }
     for chunk in rows.chunks(500) {
@@ -169,7 +169,7 @@ pub fn save_transition(
         assignments::check_in_distance_m.eq(next.check_in_distance_m),
         assignments::submitted_at.eq(next.submitted_at),
     ));
-    let n = per_backend!(conn, |c| Reuse(&update).execute(c))?;
+    let n = per_backend!(conn, |c| Reuse::new(&update).execute(c))?;
     Ok(n == 1)
 }
 
@@ -370,7 +370,7 @@ pub fn board_facts(
         .bind::<diesel::sql_types::Timestamp, _>(cooldown_start)
         .bind::<diesel::sql_types::Text, _>(org_id);
     // Fixed text, so kept prepared: diesel parses a `sql_query` afresh on every run.
-    let facts: Vec<Fact> = per_backend!(conn, |c| Reuse(&query).load(c))?;
+    let facts: Vec<Fact> = per_backend!(conn, |c| Reuse::new(&query).load(c))?;
     let mut out = BoardFacts::default();
     for fact in facts {
         match fact.kind.as_str() {

@@ -310,12 +310,12 @@ fn write_step(
             let history = diesel::insert_into(assignment_events::table).values(entry);
             let outbox = diesel::insert_into(outbox_table::table).values(events);
             match counts.map(reputation::add_counts) {
-                Some(upsert) => Reuse(&WithWrites {
+                Some(upsert) => Reuse::new(&WithWrites {
                     first: vec![&history, &outbox],
                     last: &upsert,
                 })
                 .execute(c)?,
-                None => Reuse(&WithWrites {
+                None => Reuse::new(&WithWrites {
                     first: vec![&history],
                     last: &outbox,
                 })
@@ -328,7 +328,7 @@ fn write_step(
             outbox::record_all(conn, events)?;
             if let Some(counts) = counts {
                 let upsert = reputation::add_counts(counts);
-                crate::per_backend!(conn, |c| Reuse(&upsert).execute(c))?;
+                crate::per_backend!(conn, |c| Reuse::new(&upsert).execute(c))?;
             }
             Ok(())
         }

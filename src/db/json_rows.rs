@@ -35,7 +35,7 @@ impl Insert {
             DbConn::Sqlite(_) => &self.sqlite,
         };
         let query = diesel::sql_query(text.as_str()).bind::<diesel::sql_types::Text, _>(rows);
-        crate::per_backend!(conn, |c| Reuse(&query).execute(c))?;
+        crate::per_backend!(conn, |c| Reuse::new(&query).execute(c))?;
         Ok(())
     }
 }

@@ -547,7 +547,7 @@ pub fn lock_for_transaction(conn: &mut DbConn, key: &str) -> Result<(), ApiError
         }
         let lock = diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<diesel::sql_types::BigInt, _>(id);
-        crate::db::reuse::Reuse(&lock).execute(c)?;
+        crate::db::reuse::Reuse::new(&lock).execute(c)?;
     }
     Ok(())
 }

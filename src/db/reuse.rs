@@ -19,27 +19,51 @@ use diesel::pg::{Pg, PgQueryBuilder};
 use diesel::query_builder::{AstPass, QueryBuilder, QueryFragment, QueryId};
 use diesel::sqlite::{Sqlite, SqliteQueryBuilder};
 use diesel::QueryResult;
+use std::cell::OnceCell;
 
 /// A statement of fixed shape, to be kept prepared (see the module).
-#[derive(Debug, Clone, Copy)]
-pub struct Reuse<Q>(pub Q);
+///
+/// Its text is rendered once per run and kept: the statement cache asks for it (its key), then
+/// whether it may be cached, then for the binds, each a walk of the statement, and each render
+/// of an insert's every column name was measured (perf, the SQLite writer on ingest).
+#[derive(Debug, Clone)]
+pub struct Reuse<Q> {
+    query: Q,
+    sql: OnceCell<String>,
+}
+
+impl<Q> Reuse<Q> {
+    pub fn new(query: Q) -> Self {
+        Self {
+            query,
+            sql: OnceCell::new(),
+        }
+    }
+}
 
 macro_rules! reuse_on {
     ($backend:ident, $builder:expr) => {
         impl<Q: QueryFragment<$backend>> QueryFragment<$backend> for Reuse<Q> {
             fn walk_ast<'b>(&'b self, mut pass: AstPass<'_, 'b, $backend>) -> QueryResult<()> {
-                // The text, as the statement renders it; walking the statement itself here
-                // would mark it unsafe to keep.
-                let mut sql = $builder;
-                self.0.to_sql(&mut sql, &$backend)?;
-                pass.push_sql(&sql.finish());
                 if let Some((binds, lookup)) = pass.bind_collector() {
-                    self.0.collect_binds(binds, lookup, &$backend)?;
+                    return self.query.collect_binds(binds, lookup, &$backend);
                 }
                 if let Some((formatter, backend)) = pass.debug_binds() {
-                    self.0
-                        .walk_ast(AstPass::collect_debug_binds_pass(formatter, backend))?;
+                    return self
+                        .query
+                        .walk_ast(AstPass::collect_debug_binds_pass(formatter, backend));
                 }
+                // The text, as the statement renders it; walking the statement itself here
+                // would mark it unsafe to keep.
+                let sql = match self.sql.get() {
+                    Some(sql) => sql,
+                    None => {
+                        let mut sql = $builder;
+                        self.query.to_sql(&mut sql, &$backend)?;
+                        self.sql.get_or_init(|| sql.finish())
+                    }
+                };
+                pass.push_sql(sql);
                 Ok(())
             }
         }

@@ -99,11 +99,11 @@ pub fn record_all(conn: &mut DbConn, rows: &[NewEvent]) -> ApiResult<()> {
         // On PostgreSQL one statement (each is a round trip; a handful of shapes); SQLite, in
         // process, runs a batch as one insert per row anyway, so it keeps the one-row insert.
         (DbConn::Postgres(c), 1..=4) => {
-            Reuse(&diesel::insert_into(events::table).values(rows)).execute(c)?;
+            Reuse::new(&diesel::insert_into(events::table).values(rows)).execute(c)?;
         }
         (DbConn::Sqlite(c), 1..=4) => {
             for one in rows {
-                Reuse(&diesel::insert_into(events::table).values(one)).execute(c)?;
+                Reuse::new(&diesel::insert_into(events::table).values(one)).execute(c)?;
             }
         }
         (conn, _) => {

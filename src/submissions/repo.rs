@@ -113,15 +113,17 @@ pub fn find_for_write(
 pub fn save(conn: &mut DbConn, row: &SubmissionRow, exists: bool) -> ApiResult<()> {
     if exists {
         let update = diesel::update(submissions::table.find(&row.id)).set(row);
-        per_backend!(conn, |c| Reuse(&update).execute(c))?;
+        per_backend!(conn, |c| Reuse::new(&update).execute(c))?;
         return Ok(());
     }
     let insert = diesel::insert_into(submissions::table).values(row);
-    per_backend!(conn, |c| Reuse(&insert).execute(c)).map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict { .. } => {
-            ApiError::conflict("the assignment already has another submission")
+    per_backend!(conn, |c| Reuse::new(&insert).execute(c)).map_err(|e| {
+        match ApiError::from(e) {
+            ApiError::Conflict { .. } => {
+                ApiError::conflict("the assignment already has another submission")
+            }
+            other => other,
         }
-        other => other,
     })?;
     Ok(())
 }
