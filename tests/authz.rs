@@ -1615,7 +1615,10 @@ async fn targets(app: &TestApp, org: &Org, n: usize, workforce: bool) -> Targets
         &org.id,
         &org.shopper.id,
         &submitted_id,
-        serde_json::from_value(submission_body(&shopped)).unwrap(),
+        shopgap::submissions::service::Sent::new(
+            serde_json::from_value(submission_body(&shopped)).unwrap(),
+        )
+        .unwrap(),
         None,
         now,
     )
@@ -1685,7 +1688,10 @@ async fn targets(app: &TestApp, org: &Org, n: usize, workforce: bool) -> Targets
         &org.id,
         &org.shopper.id,
         &draft_submission,
-        serde_json::from_value(json!({"assignment_id": drafted})).unwrap(),
+        shopgap::submissions::service::Sent::new(
+            serde_json::from_value(json!({"assignment_id": drafted})).unwrap(),
+        )
+        .unwrap(),
         now,
     )
     .unwrap();

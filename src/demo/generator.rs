@@ -736,7 +736,7 @@ impl Job<'_> {
             org,
             shopper,
             &id,
-            content.clone(),
+            submissions::Sent::new(content.clone())?,
             None,
             submitted,
         )?;
@@ -778,7 +778,7 @@ impl Job<'_> {
                 org,
                 shopper,
                 &id,
-                corrected,
+                submissions::Sent::new(corrected)?,
                 None,
                 self.now,
             )?;

@@ -44,10 +44,11 @@ pub async fn save_submission_draft(
     // The submission's lock, taken with the transaction (`lock_for_transaction` in the service).
     let key = id.clone();
     let org = caller.organization_id.clone();
+    let sent = service::Sent::new(body.0)?;
     let submission = state
         .db
         .transaction_locking(Some(&key), move |conn| {
-            let row = service::save_draft(conn, &org, &me, &id, body.0, Utc::now().naive_utc())?;
+            let row = service::save_draft(conn, &org, &me, &id, sent, Utc::now().naive_utc())?;
             service::to_dto(conn, row, false)
         })
         .await?;
@@ -84,6 +85,7 @@ pub async fn submit(
         .identity
         .as_ref()
         .map(|i| i.organization.shoppers_see_scores);
+    let sent = service::Sent::new(body.0)?;
     let (row, facts) = state
         .db
         .transaction_locking(Some(&key), move |conn| {
@@ -93,7 +95,7 @@ pub async fn submit(
                 &org,
                 &me,
                 &id,
-                body.0,
+                sent,
                 see_scores,
                 Utc::now().naive_utc(),
             )

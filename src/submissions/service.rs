@@ -48,12 +48,23 @@ struct Stored {
     hash: String,
 }
 
-fn stored(content: &SubmissionContent) -> ApiResult<Stored> {
-    let text = serde_json::to_string(content).map_err(ApiError::internal)?;
-    Ok(Stored {
-        hash: sha256_hex(&text),
-        text,
-    })
+/// What the shopper sent, with its stored form. Made by the handler before its transaction, so
+/// that on SQLite the single writer thread does not spend its time serializing and hashing (3 %
+/// of that thread's time on ingest, perf).
+pub struct Sent {
+    content: SubmissionContent,
+    stored: Stored,
+}
+
+impl Sent {
+    pub fn new(content: SubmissionContent) -> ApiResult<Sent> {
+        let text = serde_json::to_string(&content).map_err(ApiError::internal)?;
+        let stored = Stored {
+            hash: sha256_hex(&text),
+            text,
+        };
+        Ok(Sent { content, stored })
+    }
 }
 
 fn status_of(row: &SubmissionRow) -> ApiResult<SubmissionStatus> {
@@ -190,12 +201,12 @@ pub fn save_draft(
     org: &str,
     shopper: &str,
     id: &str,
-    content: SubmissionContent,
+    sent: Sent,
     now: NaiveDateTime,
 ) -> ApiResult<SubmissionRow> {
     // As stored: PostgreSQL keeps microseconds, so the row answered equals a later read.
     let now = now.trunc_subsecs(6);
-    let stored = stored(&content)?;
+    let Sent { content, stored } = sent;
     let ctx = match prepare(conn, org, shopper, id, &content, &stored.hash, false)? {
         Ok(ctx) => ctx,
         Err(replayed) => return Ok(replayed),
@@ -217,13 +228,13 @@ pub fn submit(
     org: &str,
     shopper: &str,
     id: &str,
-    content: SubmissionContent,
+    sent: Sent,
     see_scores: Option<bool>,
     now: NaiveDateTime,
 ) -> ApiResult<(SubmissionRow, DtoFacts)> {
     // As stored: PostgreSQL keeps microseconds, so the row answered equals a later read.
     let now = now.trunc_subsecs(6);
-    let stored = stored(&content)?;
+    let Sent { content, stored } = sent;
     let ctx = match prepare(conn, org, shopper, id, &content, &stored.hash, true)? {
         Ok(ctx) => ctx,
         Err(replayed) => {
