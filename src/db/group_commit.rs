@@ -178,12 +178,13 @@ fn commit_group(conn: &mut DbConn, group: Vec<Job>) -> bool {
     }
     if undo && !broken {
         // The lone request failed: its answer is its own error, and its writes are undone.
-        let usable = <DbConn as Connection>::TransactionManager::rollback_transaction(conn).is_ok();
+        let rolled_back =
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn).is_ok();
         super::transaction_ended();
         for answer in answers {
             answer(Ok(()));
         }
-        return usable;
+        return rolled_back && outside_transaction(conn);
     }
     let outcome = if broken {
         Err(ApiError::Unavailable(
@@ -206,7 +207,18 @@ fn commit_group(conn: &mut DbConn, group: Vec<Job>) -> bool {
             Err(e) => Err(failed(e)),
         });
     }
-    usable
+    usable && outside_transaction(conn)
+}
+
+/// Whether the connection is out of every transaction, as the next group's `BEGIN` needs. A
+/// closure that panicked inside a nested transaction of its own leaves one open under the
+/// group's: that connection is dropped (its open work undone by SQLite) and a new one opened.
+fn outside_transaction(conn: &mut DbConn) -> bool {
+    matches!(
+        <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth(),
+        Ok(None)
+    )
 }
 
 /// Runs `f`, alone in the group's transaction, turning a panic into an error (the caller then
@@ -309,6 +321,22 @@ mod tests {
             .await
             .expect("committed");
         assert_eq!(stored(&manager), vec![3]);
+        // A panic inside a nested transaction of the request's own leaves that one open: the
+        // connection is replaced, and nothing of the request is kept.
+        let nested = writer
+            .transaction(|conn| -> Result<(), ApiError> {
+                conn.transaction(|conn| -> Result<(), ApiError> {
+                    insert(conn, 4)?;
+                    panic!("a bug in a nested transaction")
+                })
+            })
+            .await;
+        assert!(nested.is_err());
+        writer
+            .transaction(|conn| insert(conn, 5))
+            .await
+            .expect("committed on a new connection");
+        assert_eq!(stored(&manager), vec![3, 5]);
     }
 
     #[actix_web::test]

@@ -23,9 +23,9 @@ use std::cell::OnceCell;
 
 /// A statement of fixed shape, to be kept prepared (see the module).
 ///
-/// Its text is rendered once per run and kept: the statement cache asks for it (its key), then
-/// whether it may be cached, then for the binds, each a walk of the statement, and each render
-/// of an insert's every column name was measured (perf, the SQLite writer on ingest).
+/// Its text is rendered once per run and kept. A run walks the statement three times (for the
+/// cache's key, for whether it may be cached, for its binds), and rendering the text each time,
+/// every column name of an insert included, showed in perf on the SQLite writer.
 #[derive(Debug, Clone)]
 pub struct Reuse<Q> {
     query: Q,
