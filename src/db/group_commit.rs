@@ -416,13 +416,16 @@ mod tests {
             })
             .await
             .expect("committed");
+        #[derive(diesel::QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = BigInt)]
+            wal_autocheckpoint: i64,
+        }
         let autocheckpoint = writer
             .transaction(|conn| {
-                Ok(diesel::sql_query(
-                    "SELECT wal_autocheckpoint AS x FROM pragma_wal_autocheckpoint",
-                )
-                .get_result::<Value>(conn)?
-                .x)
+                Ok(diesel::sql_query("PRAGMA wal_autocheckpoint")
+                    .get_result::<Setting>(conn)?
+                    .wal_autocheckpoint)
             })
             .await
             .expect("read");
