@@ -67,11 +67,14 @@ for b in backends:
             continue
         ratio = level["api_per_second"] / level["raw_per_second"]
         c, w = level["connections"], level.get("raw_writers", "?")
+        # Issue 21 sets PostgreSQL's target at 16 and 64 connections; one is reported.
+        targeted = not (b == "postgresql" and c < 16)
         out(f"| submission ingest, {c} connection{'s' if c != 1 else ''} | {names[b]} | "
             f"{level['api_per_second']:.0f} sub/s (p99 {level['p99_ms']:.1f} ms) | "
             f"database alone, {'one writer' if c == 1 else f'best of 1–{c} writers'}: "
             f"{level['raw_per_second']:.0f} sub/s ({w} writer{'s' if w != 1 else ''}) | "
-            f"{ratio:.2f} | ≥ 0.8 | {verdict(ratio >= 0.8)} |")
+            f"{ratio:.2f} | {'≥ 0.8' if targeted else 'none (reported)'} | "
+            f"{verdict(ratio >= 0.8) if targeted else '—'} |")
 for b in backends:
     runs = figures[b]["load"]["runs"]
     if "job_board_1000" not in runs:

@@ -17,6 +17,9 @@
 //! savepoint copies every page it changes into its sub-journal first, in case it is rolled back;
 //! for a lone submission that was 5 % of the writer's time (perf), and a group is one request
 //! whenever requests do not overlap.
+//!
+//! Beside the writer, a checkpointer thread copies the WAL back into the database file, so the
+//! writer does not ([`checkpoint`]).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
@@ -140,8 +143,8 @@ fn run(manager: DbManager, queue: Receiver<Job>, nudge: SyncSender<()>) {
             // A connection whose transaction could not be closed is not used again.
             conn = None;
         }
-        // Full means a nudge is already pending; disconnected, the checkpointer has no
-        // connection to work with, and SQLite's own checkpoint on commit still runs.
+        // Full: a nudge is already pending. Disconnected: the checkpointer has ended, and the
+        // writer's own checkpoint on commit still runs.
         let _ = nudge.try_send(());
     }
 }
