@@ -19,7 +19,7 @@
 //! whenever requests do not overlap.
 //!
 //! Beside the writer, a checkpointer thread copies the WAL back into the database file, so the
-//! writer does not ([`checkpoint`]).
+//! writer does not (`checkpoint`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
